@@ -1,0 +1,121 @@
+"""The `ganfit` command: thin argument handling over the library (train, load, Run.sample)."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import io
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .config import FIELDS, Config
+from .errors import GanfitError
+from .progress import Progress
+from .run import atomic_write, load
+from .specs import parse_spec
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit 2: no usage dump
+        raise GanfitError(message)
+
+
+def _add_config_flags(p: argparse.ArgumentParser) -> None:
+    for name, f in FIELDS.items():
+        flag = "--" + name.replace("_", "-")
+        doc = f"{f.metadata['doc']} (default: {f.default})"
+        if f.type == "bool":
+            p.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=None, help=doc)
+        else:
+            kind = {"int": int, "float": float, "str": str}[f.type]
+            p.add_argument(flag, dest=name, type=kind, default=None, metavar=name.upper(), help=doc)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="ganfit", description="Train GANs on low-dimensional distributions and measure what they learned.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    t = sub.add_parser("train", help="train an ensemble of GANs (no options: the article's experiment)")
+    t.add_argument("--config", metavar="FILE.toml", help="start from this config (flags override it)")
+    t.add_argument("--out", metavar="DIR", help="run directory (default: runs/<date-time>-<target>)")
+    _add_config_flags(t)
+    s = sub.add_parser("sample", help="draw samples from a trained generator, in the data's units")
+    s.add_argument("run_dir", metavar="RUN_DIR")
+    s.add_argument("-n", type=int, default=1000, help="how many samples (default: 1000)")
+    s.add_argument("--member", type=int, default=0, help="which ensemble member (default: 0)")
+    s.add_argument("--seed", type=int, default=0, help="seed of the noise (default: 0)")
+    s.add_argument("--out", metavar="FILE", help="FILE.csv or FILE.npy (default: CSV on stdout)")
+    return p
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    config = Config.from_toml(args.config) if args.config else Config()
+    overrides = {n: getattr(args, n) for n in FIELDS if getattr(args, n) is not None}
+    return dataclasses.replace(config, **overrides).validate()
+
+
+def default_out(config: Config) -> Path:
+    name, _ = parse_spec(config.target, "target")
+    base = Path("runs") / f"{time.strftime('%Y%m%d-%H%M%S')}-{name}"
+    out, i = base, 1
+    while out.exists():
+        out, i = base.with_name(f"{base.name}-{i}"), i + 1
+    return out
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .train import train  # torch loads here, after the arguments are known to be good
+
+    config = config_from_args(args)
+    out = Path(args.out) if args.out else default_out(config)
+    run = train(config, out, progress=Progress())
+    s = run.summary
+    print(f"learned: {s['learned']}/{s['members_total']} members ({s['criterion']})")
+    print(f"median: mean {s['median'].get('mean', float('nan')):.4f}, std {s['median'].get('std', float('nan')):.4f}, "
+          f"KS {s['median'].get('ks', float('nan')):.4f}, W1 {s['median'].get('w1', float('nan')):.4f}; "
+          f"{s['epochs']} epochs in {s['wall_seconds']:.1f} s")
+    print(f"run directory: {out}  (plots: {out / 'moments.png'}, {out / 'histogram.png'})")
+    if s["status"] == "interrupted":
+        print(f"ganfit: interrupted after {s['epochs']} epochs; what was trained is saved in {out}", file=sys.stderr)
+        return 130
+    return 0
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    run = load(args.run_dir)
+    x = run.sample(args.n, member=args.member, seed=args.seed)
+    if args.out and args.out.endswith(".npy"):
+        def write(tmp):
+            with open(tmp, "wb") as fh:
+                np.save(fh, x)
+    else:
+        buf = io.StringIO()
+        np.savetxt(buf, x, delimiter=",", header=",".join(run.columns), comments="", fmt="%.9g")
+        if not args.out:
+            sys.stdout.write(buf.getvalue())
+            return 0
+
+        def write(tmp):
+            Path(tmp).write_text(buf.getvalue())
+    try:
+        atomic_write(Path(args.out), write)
+    except OSError as e:
+        raise GanfitError(f"--out {args.out}: cannot write ({e.strerror or e})") from None
+    print(f"wrote {len(x)} samples of member {args.member} to {args.out}", file=sys.stderr)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = _parser().parse_args(argv)
+        return {"train": cmd_train, "sample": cmd_sample}[args.command](args)
+    except GanfitError as e:
+        print(f"ganfit: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("ganfit: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0

@@ -1,0 +1,133 @@
+"""The run configuration: one flat, typed dataclass whose defaults are the seed's experiment.
+
+Every field carries its own documentation (`doc`), which becomes the CLI's --help and the comment
+above the field in a run's config.toml, so any run directory documents and repeats itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import GanfitError
+
+
+def opt(default: Any, doc: str) -> Any:
+    return field(default=default, metadata={"doc": doc})
+
+
+@dataclass
+class Config:
+    # --- R and I: what to learn, from what
+    target: str = opt("gaussian:mean=4,std=1.25", "R, the real data: gaussian:mean=M,std=S | uniform:low=A,high=B | csv:path=FILE[,column=NAME]")
+    noise: str = opt("uniform:dim=1", "I, the generator's input: uniform:dim=N (on [0, 1)) | normal:dim=N")
+    normalize: bool = opt(True, "train in the working frame below: data mapped affinely to mean frame_mean and std frame_std, and back when sampling (the identity for the default target)")
+    frame_mean: float = opt(4.0, "mean of the working frame: the seed's data mean, for which its hyperparameters were tuned")
+    frame_std: float = opt(1.25, "standard deviation of the working frame (the seed's)")
+    # --- G and D
+    g_hidden: int = opt(50, "G's hidden width")
+    g_activations: str = opt("elu,sigmoid", "G's hidden activations, one per hidden layer (elu, sigmoid, tanh, relu, leaky_relu)")
+    d_view: str = opt("minibatch:diffs=true", "how D sees samples: minibatch:diffs=true|false (the whole batch as one vector; diffs adds squared deviations from the batch mean)")
+    d_hidden: int = opt(50, "D's hidden width")
+    d_activations: str = opt("elu,elu", "D's hidden activations, one per hidden layer; D's output is a sigmoid")
+    # --- the game
+    loss: str = opt("bce", "bce: D's binary cross-entropy, real labelled 1 and fake 0; G's against label 1 (the seed's)")
+    batch: int = opt(100, "samples per minibatch (the seed's D input size)")
+    lr_d: float = opt(2e-4, "D's Adam learning rate")
+    lr_g: float = opt(2e-4, "G's Adam learning rate")
+    beta1: float = opt(0.9, "Adam beta1, both nets")
+    beta2: float = opt(0.999, "Adam beta2, both nets")
+    d_steps: int = opt(1, "D steps per epoch")
+    g_steps: int = opt(1, "G steps per epoch")
+    epochs: int = opt(30000, "training epochs")
+    # --- the ensemble and the machine
+    seed: int = opt(0, "seed of member 0; member i uses seed + i")
+    seeds: int = opt(1, "K, independent GANs trained together as one ensemble")
+    log_every: int = opt(200, "epochs between metric rows (and status lines)")
+    eval_samples: int = opt(10000, "generated samples per member for metrics, from a fixed noise batch")
+    device: str = opt("cpu", "cpu or cuda")
+    threads: int = opt(0, "CPU threads for torch (0: 1 for small ensembles, all cores for large ones)")
+
+    def validate(self) -> Config:
+        """Check types and ranges; return self. Specs are checked where they are built."""
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            want = {"int": int, "float": float, "bool": bool, "str": str}[f.type]
+            if want is float and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value)
+                setattr(self, f.name, value)
+            if not isinstance(value, want) or (want is int and isinstance(value, bool)):
+                raise GanfitError(f"config field {f.name!r}: expected {f.type}, got {value!r}")
+            if want is float and not math.isfinite(value):
+                raise GanfitError(f"config field {f.name!r}: {value} is not a finite number")
+        positive = ["epochs", "seeds", "batch", "g_hidden", "d_hidden", "d_steps", "g_steps", "log_every",
+                    "eval_samples", "lr_d", "lr_g", "frame_std"]
+        for name in positive:
+            if getattr(self, name) <= 0:
+                raise GanfitError(f"{name} must be > 0, got {getattr(self, name)}")
+        for name in ("beta1", "beta2"):
+            if not 0 <= getattr(self, name) < 1:
+                raise GanfitError(f"{name} must be in [0, 1), got {getattr(self, name)}")
+        if self.seed < 0:
+            raise GanfitError(f"seed must be >= 0, got {self.seed}")
+        if self.threads < 0:
+            raise GanfitError(f"threads must be >= 0, got {self.threads}")
+        if self.device not in ("cpu", "cuda") and not self.device.startswith("cuda:"):
+            raise GanfitError(f"device must be cpu or cuda, got {self.device!r}")
+        if self.loss != "bce":
+            raise GanfitError(f"unknown loss {self.loss!r} (known: bce)")
+        return self
+
+    def replace(self, **changes: Any) -> Config:
+        return dataclasses.replace(self, **changes)
+
+    # --- TOML round trip
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any], where: str = "config") -> Config:
+        names = {f.name for f in dataclasses.fields(cls)}
+        for key in values:
+            if key not in names:
+                raise GanfitError(f"{where}: unknown field {key!r}")
+        return cls(**values).validate()
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> Config:
+        try:
+            with open(path, "rb") as fh:
+                values = tomllib.load(fh)
+        except FileNotFoundError:
+            raise GanfitError(f"config file {path}: no such file") from None
+        except tomllib.TOMLDecodeError as e:
+            raise GanfitError(f"config file {path}: not valid TOML ({e})") from None
+        except (OSError, UnicodeDecodeError) as e:
+            raise GanfitError(f"config file {path}: cannot read ({e})") from None
+        nested = [k for k, v in values.items() if isinstance(v, dict)]
+        if nested:
+            raise GanfitError(f"config file {path}: unknown table [{nested[0]}] (fields are top-level keys)")
+        return cls.from_dict(values, f"config file {path}")
+
+    def to_toml(self) -> str:
+        lines = ["# ganfit run configuration: `ganfit train --config THIS_FILE` repeats the run.", ""]
+        for f in dataclasses.fields(self):
+            lines.append(f"# {f.metadata['doc']}")
+            lines.append(f"{f.name} = {_toml_value(getattr(self, f.name))}")
+        return "\n".join(lines) + "\n"
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        return repr(v)
+    return json.dumps(v, ensure_ascii=False)  # a JSON string is a valid TOML basic string
+
+
+FIELDS = {f.name: f for f in dataclasses.fields(Config)}

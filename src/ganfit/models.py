@@ -1,0 +1,121 @@
+"""G and D: ensembles of K independent MLPs, weights with a leading member axis, run as baddbmm.
+
+Layer l of member k maps x[k] (rows x in) to x[k] @ W[k] + b[k], with W of shape [K, in, out]; no
+member ever reads another's weights, so K GANs train together exactly as they would apart.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from . import rng
+from .errors import GanfitError
+from .specs import build
+
+ACTIVATIONS = {
+    "elu": F.elu,
+    "sigmoid": torch.sigmoid,
+    "tanh": torch.tanh,
+    "relu": torch.relu,
+    "leaky_relu": lambda x: F.leaky_relu(x, 0.2),
+}
+
+
+def parse_activations(text: str, what: str) -> list[str]:
+    names = [a.strip() for a in text.split(",") if a.strip()]
+    if not names:
+        raise GanfitError(f"{what}: needs at least one activation (known: {', '.join(ACTIVATIONS)})")
+    for a in names:
+        if a not in ACTIVATIONS:
+            raise GanfitError(f"{what}: unknown activation {a!r} (known: {', '.join(ACTIVATIONS)})")
+    return names
+
+
+class MLP(nn.Module):
+    """K stacked MLPs; a hidden activation after every layer but the last (G's output is linear, D's
+    is a logit: the loss applies the sigmoid)."""
+
+    def __init__(self, sizes: list[int], activations: list[str], seeds: list[int], stream: str,
+                 device: torch.device | str = "cpu"):
+        super().__init__()
+        assert len(activations) == len(sizes) - 2
+        self.sizes, self.activations = list(sizes), list(activations)
+        self._acts = [ACTIVATIONS[a] for a in activations]
+        K = len(seeds)
+        shapes = list(zip(sizes[:-1], sizes[1:]))
+        # PyTorch's nn.Linear default: weights and biases uniform on +-1/sqrt(fan_in), drawn from the
+        # member's own counter-based stream, so member i starts as a single run with seed i would.
+        n = sum(i * o + o for i, o in shapes)
+        u = rng.uniform(rng.member_keys(seeds, stream, device), torch.zeros(1, dtype=torch.int64, device=device), n)[0]
+        u = (2.0 * u - 1.0).to(device)
+        self.weights, self.biases = nn.ParameterList(), nn.ParameterList()
+        at = 0
+        for fan_in, fan_out in shapes:
+            bound = 1.0 / math.sqrt(fan_in)
+            w = u[:, at : at + fan_in * fan_out].reshape(K, fan_in, fan_out) * bound
+            at += fan_in * fan_out
+            b = u[:, at : at + fan_out].reshape(K, 1, fan_out) * bound
+            at += fan_out
+            self.weights.append(nn.Parameter(w.contiguous()))
+            self.biases.append(nn.Parameter(b.contiguous()))
+
+    @property
+    def members(self) -> int:
+        return self.weights[0].shape[0]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x: [K, rows, in] -> [K, rows, out]."""
+        last = len(self.weights) - 1
+        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
+            x = torch.baddbmm(b, x, w)
+            if i < last:
+                x = self._acts[i](x)
+        return x
+
+    def member(self, k: int) -> "MLP":
+        """A K = 1 view of member k (shares storage; for sampling)."""
+        one = MLP.__new__(MLP)
+        nn.Module.__init__(one)
+        one.sizes, one.activations, one._acts = self.sizes, self.activations, self._acts
+        one.weights = nn.ParameterList([nn.Parameter(w.detach()[k : k + 1], requires_grad=False) for w in self.weights])
+        one.biases = nn.ParameterList([nn.Parameter(b.detach()[k : k + 1], requires_grad=False) for b in self.biases])
+        return one
+
+
+# ---- D's views: how the discriminator sees a batch of samples [K, B, dim] -> rows [K, R, features]
+
+
+@dataclass(frozen=True)
+class MinibatchView:
+    """The seed's D: the whole minibatch as one vector; with `diffs`, each value is followed by its
+    squared deviation from the batch mean (the article's "data and variances"; without, "raw data").
+    The mean is a constant to autograd, as in the seed (which read it out with .tolist())."""
+
+    diffs: bool = True
+
+    def features(self, batch: int, dim: int) -> int:
+        return batch * dim * (2 if self.diffs else 1)
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        K, B, dim = x.shape
+        flat = x.reshape(K, 1, B * dim)
+        if not self.diffs:
+            return flat
+        dev = (x - x.mean(1, keepdim=True).detach()).square().reshape(K, 1, B * dim)
+        return torch.cat([flat, dev], 2)
+
+
+def minibatch(*, diffs: bool = True) -> MinibatchView:
+    return MinibatchView(diffs)
+
+
+VIEWS = {"minibatch": minibatch}
+
+
+def make_view(spec: str):
+    return build(spec, VIEWS, "view")

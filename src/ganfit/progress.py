@@ -1,0 +1,34 @@
+"""What a person sees while a run trains: a tqdm bar on a terminal, the seed's status lines elsewhere."""
+
+from __future__ import annotations
+
+import sys
+
+from tqdm import tqdm
+
+
+class Progress:
+    """On a terminal: a progress bar whose postfix is member 0's latest status. On a pipe or a file:
+    the seed's status line (and an ensemble digest) at every log row, so logs stay readable."""
+
+    def __init__(self, stream=None, bar: bool | None = None):
+        self.stream = stream or sys.stderr
+        self.bar_wanted = self.stream.isatty() if bar is None else bar
+        self.bar: tqdm | None = None
+        self.last = 0
+
+    def start(self, total: int) -> None:
+        if self.bar_wanted:
+            self.bar = tqdm(total=total, unit="epoch", file=self.stream, dynamic_ncols=True)
+
+    def update(self, epoch: int, line: str) -> None:
+        if self.bar is None:
+            print(line, file=sys.stdout, flush=True)
+            return
+        self.bar.update(epoch + 1 - self.last)
+        self.last = epoch + 1
+        self.bar.set_postfix_str(line.splitlines()[0].split(" (")[0], refresh=False)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
