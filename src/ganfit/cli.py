@@ -73,9 +73,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     run = train(config, out, progress=Progress())
     s = run.summary
     print(f"learned: {s['learned']}/{s['members_total']} members ({s['criterion']})")
-    print(f"median: mean {s['median'].get('mean', float('nan')):.4f}, std {s['median'].get('std', float('nan')):.4f}, "
-          f"KS {s['median'].get('ks', float('nan')):.4f}, W1 {s['median'].get('w1', float('nan')):.4f}; "
-          f"{s['epochs']} epochs in {s['wall_seconds']:.1f} s")
+    print(
+        f"median: mean {s['median'].get('mean', float('nan')):.4f}, std {s['median'].get('std', float('nan')):.4f}, "
+        f"KS {s['median'].get('ks', float('nan')):.4f}, W1 {s['median'].get('w1', float('nan')):.4f}; "
+        f"{s['epochs']} epochs in {s['wall_seconds']:.1f} s"
+    )
     print(f"run directory: {out}  (plots: {out / 'moments.png'}, {out / 'histogram.png'})")
     if s["status"] == "interrupted":
         print(f"ganfit: interrupted after {s['epochs']} epochs; what was trained is saved in {out}", file=sys.stderr)
@@ -87,6 +89,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     run = load(args.run_dir)
     x = run.sample(args.n, member=args.member, seed=args.seed)
     if args.out and args.out.endswith(".npy"):
+
         def write(tmp):
             with open(tmp, "wb") as fh:
                 np.save(fh, x)
@@ -99,6 +102,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
         def write(tmp):
             Path(tmp).write_text(buf.getvalue())
+
     try:
         atomic_write(Path(args.out), write)
     except OSError as e:

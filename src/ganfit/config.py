@@ -24,19 +24,34 @@ def opt(default: Any, doc: str) -> Any:
 @dataclass
 class Config:
     # --- R and I: what to learn, from what
-    target: str = opt("gaussian:mean=4,std=1.25", "R, the real data: gaussian:mean=M,std=S | uniform:low=A,high=B | csv:path=FILE[,column=NAME]")
+    target: str = opt(
+        "gaussian:mean=4,std=1.25",
+        "R, the real data: gaussian:mean=M,std=S | uniform:low=A,high=B | csv:path=FILE[,column=NAME]",
+    )
     noise: str = opt("uniform:dim=1", "I, the generator's input: uniform:dim=N (on [0, 1)) | normal:dim=N")
-    normalize: bool = opt(True, "train in the working frame below: data mapped affinely to mean frame_mean and std frame_std, and back when sampling (the identity for the default target)")
-    frame_mean: float = opt(4.0, "mean of the working frame: the seed's data mean, for which its hyperparameters were tuned")
+    normalize: bool = opt(
+        True,
+        "train in the working frame below: data mapped affinely to mean frame_mean and std frame_std, and back when sampling (the identity for the default target)",
+    )
+    frame_mean: float = opt(
+        4.0, "mean of the working frame: the seed's data mean, for which its hyperparameters were tuned"
+    )
     frame_std: float = opt(1.25, "standard deviation of the working frame (the seed's)")
     # --- G and D
     g_hidden: int = opt(50, "G's hidden width")
-    g_activations: str = opt("elu,sigmoid", "G's hidden activations, one per hidden layer (elu, sigmoid, tanh, relu, leaky_relu)")
-    d_view: str = opt("minibatch:diffs=true", "how D sees samples: minibatch:diffs=true|false (the whole batch as one vector; diffs adds squared deviations from the batch mean)")
+    g_activations: str = opt(
+        "elu,sigmoid", "G's hidden activations, one per hidden layer (elu, sigmoid, tanh, relu, leaky_relu)"
+    )
+    d_view: str = opt(
+        "minibatch:diffs=true",
+        "how D sees samples: minibatch:diffs=true|false (the whole batch as one vector; diffs adds squared deviations from the batch mean)",
+    )
     d_hidden: int = opt(50, "D's hidden width")
     d_activations: str = opt("elu,elu", "D's hidden activations, one per hidden layer; D's output is a sigmoid")
     # --- the game
-    loss: str = opt("bce", "bce: D's binary cross-entropy, real labelled 1 and fake 0; G's against label 1 (the seed's)")
+    loss: str = opt(
+        "bce", "bce: D's binary cross-entropy, real labelled 1 and fake 0; G's against label 1 (the seed's)"
+    )
     batch: int = opt(100, "samples per minibatch (the seed's D input size)")
     lr_d: float = opt(2e-4, "D's Adam learning rate")
     lr_g: float = opt(2e-4, "G's Adam learning rate")
@@ -65,8 +80,20 @@ class Config:
                 raise GanfitError(f"config field {f.name!r}: expected {f.type}, got {value!r}")
             if want is float and not math.isfinite(value):
                 raise GanfitError(f"config field {f.name!r}: {value} is not a finite number")
-        positive = ["epochs", "seeds", "batch", "g_hidden", "d_hidden", "d_steps", "g_steps", "log_every",
-                    "eval_samples", "lr_d", "lr_g", "frame_std"]
+        positive = [
+            "epochs",
+            "seeds",
+            "batch",
+            "g_hidden",
+            "d_hidden",
+            "d_steps",
+            "g_steps",
+            "log_every",
+            "eval_samples",
+            "lr_d",
+            "lr_g",
+            "frame_std",
+        ]
         for name in positive:
             if getattr(self, name) <= 0:
                 raise GanfitError(f"{name} must be > 0, got {getattr(self, name)}")

@@ -20,8 +20,10 @@ NAMES = ("mean", "std", "skew", "kurtosis", "ks", "w1")
 
 def criterion(target: Target) -> str:
     mu, sd = float(target.mean[0]), float(target.std[0])
-    return (f"|mean - {mu:.6g}| < {MEAN_TOL * sd:.6g} and |std - {sd:.6g}| < {STD_TOL * sd:.6g} "
-            f"({MEAN_TOL} and {STD_TOL} target standard deviations; the article's test for N(4, 1.25))")
+    return (
+        f"|mean - {mu:.6g}| < {MEAN_TOL * sd:.6g} and |std - {sd:.6g}| < {STD_TOL * sd:.6g} "
+        f"({MEAN_TOL} and {STD_TOL} target standard deviations; the article's test for N(4, 1.25))"
+    )
 
 
 def learned(mean: np.ndarray, std: np.ndarray, target: Target) -> np.ndarray:

@@ -40,8 +40,14 @@ class MLP(nn.Module):
     """K stacked MLPs; a hidden activation after every layer but the last (G's output is linear, D's
     is a logit: the loss applies the sigmoid)."""
 
-    def __init__(self, sizes: list[int], activations: list[str], seeds: list[int], stream: str,
-                 device: torch.device | str = "cpu"):
+    def __init__(
+        self,
+        sizes: list[int],
+        activations: list[str],
+        seeds: list[int],
+        stream: str,
+        device: torch.device | str = "cpu",
+    ):
         super().__init__()
         assert len(activations) == len(sizes) - 2
         self.sizes, self.activations = list(sizes), list(activations)
@@ -77,7 +83,7 @@ class MLP(nn.Module):
                 x = self._acts[i](x)
         return x
 
-    def member(self, k: int) -> "MLP":
+    def member(self, k: int) -> MLP:
         """A K = 1 view of member k (shares storage; for sampling)."""
         one = MLP.__new__(MLP)
         nn.Module.__init__(one)

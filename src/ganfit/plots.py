@@ -28,8 +28,7 @@ def moments(run: Run, target: Target, path: Path) -> None:
             if k == 0:
                 ax.plot(epochs, values, color="C0", lw=2, label="fake, member 0", zorder=3)
             else:
-                ax.plot(epochs, values, color="C0", lw=0.8, alpha=0.25,
-                        label="fake, other members" if k == 1 else None)
+                ax.plot(epochs, values, color="C0", lw=0.8, alpha=0.25, label="fake, other members" if k == 1 else None)
         ax.axhline(truth, color="C3", ls="--", lw=1.5, label=f"real ({truth:.3g})")
         ax.set_xlabel("epoch")
         ax.set_title(f"{name} of generated samples")
@@ -53,8 +52,15 @@ def histogram(samples: np.ndarray, target: Target, path: Path) -> None:
         grid = np.linspace(lo, hi, 400)
         ax.plot(grid, target.dist.pdf(grid), color="C3", lw=2, label=f"target: {target.describe()}")
     else:
-        ax.hist(target.data[:, 0], bins=bins, density=True, histtype="step", color="C3", lw=2,
-                label=f"data: {target.describe()}")
+        ax.hist(
+            target.data[:, 0],
+            bins=bins,
+            density=True,
+            histtype="step",
+            color="C3",
+            lw=2,
+            label=f"data: {target.describe()}",
+        )
     ax.hist(x, bins=bins, density=True, color="C0", alpha=0.55, label=f"generated, member 0 ({len(x)} samples)")
     ax.set_xlabel(target.columns[0])
     ax.set_ylabel("density")

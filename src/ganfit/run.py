@@ -83,7 +83,8 @@ class Frame:
         if self.is_identity():
             return x
         return x * torch.as_tensor(self.scale, dtype=x.dtype, device=x.device) + torch.as_tensor(
-            self.shift, dtype=x.dtype, device=x.device)
+            self.shift, dtype=x.dtype, device=x.device
+        )
 
     def to_data(self, x: torch.Tensor) -> torch.Tensor:
         if self.is_identity():
@@ -133,9 +134,13 @@ class Run:
         tensors = {f"G.{name}": p.detach().cpu().contiguous() for name, p in self.G.named_parameters()}
         if self.D is not None:
             tensors |= {f"D.{name}": p.detach().cpu().contiguous() for name, p in self.D.named_parameters()}
-        meta = {"format": "ganfit", "members": str(self.members),
-                "scale": json.dumps(self.frame.scale.tolist()), "shift": json.dumps(self.frame.shift.tolist()),
-                "columns": json.dumps(self.columns)}
+        meta = {
+            "format": "ganfit",
+            "members": str(self.members),
+            "scale": json.dumps(self.frame.scale.tolist()),
+            "shift": json.dumps(self.frame.shift.tolist()),
+            "columns": json.dumps(self.columns),
+        }
         atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=meta))
 
 

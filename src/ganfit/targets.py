@@ -77,8 +77,15 @@ def gaussian(*, mean: float = 4.0, std: float = 1.25) -> Target:
     _finite("gaussian", mean=mean, std=std)
     if std <= 0:
         raise GanfitError(f"target 'gaussian': std must be > 0, got {std}")
-    return Gaussian(f"gaussian(mean={mean:g}, std={std:g})", 1, 2, np.array([mean]), np.array([std]),
-                    ["x"], dist=stats.norm(mean, std))
+    return Gaussian(
+        f"gaussian(mean={mean:g}, std={std:g})",
+        1,
+        2,
+        np.array([mean]),
+        np.array([std]),
+        ["x"],
+        dist=stats.norm(mean, std),
+    )
 
 
 def uniform(*, low: float = 0.0, high: float = 1.0) -> Target:
@@ -86,8 +93,9 @@ def uniform(*, low: float = 0.0, high: float = 1.0) -> Target:
     if not high > low:
         raise GanfitError(f"target 'uniform': high must exceed low, got low={low:g}, high={high:g}")
     dist = stats.uniform(low, high - low)
-    return Uniform(f"uniform(low={low:g}, high={high:g})", 1, 1, np.array([dist.mean()]),
-                   np.array([dist.std()]), ["x"], dist=dist)
+    return Uniform(
+        f"uniform(low={low:g}, high={high:g})", 1, 1, np.array([dist.mean()]), np.array([dist.std()]), ["x"], dist=dist
+    )
 
 
 def read_csv(path: str, column: str | None = None) -> tuple[np.ndarray, str]:

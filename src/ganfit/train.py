@@ -64,8 +64,13 @@ class Game:
         seeds = [config.seed + i for i in range(config.seeds)]
         G = generator_for(config, target.dim, seeds, device)
         d_acts = parse_activations(config.d_activations, "d_activations")
-        D = MLP([view.features(config.batch, target.dim)] + [config.d_hidden] * len(d_acts) + [1], d_acts,
-                seeds, "init_d", device)
+        D = MLP(
+            [view.features(config.batch, target.dim)] + [config.d_hidden] * len(d_acts) + [1],
+            d_acts,
+            seeds,
+            "init_d",
+            device,
+        )
         betas = (config.beta1, config.beta2)
         opt_d = torch.optim.Adam(D.parameters(), lr=config.lr_d, betas=betas, foreach=True)
         opt_g = torch.optim.Adam(G.parameters(), lr=config.lr_g, betas=betas, foreach=True)
@@ -83,8 +88,11 @@ class Game:
         z_d = z.sample(d_part[..., n_real:].reshape(count, K, c.d_steps, B, z.n_uniforms))
         z_g = z.sample(u[..., d_width:].reshape(count, K, c.g_steps, B, z.n_uniforms))
         steps_first = (0, 2, 1, 3, 4)
-        return (self.frame.to_frame(real).permute(steps_first).contiguous(),
-                z_d.permute(steps_first).contiguous(), z_g.permute(steps_first).contiguous())
+        return (
+            self.frame.to_frame(real).permute(steps_first).contiguous(),
+            z_d.permute(steps_first).contiguous(),
+            z_g.permute(steps_first).contiguous(),
+        )
 
     def step(self, real: torch.Tensor, z_d: torch.Tensor, z_g: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """One epoch for all members; returns per-member (D real loss, D fake loss, G loss, fake batch)."""
@@ -124,12 +132,16 @@ def _status(epoch: int, losses, real: torch.Tensor, fake: torch.Tensor, row: dic
     """The seed's status line for member 0, plus a one-line digest of the ensemble."""
     lr, lf, lg = (float(x[0]) for x in losses)
     r, f = real[0].double(), fake[0].double()
-    line = (f"{epoch}: D: {lr:.4f}/{lf:.4f} G: {lg:.4f} (Real: [{r.mean():.4f}, {r.std(unbiased=False):.4f}], "
-            f"Fake: [{f.mean():.4f}, {f.std(unbiased=False):.4f}])")
+    line = (
+        f"{epoch}: D: {lr:.4f}/{lf:.4f} G: {lg:.4f} (Real: [{r.mean():.4f}, {r.std(unbiased=False):.4f}], "
+        f"Fake: [{f.mean():.4f}, {f.std(unbiased=False):.4f}])"
+    )
     if K > 1:
-        line += (f"\n    ensemble of {K}: median mean {np.nanmedian(row['mean']):.3f}, median std "
-                 f"{np.nanmedian(row['std']):.3f}, median KS {np.nanmedian(row['ks']):.3f}, "
-                 f"learned {int(row['learned'].sum())}/{K}")
+        line += (
+            f"\n    ensemble of {K}: median mean {np.nanmedian(row['mean']):.3f}, median std "
+            f"{np.nanmedian(row['std']):.3f}, median KS {np.nanmedian(row['ks']):.3f}, "
+            f"learned {int(row['learned'].sum())}/{K}"
+        )
     return line
 
 
@@ -146,11 +158,16 @@ def train(config: Config, out: str | Path | None = None, progress=None) -> Run:
     torch.set_num_threads(default_threads(c))
     seeds = [c.seed + i for i in range(K)]
     keys = rng.member_keys(seeds, "train", device)
-    eval_u = rng.uniform(rng.member_keys(seeds, "eval", device), torch.zeros(1, dtype=torch.int64, device=device),
-                         c.eval_samples * game.noise.n_uniforms)[0]
+    eval_u = rng.uniform(
+        rng.member_keys(seeds, "eval", device),
+        torch.zeros(1, dtype=torch.int64, device=device),
+        c.eval_samples * game.noise.n_uniforms,
+    )[0]
     eval_z = game.noise.sample(eval_u.reshape(K, c.eval_samples, game.noise.n_uniforms))
     log_at = sorted(set(range(0, c.epochs, c.log_every)) | {c.epochs - 1})
-    per_epoch = c.batch * (c.d_steps * (game.target.n_uniforms + game.noise.n_uniforms) + c.g_steps * game.noise.n_uniforms)
+    per_epoch = c.batch * (
+        c.d_steps * (game.target.n_uniforms + game.noise.n_uniforms) + c.g_steps * game.noise.n_uniforms
+    )
     block = max(1, min(c.epochs, DRAW_BUDGET // (K * per_epoch)))
 
     history: list[dict] = []
@@ -214,27 +231,36 @@ def _json_line(rec: dict) -> str:
     return json.dumps(rec, allow_nan=False) + "\n"
 
 
-def _summary(c: Config, target: Target, final: dict, seeds: list[int], status: str, epochs_done: int,
-             wall: float) -> dict:
+def _summary(
+    c: Config, target: Target, final: dict, seeds: list[int], status: str, epochs_done: int, wall: float
+) -> dict:
     K = len(seeds)
     members = [{"member": k, "seed": seeds[k]} | {n: v[k] for n, v in final.items()} for k in range(K)]
-    median = {n: np.nanmedian(final[n]) if np.isfinite(final[n]).any() else None
-              for n in (*M.NAMES, "d_loss_real", "d_loss_fake", "g_loss")} if final else {}
-    return jsonable({
-        "status": status,
-        "epochs": epochs_done,
-        "epochs_planned": c.epochs,
-        "members_total": K,
-        "learned": int(np.sum(final["learned"])) if final else 0,
-        "criterion": M.criterion(target),
-        "target": target.describe(),
-        "target_mean": target.mean.tolist(),
-        "target_std": target.std.tolist(),
-        "median": median,
-        "wall_seconds": round(wall, 3),
-        "gan_epochs_per_second": round(K * epochs_done / wall, 1) if wall > 0 else None,
-        "members": members,
-    })
+    median = (
+        {
+            n: np.nanmedian(final[n]) if np.isfinite(final[n]).any() else None
+            for n in (*M.NAMES, "d_loss_real", "d_loss_fake", "g_loss")
+        }
+        if final
+        else {}
+    )
+    return jsonable(
+        {
+            "status": status,
+            "epochs": epochs_done,
+            "epochs_planned": c.epochs,
+            "members_total": K,
+            "learned": int(np.sum(final["learned"])) if final else 0,
+            "criterion": M.criterion(target),
+            "target": target.describe(),
+            "target_mean": target.mean.tolist(),
+            "target_std": target.std.tolist(),
+            "median": median,
+            "wall_seconds": round(wall, 3),
+            "gan_epochs_per_second": round(K * epochs_done / wall, 1) if wall > 0 else None,
+            "members": members,
+        }
+    )
 
 
 def _create_run_dir(out: Path, config: Config) -> Path:

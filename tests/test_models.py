@@ -1,0 +1,82 @@
+import torch
+
+from ganfit import Config, rng
+from ganfit.models import MLP, make_view
+from ganfit.train import Game
+
+
+def test_minibatch_view_is_values_then_squared_deviations():
+    x = torch.tensor([[[1.0], [2.0], [6.0]], [[0.0], [0.0], [3.0]]])  # K=2, B=3, dim=1
+    v = make_view("minibatch:diffs=true")(x)
+    assert v.shape == (2, 1, 6)
+    assert v[0, 0].tolist() == [1, 2, 6, 4, 1, 9]  # batch mean 3
+    assert v[1, 0].tolist() == [0, 0, 3, 1, 1, 4]  # batch mean 1
+    raw = make_view("minibatch:diffs=false")(x)
+    assert raw.shape == (2, 1, 3) and raw[0, 0].tolist() == [1, 2, 6]
+    assert make_view("minibatch").features(100, 1) == 200
+
+
+def test_batch_mean_is_a_constant_to_autograd_as_in_the_seed():
+    x = torch.tensor([[[1.0], [2.0], [6.0]]], requires_grad=True)
+    make_view("minibatch")(x)[0, 0, 3:].sum().backward()
+    # d/dx_i of sum_j (x_j - m)^2 with m held fixed is 2 (x_i - m)
+    assert x.grad[0, :, 0].tolist() == [-4.0, -2.0, 6.0]
+
+
+def test_seed_architecture_and_pytorch_default_init():
+    g = Game.build(Config(seeds=3))
+    assert [tuple(w.shape) for w in g.G.weights] == [(3, 1, 50), (3, 50, 50), (3, 50, 1)]
+    assert [tuple(w.shape) for w in g.D.weights] == [(3, 200, 50), (3, 50, 50), (3, 50, 1)]
+    assert g.G.activations == ["elu", "sigmoid"] and g.D.activations == ["elu", "elu"]
+    assert sum(p[0].numel() for p in g.G.parameters()) + sum(p[0].numel() for p in g.D.parameters()) == 15352
+    w = g.D.weights[0]
+    bound = 1 / 200**0.5
+    assert w.abs().max() <= bound and w.abs().max() > 0.99 * bound  # U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+    assert abs(w.mean()) < 0.01 * bound * 10
+
+
+def test_member_i_starts_like_a_single_run_with_seed_plus_i():
+    ens = MLP([1, 50, 50, 1], ["elu", "sigmoid"], [10, 11, 12], "init_g")
+    alone = MLP([1, 50, 50, 1], ["elu", "sigmoid"], [11], "init_g")
+    for a, b in zip(ens.parameters(), alone.parameters()):
+        assert torch.equal(a[1], b[0])
+
+
+def run_epochs(game: Game, epochs: int, perturb=None):
+    keys = rng.member_keys([game.config.seed + i for i in range(game.config.seeds)], "train")
+    real, z_d, z_g = game.draw(keys, 0, epochs)
+    if perturb:
+        perturb(game)
+    for t in range(epochs):
+        game.step(real[t], z_d[t], z_g[t])
+    return [p.detach().clone() for p in (*game.G.parameters(), *game.D.parameters())]
+
+
+def test_members_never_interact():
+    cfg = Config(seeds=4, seed=5)
+    base = run_epochs(Game.build(cfg), 30)
+
+    def blow_up_member_2(game):
+        with torch.no_grad():
+            for p in game.G.parameters():
+                p[2].mul_(3.0).add_(0.5)
+            game.D.weights[0][2].fill_(float("nan"))
+
+    poked = run_epochs(Game.build(cfg), 30, blow_up_member_2)
+    for a, b in zip(base, poked):
+        for k in (0, 1, 3):
+            assert torch.equal(a[k], b[k])  # bit-identical trajectories
+        assert not torch.equal(a[2], b[2])
+
+
+def test_ensemble_member_equals_single_run_with_its_seed():
+    ens = run_epochs(Game.build(Config(seeds=3, seed=7)), 25)
+    alone = run_epochs(Game.build(Config(seeds=1, seed=8)), 25)
+    for a, b in zip(ens, alone):
+        torch.testing.assert_close(a[1], b[0], rtol=1e-5, atol=1e-6)
+
+
+def test_same_config_is_bit_identical():
+    a = run_epochs(Game.build(Config(seeds=2)), 20)
+    b = run_epochs(Game.build(Config(seeds=2)), 20)
+    assert all(torch.equal(x, y) for x, y in zip(a, b))
