@@ -31,7 +31,8 @@ class Config:
     noise: str = opt("uniform:dim=1", "I, the generator's input: uniform:dim=N (on [0, 1)) | normal:dim=N")
     normalize: bool = opt(
         True,
-        "train in the working frame below: data mapped affinely to mean frame_mean and std frame_std, and back when sampling (the identity for the default target)",
+        "train in a working frame: the data mapped affinely to mean frame_mean and std frame_std,"
+        " and back when sampling (the identity for the default target)",
     )
     frame_mean: float = opt(
         4.0, "mean of the working frame: the seed's data mean, for which its hyperparameters were tuned"
@@ -44,7 +45,8 @@ class Config:
     )
     d_view: str = opt(
         "minibatch:diffs=true",
-        "how D sees samples: minibatch:diffs=true|false (the whole batch as one vector; diffs adds squared deviations from the batch mean)",
+        "how D sees samples: minibatch:diffs=true|false (the whole batch as one vector;"
+        " diffs adds each value's squared deviation from the batch mean)",
     )
     d_hidden: int = opt(50, "D's hidden width")
     d_activations: str = opt("elu,elu", "D's hidden activations, one per hidden layer; D's output is a sigmoid")
