@@ -67,6 +67,7 @@ class Config:
     seeds: int = opt(1, "K, independent GANs trained together as one ensemble")
     log_every: int = opt(200, "epochs between metric rows (and status lines)")
     eval_samples: int = opt(10000, "generated samples per member for metrics, from a fixed noise batch")
+    engine: str = opt("auto", "auto | fast (hand-derived gradients, the seed's game) | autograd (the reference)")
     device: str = opt("cpu", "cpu or cuda")
     threads: int = opt(0, "CPU threads for torch (0: 1 for small ensembles, all cores for large ones)")
 
@@ -108,6 +109,8 @@ class Config:
             raise GanfitError(f"threads must be >= 0, got {self.threads}")
         if self.device not in ("cpu", "cuda") and not self.device.startswith("cuda:"):
             raise GanfitError(f"device must be cpu or cuda, got {self.device!r}")
+        if self.engine not in ("auto", "fast", "autograd"):
+            raise GanfitError(f"engine must be auto, fast or autograd, got {self.engine!r}")
         if self.loss != "bce":
             raise GanfitError(f"unknown loss {self.loss!r} (known: bce)")
         return self

@@ -18,10 +18,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from . import fast, rng
 from . import metrics as M
-from . import rng
 from .config import Config
 from .errors import GanfitError
+from .fast import FastGame
 from .models import MLP, make_view, parse_activations
 from .noise import Noise, make_noise
 from .run import Frame, Run, generator_for, jsonable, write_text
@@ -52,8 +53,9 @@ class Game:
     view: object
     G: MLP
     D: MLP
-    opt_d: torch.optim.Optimizer
-    opt_g: torch.optim.Optimizer
+    opt_d: torch.optim.Optimizer | None
+    opt_g: torch.optim.Optimizer | None
+    fast: FastGame | None = None
 
     @classmethod
     def build(cls, config: Config) -> Game:
@@ -71,10 +73,19 @@ class Game:
             "init_d",
             device,
         )
-        betas = (config.beta1, config.beta2)
-        opt_d = torch.optim.Adam(D.parameters(), lr=config.lr_d, betas=betas, foreach=True)
-        opt_g = torch.optim.Adam(G.parameters(), lr=config.lr_g, betas=betas, foreach=True)
-        return cls(config, target, noise, Frame.for_target(target, config), view, G, D, opt_d, opt_g)
+        game = cls(config, target, noise, Frame.for_target(target, config), view, G, D, None, None)
+        if config.engine == "fast" and not fast.supports(game):
+            raise GanfitError(
+                "engine 'fast' covers loss bce with the minibatch view;"
+                f" use engine 'autograd' for {config.loss} / {config.d_view}"
+            )
+        if config.engine != "autograd" and fast.supports(game):
+            game.fast = fast.FastGame(game)
+        else:
+            betas = (config.beta1, config.beta2)
+            game.opt_d = torch.optim.Adam(D.parameters(), lr=config.lr_d, betas=betas, foreach=True)
+            game.opt_g = torch.optim.Adam(G.parameters(), lr=config.lr_g, betas=betas, foreach=True)
+        return game
 
     def draw(self, keys: torch.Tensor, first: int, count: int) -> tuple[torch.Tensor, ...]:
         """Real batches and noise for epochs [first, first + count): [count, steps, K, B, dim] each."""
@@ -94,8 +105,11 @@ class Game:
             z_g.permute(steps_first).contiguous(),
         )
 
-    def step(self, real: torch.Tensor, z_d: torch.Tensor, z_g: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        """One epoch for all members; returns per-member (D real loss, D fake loss, G loss, fake batch)."""
+    def step(self, real: torch.Tensor, z_d: torch.Tensor, z_g: torch.Tensor):
+        """One epoch for all members. Returns (losses, fake): a function giving the per-member D real,
+        D fake and G losses of this epoch, and the fake batch of the last D step."""
+        if self.fast:
+            return self.fast.step(real, z_d, z_g)
         G, D, view = self.G, self.D, self.view
         for s in range(self.config.d_steps):
             with torch.no_grad():
@@ -111,7 +125,7 @@ class Game:
             self.opt_g.zero_grad(set_to_none=True)
             l_g.sum().backward(inputs=list(G.parameters()))  # D's weights are left untouched
             self.opt_g.step()
-        return l_real.detach(), l_fake.detach(), l_g.detach(), fake
+        return (lambda: (l_real.detach(), l_fake.detach(), l_g.detach())), fake
 
 
 def _device(name: str) -> torch.device:
@@ -177,7 +191,7 @@ def train(config: Config, out: str | Path | None = None, progress=None) -> Run:
 
     def log(epoch: int, out, real_batch: torch.Tensor) -> None:
         nonlocal final, samples
-        losses = [x.cpu().numpy() for x in out[:3]]
+        losses = [x.cpu().numpy() for x in out[0]()]
         with torch.no_grad():
             samples = frame.to_data(game.G(eval_z)).cpu().numpy()
         row = M.compute(samples, target)
@@ -191,7 +205,7 @@ def train(config: Config, out: str | Path | None = None, progress=None) -> Run:
         if metrics_file:
             metrics_file.flush()
         if progress:
-            status_line = _status(epoch, losses, frame.to_data(real_batch), frame.to_data(out[3]), row, K)
+            status_line = _status(epoch, losses, frame.to_data(real_batch), frame.to_data(out[1]), row, K)
             progress.update(epoch, status_line)
 
     status, started, done = "finished", time.perf_counter(), 0
