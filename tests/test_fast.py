@@ -15,8 +15,11 @@ def trajectories(config: Config, epochs: int):
         for t in range(epochs):
             loss_fn, fake = game.step(real[t], z_d[t], z_g[t])
             losses.append(torch.stack(loss_fn()))
-        out[engine] = ([p.detach().clone() for p in (*game.G.parameters(), *game.D.parameters())],
-                       torch.stack(losses), fake)
+        out[engine] = (
+            [p.detach().clone() for p in (*game.G.parameters(), *game.D.parameters())],
+            torch.stack(losses),
+            fake,
+        )
     return out["fast"], out["autograd"]
 
 

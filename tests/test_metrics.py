@@ -20,6 +20,7 @@ def test_moments_ks_and_w1_match_scipy(normal_target):
     assert np.allclose(m["kurtosis"], stats.kurtosis(x, axis=1))
     for k in range(3):
         assert m["ks"][k] == pytest.approx(stats.kstest(x[k], normal_target.dist.cdf).statistic, abs=1e-12)
+        assert metrics.ks_exact(np.sort(x[k : k + 1]), normal_target.dist.cdf)[0] == m["ks"][k]
         # W1 against the exact law, checked against a huge sample of it
         ref = stats.wasserstein_distance(x[k], rng.normal(4, 1.25, 2_000_000))
         assert m["w1"][k] == pytest.approx(ref, abs=5e-3)

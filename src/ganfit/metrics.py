@@ -31,9 +31,8 @@ def learned(mean: np.ndarray, std: np.ndarray, target: Target) -> np.ndarray:
     return (np.abs(mean - mu) < MEAN_TOL * sd) & (np.abs(std - sd) < STD_TOL * sd)
 
 
-def ks_exact(x: np.ndarray, cdf) -> np.ndarray:
-    """Kolmogorov-Smirnov statistic of each row of x against a continuous CDF."""
-    xs = np.sort(x, axis=1)
+def ks_exact(xs: np.ndarray, cdf) -> np.ndarray:
+    """Kolmogorov-Smirnov statistic of each (sorted) row of xs against a continuous CDF."""
     n = xs.shape[1]
     f = cdf(xs)
     above = np.arange(1, n + 1) / n - f
@@ -41,14 +40,24 @@ def ks_exact(x: np.ndarray, cdf) -> np.ndarray:
     return np.maximum(above.max(1), below.max(1))
 
 
-def w1_exact(x: np.ndarray, ppf, points: int = 8) -> np.ndarray:
-    """W1 = integral over u of |F_n^-1(u) - F^-1(u)|, with `points` midpoints in each of the n cells of
-    the empirical quantile function (exact to well below sampling error)."""
-    xs = np.sort(x, axis=1)
-    n = xs.shape[1]
-    u = (np.arange(n)[:, None] + (np.arange(points) + 0.5) / points) / n
-    q = ppf(u)  # [n, points]
+def w1_exact(xs: np.ndarray, ppf, points: int = 8) -> np.ndarray:
+    """W1 = integral over u of |F_n^-1(u) - F^-1(u)| for each (sorted) row of xs, with `points`
+    midpoints in each of the n cells of the empirical quantile function (exact to well below sampling
+    error)."""
+    q = _quantile_grid(ppf, xs.shape[1], points)  # [n, points]
     return np.array([np.abs(row[:, None] - q).mean() for row in xs])
+
+
+_GRIDS: dict = {}
+
+
+def _quantile_grid(ppf, n: int, points: int) -> np.ndarray:
+    key = (ppf, n, points)  # a bound method of one frozen distribution: the same law every log
+    if key not in _GRIDS:
+        if len(_GRIDS) > 8:
+            _GRIDS.clear()
+        _GRIDS[key] = ppf((np.arange(n)[:, None] + (np.arange(points) + 0.5) / points) / n)
+    return _GRIDS[key]
 
 
 def compute(samples: np.ndarray, target: Target) -> dict[str, np.ndarray]:
@@ -65,8 +74,9 @@ def compute(samples: np.ndarray, target: Target) -> dict[str, np.ndarray]:
         out["skew"][finite] = stats.skew(y, axis=1)
         out["kurtosis"][finite] = stats.kurtosis(y, axis=1)
     if target.dist is not None:
-        out["ks"][finite] = ks_exact(y, target.dist.cdf)
-        out["w1"][finite] = w1_exact(y, target.dist.ppf)
+        ys = np.sort(y, axis=1)
+        out["ks"][finite] = ks_exact(ys, target.dist.cdf)
+        out["w1"][finite] = w1_exact(ys, target.dist.ppf)
     else:
         data = target.data[:, 0]
         out["ks"][finite] = [stats.ks_2samp(row, data).statistic for row in y]

@@ -28,7 +28,7 @@ from .noise import Noise, make_noise
 from .run import Frame, Run, generator_for, jsonable, write_text
 from .targets import Target, make_target
 
-DRAW_BUDGET = 1 << 21  # uniforms drawn per block: a few tens of MB of int64 temporaries
+DRAW_BUDGET = 1 << 17  # uniforms drawn per block: small enough that int64 temporaries stay in cache
 
 
 def d_loss(logits_real: torch.Tensor, logits_fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -139,7 +139,7 @@ def default_threads(config: Config) -> int:
     once each op carries enough work to split."""
     if config.threads:
         return config.threads
-    return 1 if config.seeds * config.batch < 1600 else (os.cpu_count() or 1)
+    return 1 if config.seeds * config.batch < 400 else (os.cpu_count() or 1)
 
 
 def _status(epoch: int, losses, real: torch.Tensor, fake: torch.Tensor, row: dict[str, np.ndarray], K: int) -> str:
