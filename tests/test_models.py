@@ -80,3 +80,11 @@ def test_same_config_is_bit_identical():
     a = run_epochs(Game.build(Config(seeds=2)), 20)
     b = run_epochs(Game.build(Config(seeds=2)), 20)
     assert all(torch.equal(x, y) for x, y in zip(a, b))
+
+
+def test_evaluate_in_member_chunks_equals_one_forward():
+    mlp = MLP([1, 50, 50, 1], ["elu", "sigmoid"], list(range(5)), "init_g")
+    x = torch.rand(5, 300, 1)
+    with torch.no_grad():
+        whole = mlp(x)
+    torch.testing.assert_close(mlp.evaluate(x, budget=300 * 50 * 2), whole)  # 2 members at a time

@@ -76,12 +76,23 @@ class MLP(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: [K, rows, in] -> [K, rows, out]."""
-        last = len(self.weights) - 1
-        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
+        return self._run(x, list(self.weights), list(self.biases))
+
+    def _run(self, x: torch.Tensor, weights: list, biases: list) -> torch.Tensor:
+        last = len(weights) - 1
+        for i, (w, b) in enumerate(zip(weights, biases)):
             x = torch.baddbmm(b, x, w)
             if i < last:
                 x = self._acts[i](x)
         return x
+
+    @torch.no_grad()
+    def evaluate(self, x: torch.Tensor, budget: int = 1 << 22) -> torch.Tensor:
+        """forward() for many rows, a few members at a time so that hidden activations stay under
+        `budget` floats (K = 1024 members x 10,000 samples x 50 units would be 2 GB at once)."""
+        step = max(1, budget // (x.shape[1] * max(self.sizes)))
+        parts = [slice(lo, lo + step) for lo in range(0, self.members, step)]
+        return torch.cat([self._run(x[p], [w[p] for w in self.weights], [b[p] for b in self.biases]) for p in parts])
 
     def member(self, k: int) -> MLP:
         """A K = 1 view of member k (shares storage; for sampling)."""

@@ -192,8 +192,7 @@ def train(config: Config, out: str | Path | None = None, progress=None) -> Run:
     def log(epoch: int, out, real_batch: torch.Tensor) -> None:
         nonlocal final, samples
         losses = [x.cpu().numpy() for x in out[0]()]
-        with torch.no_grad():
-            samples = frame.to_data(game.G(eval_z)).cpu().numpy()
+        samples = frame.to_data(game.G.evaluate(eval_z)).cpu().numpy()
         row = M.compute(samples, target)
         row["learned"] = M.learned(row["mean"], row["std"], target)
         final = row | {"d_loss_real": losses[0], "d_loss_fake": losses[1], "g_loss": losses[2]}
