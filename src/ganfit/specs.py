@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import typing
 from collections.abc import Callable
 from typing import Any
 
@@ -30,6 +31,12 @@ def parse_spec(spec: str, kind: str) -> tuple[str, dict[str, str]]:
 
 
 def _convert(value: str, annotation: Any, where: str) -> Any:
+    if typing.get_origin(annotation) is list:  # list[float] etc.: items separated by ";" ("," splits keys)
+        (item,) = typing.get_args(annotation)
+        parts = [v.strip() for v in value.split(";")]
+        if any(not v for v in parts):
+            raise GanfitError(f"{where}: {value!r} has an empty item (separate items with ';')")
+        return [_convert(v, item, f"{where} item") for v in parts]
     kind = annotation if isinstance(annotation, type) else str
     if kind is bool:
         if value.lower() in ("true", "1", "yes"):
@@ -48,7 +55,8 @@ def _convert(value: str, annotation: Any, where: str) -> Any:
 def build(spec: str, registry: dict[str, Callable[..., Any]], kind: str) -> Any:
     """Parse a spec and call the registered factory with typed keyword arguments.
 
-    Every factory parameter is keyword-only and annotated (float, int, bool or str): the annotations
+    Every factory parameter is keyword-only and annotated (float, int, bool, str, or a list of one of
+    them, written with ';' between items: `means=-2;2`): the annotations
     are the spec's schema, so an unknown key or a value of the wrong type is caught here by name.
     """
     name, raw = parse_spec(spec, kind)
