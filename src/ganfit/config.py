@@ -16,6 +16,8 @@ from typing import Any
 
 from .errors import GanfitError
 
+LOSS_NAMES = ("bce", "ns", "minimax", "lsgan", "hinge", "wgan")  # losses.LOSSES, without importing torch
+
 
 def opt(default: Any, doc: str) -> Any:
     return field(default=default, metadata={"doc": doc})
@@ -26,7 +28,11 @@ class Config:
     # --- R and I: what to learn, from what
     target: str = opt(
         "gaussian:mean=4,std=1.25",
-        "R, the real data: gaussian:mean=M,std=S | uniform:low=A,high=B | csv:path=FILE[,column=NAME]",
+        "R, the real data. 1-D: gaussian:mean=M,std=S | uniform:low=A,high=B | laplace:loc=,scale="
+        " | student_t:df=,loc=,scale= | lognormal:mu=,sigma= | exponential:rate=,loc="
+        " | mog:means=A;B,stds=S;T,weights=P;Q | csv:path=FILE[,column=NAME]."
+        " 2-D: ring:modes=8,radius=2,std=0.02 | grid:n=5,spacing=2,std=0.05 | spiral:noise=0.25,scale=7.5"
+        " | moons:noise=0.1 | csv:path=FILE,columns=A;B",
     )
     noise: str = opt("uniform:dim=1", "I, the generator's input: uniform:dim=N (on [0, 1)) | normal:dim=N")
     normalize: bool = opt(
@@ -45,14 +51,31 @@ class Config:
     )
     d_view: str = opt(
         "minibatch:diffs=true",
-        "how D sees samples: minibatch:diffs=true|false (the whole batch as one vector;"
-        " diffs adds each value's squared deviation from the batch mean)",
+        "how D sees samples: minibatch:diffs=true|false (the seed's: the whole batch as one vector;"
+        " diffs adds each value's squared deviation from the batch mean) | sample[:stddev=true] (one D"
+        " output per sample) | pack:m=N[,stddev=true] (PacGAN: N samples concatenated per D input);"
+        " stddev appends the batch's standard deviation (mean over dims) to every D input",
     )
     d_hidden: int = opt(50, "D's hidden width")
     d_activations: str = opt("elu,elu", "D's hidden activations, one per hidden layer; D's output is a sigmoid")
     # --- the game
     loss: str = opt(
-        "bce", "bce: D's binary cross-entropy, real labelled 1 and fake 0; G's against label 1 (the seed's)"
+        "bce",
+        "bce: the seed's: D's binary cross-entropy, real 1 and fake 0; G's BCE against label 1"
+        " | ns: the same (Goodfellow's non-saturating G) | minimax: G minimises log(1 - D(G(z)))"
+        " | lsgan: least squares (targets 1 and 0) | hinge | wgan: Wasserstein (critic; add gp)",
+    )
+    gp: float = opt(
+        0.0,
+        "WGAN-GP weight: lambda * mean (|grad D(x_hat)| - 1)^2, x_hat = eps x_real + (1 - eps) x_fake with"
+        " eps uniform per sample; the norm is over each D input's samples (0: off)",
+    )
+    r1: float = opt(
+        0.0, "R1 gamma: D's loss gets gamma/2 * mean over D inputs of |grad_x D(x)|^2 on real data (0: off)"
+    )
+    r2: float = opt(0.0, "R2 gamma: the same penalty on fake data (0: off)")
+    spectral_norm: bool = opt(
+        False, "divide each of D's weight matrices by its spectral norm (one power iteration per D step)"
     )
     batch: int = opt(100, "samples per minibatch (the seed's D input size)")
     lr_d: float = opt(2e-4, "D's Adam learning rate")
@@ -111,8 +134,13 @@ class Config:
             raise GanfitError(f"device must be cpu or cuda, got {self.device!r}")
         if self.engine not in ("auto", "fast", "autograd"):
             raise GanfitError(f"engine must be auto, fast or autograd, got {self.engine!r}")
-        if self.loss != "bce":
-            raise GanfitError(f"unknown loss {self.loss!r} (known: bce)")
+        if self.loss not in LOSS_NAMES:
+            raise GanfitError(f"unknown loss {self.loss!r} (known: {', '.join(LOSS_NAMES)})")
+        for name in ("gp", "r1", "r2"):
+            if getattr(self, name) < 0:
+                raise GanfitError(f"{name} must be >= 0, got {getattr(self, name)}")
+        return self
+
         return self
 
     def replace(self, **changes: Any) -> Config:

@@ -26,7 +26,9 @@ ACT_BACKWARD = {  # d activation, written in terms of its output y
 
 
 def supports(game) -> bool:
-    return game.config.loss == "bce" and isinstance(game.view, MinibatchView)
+    c = game.config  # the seed's game only: no regulariser or spectral norm (those run on autograd)
+    plain = c.gp == 0 and c.r1 == 0 and c.r2 == 0 and not c.spectral_norm
+    return c.loss == "bce" and isinstance(game.view, MinibatchView) and plain
 
 
 class FlatNet:

@@ -1,24 +1,62 @@
-"""How well each member learned: moments, KS and 1-Wasserstein to the target, and "learned".
+"""How well each member learned, per member: one value (or row) per member of generated samples.
 
-All functions take generated samples in the data's units, shape [K, N] (1-D), and return one value per
-member. Against a closed-form target the distances use its exact CDF / quantile function; against a
-user's data they compare with the data themselves (two-sample statistics).
+Samples come in the data's units, shape [K, N, dim] (or [K, N] in 1-D).
+
+1-D: moments (mean, std, skew, excess kurtosis), `ks` (Kolmogorov-Smirnov), `w1` (1-Wasserstein),
+`energy` (energy distance, scipy's definition: sqrt(2 * integral of (F_n - F)^2)) and `loglik` (mean
+log-density of the samples under the true law). Against a closed-form target the distances use its exact
+CDF and quantile function; against a user's data, the data themselves (two-sample statistics).
+
+2-D: `sw` (sliced 1-Wasserstein over 32 evenly spaced directions), `mmd` (unbiased MMD^2, RBF kernel
+whose bandwidth is the median pairwise distance of the pooled samples, 1,000 of each) and `loglik`.
+
+Mixtures (1-D or 2-D), on the first 2,500 samples, as VEEGAN and PacGAN define them: a sample is
+high quality if it lies within 3 standard deviations of its nearest mode (distance in units of each
+mode's std, which is the plain Euclidean nearest mode when the stds are equal); `modes` = how many
+modes have at least one high-quality sample; `hq` = the high-quality fraction; `mode_props` = each
+mode's share of the high-quality samples; `reverse_kl` = KL(generated || true) between those shares
+and the true weights (0 log 0 = 0, so missing modes cost nothing: that is why it is the reverse one).
 """
 
 from __future__ import annotations
 
 import numpy as np
+import torch
 from scipy import stats
 
+from . import rng
 from .targets import Target
 
 # The article's own test, |mean - 4| < 0.5 and |std - 1.25| < 0.4, written relative to the target's
 # std so that it means the same thing at any location and scale.
 MEAN_TOL, STD_TOL = 0.4, 0.32
-NAMES = ("mean", "std", "skew", "kurtosis", "ks", "w1")
+NAMES_1D = ("mean", "std", "skew", "kurtosis", "ks", "w1", "energy", "loglik")
+NAMES_2D = ("sw", "mmd", "loglik")
+NAMES_MODES = ("modes", "hq", "reverse_kl")
+NAMES = tuple(dict.fromkeys(NAMES_1D + NAMES_2D + NAMES_MODES))  # every scalar metric there is
+MODE_SAMPLES, MMD_SAMPLES, DIRECTIONS = 2500, 1000, 32
+HQ_SIGMAS = 3.0
+# A mixture is learned when every mode is captured, >= 90% of samples are high quality and the mode
+# shares are close to the weights; a 2-D target without modes when its sliced W1 is small.
+MIN_HQ, MAX_RKL, MAX_SW = 0.9, 0.1, 0.05
+
+
+def names(target: Target) -> tuple[str, ...]:
+    """The scalar metrics computed for this target, in order."""
+    base = NAMES_1D if target.dim == 1 else NAMES_2D
+    if not target.has_density:
+        base = tuple(n for n in base if n != "loglik")
+    return base + (NAMES_MODES if target.modes is not None else ())
 
 
 def criterion(target: Target) -> str:
+    if target.modes is not None:
+        return (
+            f"all {len(target.modes)} modes captured, high-quality fraction >= {MIN_HQ} and reverse KL <"
+            f" {MAX_RKL} (high quality: within {HQ_SIGMAS:g} std of the nearest mode, on {MODE_SAMPLES} samples)"
+        )
+    if target.dim > 1:
+        return f"sliced W1 < {MAX_SW} x the target's mean per-dimension std ({MAX_SW * target.std.mean():.6g})"
     mu, sd = float(target.mean[0]), float(target.std[0])
     return (
         f"|mean - {mu:.6g}| < {MEAN_TOL * sd:.6g} and |std - {sd:.6g}| < {STD_TOL * sd:.6g} "
@@ -60,25 +98,145 @@ def _quantile_grid(ppf, n: int, points: int) -> np.ndarray:
     return _GRIDS[key]
 
 
+def energy_1d(xs: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    """Energy distance sqrt(2 * integral (F_a - F_b)^2 dx) of each sorted row of xs against the sorted
+    sample `ref` (scipy.stats.energy_distance's definition), exact for the two empirical laws."""
+    out = np.empty(len(xs))
+    for k, a in enumerate(xs):
+        both = np.concatenate([a, ref])
+        both.sort(kind="mergesort")
+        cdf_a = np.searchsorted(a, both[:-1], "right") / len(a)
+        cdf_b = np.searchsorted(ref, both[:-1], "right") / len(ref)
+        out[k] = np.sqrt(2 * np.sum(np.diff(both) * np.square(cdf_a - cdf_b)))
+    return out
+
+
+def _reference(target: Target, n: int) -> np.ndarray:
+    """What generated samples are compared with where no closed form is used: the user's data, or n
+    samples of the target from its own fixed stream (the same for every run and member)."""
+    if target.data is not None:
+        return target.data
+    key = (id(target), n)
+    if key not in target._cache:
+        u = rng.uniform(rng.member_keys([0], "reference"), torch.zeros(1, dtype=torch.int64), n * target.n_uniforms)
+        target._cache[key] = target.sample(u.reshape(n, target.n_uniforms)).double().numpy()
+    return target._cache[key]
+
+
+def _quantiles(sorted_rows: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """The empirical quantile function of sorted rows [..., n] at u in (0, 1): [..., len(u)]."""
+    n = sorted_rows.shape[-1]
+    return sorted_rows[..., np.minimum((u * n).astype(np.int64), n - 1)]
+
+
+def sliced_w1(x: np.ndarray, ref: np.ndarray, directions: int = DIRECTIONS) -> np.ndarray:
+    """Mean over `directions` evenly spaced unit vectors (angles pi j / directions, 2-D) of the W1 of
+    the projections, each member's samples x [K, N, 2] against ref [M, 2]."""
+    angles = np.pi * np.arange(directions) / directions
+    dirs = np.stack([np.cos(angles), np.sin(angles)])  # [2, P]
+    a = np.sort(x @ dirs, axis=1).transpose(0, 2, 1)  # [K, P, N]
+    b = np.sort(ref @ dirs, axis=0).T  # [P, M]
+    points = 4 * max(a.shape[-1], b.shape[-1])
+    u = (np.arange(points) + 0.5) / points
+    return np.abs(_quantiles(a, u) - _quantiles(b, u)).mean((1, 2))
+
+
+def mmd_rbf(x: np.ndarray, ref: np.ndarray, n: int = MMD_SAMPLES) -> np.ndarray:
+    """Unbiased MMD^2 of the first n samples of each member against the first n of ref, with the RBF
+    kernel exp(-d^2 / (2 h^2)), h the median distance between distinct points of the pooled sample."""
+    y = torch.as_tensor(ref[:n], dtype=torch.float64)
+    out = np.empty(len(x))
+    for k in range(len(x)):
+        a = torch.as_tensor(x[k, :n], dtype=torch.float64)
+        pooled = torch.cat([a, y])
+        d2 = torch.cdist(pooled, pooled).square()
+        m = len(pooled)
+        off = ~torch.eye(m, dtype=torch.bool)
+        h2 = d2[off].sqrt().median().square().clamp_min(1e-12)
+        kern = torch.exp(-d2 / (2 * h2))
+        na = len(a)
+        kxx, kyy, kxy = kern[:na, :na], kern[na:, na:], kern[:na, na:]
+        out[k] = (
+            (kxx.sum() - kxx.diagonal().sum()) / (na * (na - 1))
+            + (kyy.sum() - kyy.diagonal().sum()) / (len(y) * (len(y) - 1))
+            - 2 * kxy.mean()
+        ).item()
+    return out
+
+
+def mode_metrics(x: np.ndarray, target: Target, n: int = MODE_SAMPLES) -> dict[str, np.ndarray]:
+    """VEEGAN/PacGAN mode metrics on the first n samples of each member, x [K, N, dim]."""
+    x = x[:, :n]
+    z = np.sqrt(np.square(x[:, :, None, :] - target.modes).sum(-1)) / target.mode_stds  # [K, n, M]
+    nearest = z.argmin(2)
+    hq = np.take_along_axis(z, nearest[..., None], 2)[..., 0] < HQ_SIGMAS
+    M = len(target.modes)
+    counts = np.stack([np.bincount(nearest[k][hq[k]], minlength=M) for k in range(len(x))])  # [K, M]
+    total = counts.sum(1, keepdims=True)
+    with np.errstate(all="ignore"):
+        props = np.where(total > 0, counts / total, np.nan)
+        terms = np.where(counts > 0, props * np.log(props / target.weights), 0.0)
+    return {
+        "modes": (counts > 0).sum(1).astype(np.float64),
+        "hq": hq.mean(1),
+        "reverse_kl": np.where(total[:, 0] > 0, terms.sum(1), np.nan),
+        "mode_props": props,
+    }
+
+
+def judge(row: dict[str, np.ndarray], target: Target) -> np.ndarray:
+    """Which members learned, by the criterion `criterion(target)` states."""
+    if target.modes is not None:
+        with np.errstate(invalid="ignore"):
+            return (row["modes"] == len(target.modes)) & (row["hq"] >= MIN_HQ) & (row["reverse_kl"] < MAX_RKL)
+    if target.dim > 1:
+        with np.errstate(invalid="ignore"):
+            return row["sw"] < MAX_SW * target.std.mean()
+    return learned(row["mean"], row["std"], target)
+
+
 def compute(samples: np.ndarray, target: Target) -> dict[str, np.ndarray]:
-    """Metrics per member for samples [K, N] (or [K, N, 1]) in the data's units."""
-    x = np.asarray(samples, dtype=np.float64).reshape(samples.shape[0], -1)
-    finite = np.isfinite(x).all(1)
-    out = {name: np.full(len(x), np.nan) for name in NAMES}
+    """Metrics per member for samples [K, N, dim] (or [K, N] in 1-D) in the data's units: the scalars
+    of names(target), one value each per member (NaN for a member with non-finite samples), plus
+    `mode_props` [K, M] for mixtures."""
+    samples = np.asarray(samples, dtype=np.float64)
+    x = samples.reshape(samples.shape[0], samples.shape[1], -1) if samples.ndim > 1 else samples[:, None, None]
+    finite = np.isfinite(x).all((1, 2))
+    out = {name: np.full(len(x), np.nan) for name in names(target)}
+    if target.modes is not None:
+        out["mode_props"] = np.full((len(x), len(target.modes)), np.nan)
     if not finite.any():
         return out
-    y = x[finite]
-    out["mean"][finite] = y.mean(1)
-    out["std"][finite] = y.std(1)
+    part = _compute_1d(x[finite, :, 0], target) if target.dim == 1 else _compute_2d(x[finite], target)
+    if target.has_density:
+        with np.errstate(all="ignore"):  # a sample outside a bounded support has log-density -inf
+            part["loglik"] = target.logpdf(x[finite]).mean(1)
+    if target.modes is not None:
+        part |= mode_metrics(x[finite], target)
+    for name, values in part.items():
+        out[name][finite] = values
+    return out
+
+
+def _compute_1d(y: np.ndarray, target: Target) -> dict[str, np.ndarray]:
+    out = {"mean": y.mean(1), "std": y.std(1)}
     with np.errstate(all="ignore"):  # a collapsed member (std 0) has no skew: NaN, not a warning
-        out["skew"][finite] = stats.skew(y, axis=1)
-        out["kurtosis"][finite] = stats.kurtosis(y, axis=1)
+        out["skew"] = stats.skew(y, axis=1)
+        out["kurtosis"] = stats.kurtosis(y, axis=1)
+    ys = np.sort(y, axis=1)
     if target.dist is not None:
-        ys = np.sort(y, axis=1)
-        out["ks"][finite] = ks_exact(ys, target.dist.cdf)
-        out["w1"][finite] = w1_exact(ys, target.dist.ppf)
+        out["ks"] = ks_exact(ys, target.dist.cdf)
+        out["w1"] = w1_exact(ys, target.dist.ppf)
+        ref = _quantile_grid(target.dist.ppf, 4 * y.shape[1], 1)[:, 0]  # the law's quantiles: a fine proxy
     else:
         data = target.data[:, 0]
-        out["ks"][finite] = [stats.ks_2samp(row, data).statistic for row in y]
-        out["w1"][finite] = [stats.wasserstein_distance(row, data) for row in y]
+        out["ks"] = np.array([stats.ks_2samp(row, data).statistic for row in y])
+        out["w1"] = np.array([stats.wasserstein_distance(row, data) for row in y])
+        ref = np.sort(data)
+    out["energy"] = energy_1d(ys, ref)
     return out
+
+
+def _compute_2d(x: np.ndarray, target: Target) -> dict[str, np.ndarray]:
+    ref = _reference(target, max(x.shape[1], MMD_SAMPLES))
+    return {"sw": sliced_w1(x, ref), "mmd": mmd_rbf(x, ref)}

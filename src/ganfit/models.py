@@ -47,6 +47,7 @@ class MLP(nn.Module):
         seeds: list[int],
         stream: str,
         device: torch.device | str = "cpu",
+        spectral: bool = False,
     ):
         super().__init__()
         assert len(activations) == len(sizes) - 2
@@ -69,6 +70,16 @@ class MLP(nn.Module):
             at += fan_out
             self.weights.append(nn.Parameter(w.contiguous()))
             self.biases.append(nn.Parameter(b.contiguous()))
+        self.spectral = spectral
+        if spectral:
+            # Spectral norm (Miyato et al.): each member's power-iteration vector u per layer, started
+            # from its own stream. A parameter without gradient, so checkpoints carry it with the weights.
+            self.sn_u = nn.ParameterList()
+            for _, fan_out in shapes:
+                keys = rng.member_keys(seeds, f"{stream}/sn/{len(self.sn_u)}", device)
+                u = rng.uniform(keys, torch.zeros(1, dtype=torch.int64, device=device), 2 * fan_out)[0]
+                u = rng.normal_from_uniform(u[:, :fan_out], u[:, fan_out:]).reshape(K, 1, fan_out)
+                self.sn_u.append(nn.Parameter(F.normalize(u, dim=2), requires_grad=False))
 
     @property
     def members(self) -> int:
@@ -76,7 +87,24 @@ class MLP(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: [K, rows, in] -> [K, rows, out]."""
-        return self._run(x, list(self.weights), list(self.biases))
+        return self._run(x, self._effective_weights(), list(self.biases))
+
+    def _effective_weights(self) -> list[torch.Tensor]:
+        if not self.spectral:
+            return list(self.weights)
+        out = []
+        for w, u in zip(self.weights, self.sn_u):
+            v = F.normalize(torch.bmm(u, w.detach().transpose(1, 2)), dim=2)  # [K, 1, in]
+            sigma = torch.bmm(torch.bmm(v, w), u.transpose(1, 2))  # [K, 1, 1]: v^T W u, differentiable in W
+            out.append(w / sigma)
+        return out
+
+    @torch.no_grad()
+    def power_iteration(self) -> None:
+        """One step of the power method per layer and member: u <- W^T W u, normalised."""
+        for w, u in zip(self.weights, self.sn_u):
+            v = F.normalize(torch.bmm(u, w.transpose(1, 2)), dim=2)
+            u.copy_(F.normalize(torch.bmm(v, w), dim=2))
 
     def _run(self, x: torch.Tensor, weights: list, biases: list) -> torch.Tensor:
         last = len(weights) - 1
@@ -92,14 +120,16 @@ class MLP(nn.Module):
         `budget` floats (K = 1024 members x 10,000 samples x 50 units would be 2 GB at once)."""
         step = max(1, budget // (x.shape[1] * max(self.sizes)))
         parts = [slice(lo, lo + step) for lo in range(0, self.members, step)]
-        return torch.cat([self._run(x[p], [w[p] for w in self.weights], [b[p] for b in self.biases]) for p in parts])
+        weights = self._effective_weights()
+        return torch.cat([self._run(x[p], [w[p] for w in weights], [b[p] for b in self.biases]) for p in parts])
 
     def member(self, k: int) -> MLP:
         """A K = 1 view of member k (shares storage; for sampling)."""
         one = MLP.__new__(MLP)
         nn.Module.__init__(one)
-        one.sizes, one.activations, one._acts = self.sizes, self.activations, self._acts
-        one.weights = nn.ParameterList([nn.Parameter(w.detach()[k : k + 1], requires_grad=False) for w in self.weights])
+        one.sizes, one.activations, one._acts, one.spectral = self.sizes, self.activations, self._acts, False
+        weights = [w.detach()[k : k + 1] for w in self._effective_weights()]
+        one.weights = nn.ParameterList([nn.Parameter(w, requires_grad=False) for w in weights])
         one.biases = nn.ParameterList([nn.Parameter(b.detach()[k : k + 1], requires_grad=False) for b in self.biases])
         return one
 
@@ -127,11 +157,74 @@ class MinibatchView:
         return torch.cat([flat, dev], 2)
 
 
+    def samples_per_input(self, batch: int) -> int:
+        return batch
+
+
+def _batch_stddev(x: torch.Tensor) -> torch.Tensor:
+    """The minibatch-stddev feature (Karras et al.): each dim's std over the batch, averaged over dims,
+    [K, 1, 1]; within a member's own batch only."""
+    return (x.var(1, unbiased=False, keepdim=True) + 1e-8).sqrt().mean(2, keepdim=True)
+
+
+@dataclass(frozen=True)
+class SampleView:
+    """The standard D: one input, and one output, per sample; with `stddev`, each input also carries the
+    batch's standard deviation."""
+
+    stddev: bool = False
+
+    def features(self, batch: int, dim: int) -> int:
+        return dim + self.stddev
+
+    def samples_per_input(self, batch: int) -> int:
+        return 1
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.stddev:
+            return x
+        return torch.cat([x, _batch_stddev(x).expand(-1, x.shape[1], 1)], 2)
+
+
+@dataclass(frozen=True)
+class PackView:
+    """PacGAN (Lin et al.): m consecutive samples of a batch concatenated into one D input, so D judges
+    them jointly; the batch gives batch / m inputs."""
+
+    m: int = 2
+    stddev: bool = False
+
+    def features(self, batch: int, dim: int) -> int:
+        if batch % self.m:
+            raise GanfitError(f"view 'pack': batch {batch} is not a multiple of m={self.m}")
+        return self.m * dim + self.stddev
+
+    def samples_per_input(self, batch: int) -> int:
+        return self.m
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        K, B, dim = x.shape
+        packed = x.reshape(K, B // self.m, self.m * dim)
+        if not self.stddev:
+            return packed
+        return torch.cat([packed, _batch_stddev(x).expand(-1, packed.shape[1], 1)], 2)
+
+
 def minibatch(*, diffs: bool = True) -> MinibatchView:
     return MinibatchView(diffs)
 
 
-VIEWS = {"minibatch": minibatch}
+def sample(*, stddev: bool = False) -> SampleView:
+    return SampleView(stddev)
+
+
+def pack(*, m: int = 2, stddev: bool = False) -> PackView:
+    if m < 1:
+        raise GanfitError(f"view 'pack': m must be >= 1, got {m}")
+    return PackView(m, stddev)
+
+
+VIEWS = {"minibatch": minibatch, "sample": sample, "pack": pack}
 
 
 def make_view(spec: str):

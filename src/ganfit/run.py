@@ -53,6 +53,8 @@ def jsonable(v: Any) -> Any:
         return {k: jsonable(x) for k, x in v.items()}
     if isinstance(v, (list, tuple)):
         return [jsonable(x) for x in v]
+    if isinstance(v, np.ndarray):  # a per-member vector, such as a mixture's mode proportions
+        return jsonable(v.tolist())
     if isinstance(v, (np.floating, float)):
         return float(v) if math.isfinite(v) else None
     if isinstance(v, np.integer):

@@ -11,35 +11,24 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
-from . import fast, rng
+from . import fast, losses, rng
 from . import metrics as M
 from .config import Config
 from .errors import GanfitError
 from .fast import FastGame
+from .losses import d_loss, g_loss  # noqa: F401 (their home was here)
 from .models import MLP, make_view, parse_activations
 from .noise import Noise, make_noise
 from .run import Frame, Run, generator_for, jsonable, write_text
 from .targets import Target, make_target
 
 DRAW_BUDGET = 1 << 17  # uniforms drawn per block: small enough that int64 temporaries stay in cache
-
-
-def d_loss(logits_real: torch.Tensor, logits_fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """BCE of sigmoid(logits) against 1 (real) and 0 (fake), per member; softplus form, which equals
-    the seed's sigmoid + BCELoss wherever that one is finite."""
-    return F.softplus(-logits_real).mean((1, 2)), F.softplus(logits_fake).mean((1, 2))
-
-
-def g_loss(logits_fake: torch.Tensor) -> torch.Tensor:
-    """BCE against label 1: G wants D to call its samples real (the seed's G loss)."""
-    return F.softplus(-logits_fake).mean((1, 2))
 
 
 @dataclass
@@ -56,6 +45,7 @@ class Game:
     opt_d: torch.optim.Optimizer | None
     opt_g: torch.optim.Optimizer | None
     fast: FastGame | None = None
+    pending_eps: list = field(default_factory=list)  # gp's eps for the drawn epochs not yet stepped
 
     @classmethod
     def build(cls, config: Config) -> Game:
@@ -72,11 +62,12 @@ class Game:
             seeds,
             "init_d",
             device,
+            spectral=config.spectral_norm,
         )
         game = cls(config, target, noise, Frame.for_target(target, config), view, G, D, None, None)
         if config.engine == "fast" and not fast.supports(game):
             raise GanfitError(
-                "engine 'fast' covers loss bce with the minibatch view;"
+                "engine 'fast' covers loss bce with the minibatch view and no gp, r1, r2 or spectral_norm;"
                 f" use engine 'autograd' for {config.loss} / {config.d_view}"
             )
         if config.engine != "autograd" and fast.supports(game):
@@ -93,11 +84,15 @@ class Game:
         K, B = keys.shape[0], c.batch
         n_real, n_noise = B * t.n_uniforms, B * z.n_uniforms
         d_width = c.d_steps * (n_real + n_noise)
-        u = rng.uniform(keys, torch.arange(first, first + count, device=keys.device), d_width + c.g_steps * n_noise)
+        width = d_width + c.g_steps * n_noise
+        u = rng.uniform(keys, torch.arange(first, first + count, device=keys.device), width + self._eps_width())
+        if c.gp:  # WGAN-GP's eps, one per sample, from the slots after the noise; step() takes them in order
+            eps = u[..., width:].reshape(count, K, c.d_steps, B, 1).transpose(1, 2)
+            self.pending_eps = list(eps.unbind(0))
         d_part = u[..., :d_width].reshape(count, K, c.d_steps, n_real + n_noise)
         real = t.sample(d_part[..., :n_real].reshape(count, K, c.d_steps, B, t.n_uniforms))
         z_d = z.sample(d_part[..., n_real:].reshape(count, K, c.d_steps, B, z.n_uniforms))
-        z_g = z.sample(u[..., d_width:].reshape(count, K, c.g_steps, B, z.n_uniforms))
+        z_g = z.sample(u[..., d_width:width].reshape(count, K, c.g_steps, B, z.n_uniforms))
         steps_first = (0, 2, 1, 3, 4)
         return (
             self.frame.to_frame(real).permute(steps_first).contiguous(),
@@ -105,23 +100,35 @@ class Game:
             z_g.permute(steps_first).contiguous(),
         )
 
+    def _eps_width(self) -> int:
+        return self.config.d_steps * self.config.batch if self.config.gp else 0
+
     def step(self, real: torch.Tensor, z_d: torch.Tensor, z_g: torch.Tensor):
         """One epoch for all members. Returns (losses, fake): a function giving the per-member D real,
         D fake and G losses of this epoch, and the fake batch of the last D step."""
         if self.fast:
             return self.fast.step(real, z_d, z_g)
-        G, D, view = self.G, self.D, self.view
-        for s in range(self.config.d_steps):
+        c, G, D, view = self.config, self.G, self.D, self.view
+        if c.gp and not self.pending_eps:
+            raise RuntimeError("gp needs draw() for the epochs stepped: it draws eps with the batches")
+        eps = self.pending_eps.pop(0) if c.gp else None
+        for s in range(c.d_steps):
             with torch.no_grad():
                 fake = G(z_d[s])
+            if D.spectral:
+                D.power_iteration()
             logits = D(torch.cat([view(real[s]), view(fake)], 1))
             rows = logits.shape[1] // 2
-            l_real, l_fake = d_loss(logits[:, :rows], logits[:, rows:])
+            l_real, l_fake = d_loss(logits[:, :rows], logits[:, rows:], c.loss)
+            total = l_real + l_fake
+            reg = losses.penalties(c, D, view, real[s], fake, None if eps is None else eps[s])
+            if reg is not None:
+                total = total + reg
             self.opt_d.zero_grad(set_to_none=True)
-            (l_real + l_fake).sum().backward()  # a sum over members: each member's gradient is its own
+            total.sum().backward()  # a sum over members: each member's gradient is its own
             self.opt_d.step()
-        for s in range(self.config.g_steps):
-            l_g = g_loss(D(view(G(z_g[s]))))
+        for s in range(c.g_steps):
+            l_g = g_loss(D(view(G(z_g[s]))), c.loss)
             self.opt_g.zero_grad(set_to_none=True)
             l_g.sum().backward(inputs=list(G.parameters()))  # D's weights are left untouched
             self.opt_g.step()
@@ -150,12 +157,18 @@ def _status(epoch: int, losses, real: torch.Tensor, fake: torch.Tensor, row: dic
         f"{epoch}: D: {lr:.4f}/{lf:.4f} G: {lg:.4f} (Real: [{r.mean():.4f}, {r.std(unbiased=False):.4f}], "
         f"Fake: [{f.mean():.4f}, {f.std(unbiased=False):.4f}])"
     )
-    if K > 1:
+    if K > 1 and "mean" in row:
         line += (
             f"\n    ensemble of {K}: median mean {np.nanmedian(row['mean']):.3f}, median std "
             f"{np.nanmedian(row['std']):.3f}, median KS {np.nanmedian(row['ks']):.3f}, "
             f"learned {int(row['learned'].sum())}/{K}"
         )
+    elif "sw" in row:  # 2-D: the distances and, for mixtures, the mode metrics
+        with np.errstate(all="ignore"):
+            line += f"\n    ensemble of {K}: median sliced W1 {np.nanmedian(row['sw']):.4f}"
+            if "modes" in row:
+                line += f", modes {np.nanmedian(row['modes']):g}, HQ {np.nanmedian(row['hq']):.3f}"
+            line += f", learned {int(row['learned'].sum())}/{K}"
     return line
 
 
@@ -194,7 +207,7 @@ def train(config: Config, out: str | Path | None = None, progress=None) -> Run:
         losses = [x.cpu().numpy() for x in out[0]()]
         samples = frame.to_data(game.G.evaluate(eval_z)).cpu().numpy()
         row = M.compute(samples, target)
-        row["learned"] = M.learned(row["mean"], row["std"], target)
+        row["learned"] = M.judge(row, target)
         final = row | {"d_loss_real": losses[0], "d_loss_fake": losses[1], "g_loss": losses[2]}
         for k in range(K):
             rec = jsonable({"epoch": epoch, "member": k, "seed": seeds[k]} | {n: v[k] for n, v in final.items()})
@@ -252,7 +265,7 @@ def _summary(
     median = (
         {
             n: np.nanmedian(final[n]) if np.isfinite(final[n]).any() else None
-            for n in (*M.NAMES, "d_loss_real", "d_loss_fake", "g_loss")
+            for n in (*M.names(target), "d_loss_real", "d_loss_fake", "g_loss")
         }
         if final
         else {}
