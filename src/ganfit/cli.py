@@ -47,6 +47,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--member", type=int, default=0, help="which ensemble member (default: 0)")
     s.add_argument("--seed", type=int, default=0, help="seed of the noise (default: 0)")
     s.add_argument("--out", metavar="FILE", help="FILE.csv or FILE.npy (default: CSV on stdout)")
+    r = sub.add_parser("report", help="write report.html: one self-contained page of a run (or a directory of runs)")
+    r.add_argument("run_dir", metavar="RUN_DIR|SWEEP_DIR")
+    r.add_argument("--out", metavar="FILE.html", help="where to write it (default: DIR/report.html)")
     return p
 
 
@@ -111,10 +114,17 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import write_report
+
+    print(f"wrote {write_report(args.run_dir, args.out)}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
-        return {"train": cmd_train, "sample": cmd_sample}[args.command](args)
+        return {"train": cmd_train, "sample": cmd_sample, "report": cmd_report}[args.command](args)
     except GanfitError as e:
         print(f"ganfit: error: {e}", file=sys.stderr)
         return 2

@@ -93,6 +93,18 @@ class Config:
     engine: str = opt("auto", "auto | fast (hand-derived gradients, the seed's game) | autograd (the reference)")
     device: str = opt("cpu", "cpu or cuda")
     threads: int = opt(0, "CPU threads for torch (0: 1 for small ensembles, all cores for large ones)")
+    # --- pictures and logs (views.py, tensorboard.py)
+    pictures: bool = opt(
+        False,
+        "draw the GAN-Lab-style views (D vs D*, G's map, densities, heat maps) and evolution.gif in the run"
+        " directory, from snapshots taken at log rows",
+    )
+    snapshot_every: int = opt(
+        0, "epochs between picture snapshots, taken at the next log row (0: about 50 over the run)"
+    )
+    tensorboard: bool = opt(
+        False, "write TensorBoard events (scalars per member, histograms of fake samples) to RUN_DIR/tensorboard"
+    )
 
     def validate(self) -> Config:
         """Check types and ranges; return self. Specs are checked where they are built."""
@@ -128,6 +140,8 @@ class Config:
                 raise GanfitError(f"{name} must be in [0, 1), got {getattr(self, name)}")
         if self.seed < 0:
             raise GanfitError(f"seed must be >= 0, got {self.seed}")
+        if self.snapshot_every < 0:
+            raise GanfitError(f"snapshot_every must be >= 0, got {self.snapshot_every}")
         if self.threads < 0:
             raise GanfitError(f"threads must be >= 0, got {self.threads}")
         if self.device not in ("cpu", "cuda") and not self.device.startswith("cuda:"):

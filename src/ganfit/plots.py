@@ -96,3 +96,83 @@ def scatter(samples: np.ndarray, target: Target, path: Path) -> None:
     fig.suptitle(target.describe(), fontsize=10)
     _save(fig, path)
 
+
+LOSS_NAMES = ("d_loss_real", "d_loss_fake", "g_loss")
+NOT_CURVES = {"epoch", "member", "seed", "status", "status_epoch", "learned"}
+
+
+def history_matrix(history: list[dict], name: str) -> tuple[np.ndarray, np.ndarray]:
+    """(epochs [E], values [K, E]) of one field of metrics rows; missing or null values are NaN."""
+    epochs = np.array(sorted({r["epoch"] for r in history}))
+    members = 1 + max(r["member"] for r in history)
+    at = {e: j for j, e in enumerate(epochs)}
+    out = np.full((members, len(epochs)), np.nan)
+    for r in history:
+        v = r.get(name)
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            out[r["member"], at[r["epoch"]]] = v
+    return epochs, out
+
+
+def curve_names(history: list[dict]) -> list[str]:
+    """Every numeric field of the metrics rows: the losses first, then the metrics in their order."""
+    names: list[str] = []
+    for r in history[: 2 * (1 + max(x["member"] for x in history))]:
+        for k, v in r.items():
+            if k not in NOT_CURVES and k not in names and (v is None or isinstance(v, (int, float))):
+                if not isinstance(v, bool):
+                    names.append(k)
+    return [n for n in LOSS_NAMES if n in names] + [n for n in names if n not in LOSS_NAMES]
+
+
+def curves(history: list[dict], path: Path, truths: dict[str, float] | None = None, most: int = 200) -> Path:
+    """Losses and every metric over epochs: all members faint (the first `most`), member 0 bold, the
+    ensemble median dashed; the fraction of members that learned, where rows say."""
+    names = curve_names(history)
+    has_learned = any("learned" in r for r in history)
+    panels = len(names) + has_learned
+    cols = 3
+    rows = max(1, -(-panels // cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 2.9 * rows), squeeze=False)
+    truths = truths or {}
+    for ax, name in zip(axes.ravel(), names):
+        epochs, v = history_matrix(history, name)
+        K = len(v)
+        if K > 1:
+            ax.plot(epochs, v[1:most].T, color="C0", lw=0.6, alpha=0.2)
+            ax.plot([], [], color="C0", lw=0.6, alpha=0.4, label="other members")
+            with np.errstate(all="ignore"):
+                import warnings
+
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    median = np.nanmedian(v, 0)
+            ax.plot(epochs, median, color="k", lw=1.4, ls="--", label=f"median of {K}")
+        ax.plot(epochs, v[0], color="C0", lw=2, label="member 0")
+        if name in truths:
+            ax.axhline(truths[name], color="C3", lw=1.2, ls=":", label=f"target {truths[name]:.3g}")
+        ax.set_title(name.replace("_", " "), fontsize=10)
+        ax.set_xlabel("epoch", fontsize=8)
+        ax.tick_params(labelsize=8)
+        ax.grid(alpha=0.3)
+        finite = v[np.isfinite(v)]
+        if finite.size and name not in LOSS_NAMES:  # one wild member should not flatten the rest
+            lo, hi = np.percentile(finite, [1, 99])
+            if name in truths:
+                lo, hi = min(lo, truths[name]), max(hi, truths[name])
+            if hi > lo:
+                ax.set_ylim(lo - 0.08 * (hi - lo), hi + 0.08 * (hi - lo))
+    if has_learned:
+        ax = axes.ravel()[len(names)]
+        epochs, v = history_matrix([r | {"learned": float(bool(r.get("learned")))} for r in history], "learned")
+        ax.plot(epochs, np.nanmean(v, 0), color="C2", lw=2)
+        ax.set_title("fraction of members learned", fontsize=10)
+        ax.set(xlabel="epoch", ylim=(-0.03, 1.03))
+        ax.grid(alpha=0.3)
+    for ax in axes.ravel()[panels:]:
+        ax.axis("off")
+    axes[0][0].legend(fontsize=7, loc="best")
+    fig.suptitle("losses and metrics over epochs (every member faint, member 0 bold, median dashed)", fontsize=10)
+    fig.tight_layout()
+    _save(fig, path)
+    return path
