@@ -26,6 +26,7 @@ from .losses import d_loss, g_loss  # noqa: F401 (their home was here)
 from .models import MLP, make_view, parse_activations
 from .noise import Noise, make_noise
 from .run import Frame, Run, generator_for, jsonable, write_text
+from .snapshots import Snapshots
 from .targets import Target, make_target
 
 DRAW_BUDGET = 1 << 17  # uniforms drawn per block: small enough that int64 temporaries stay in cache
@@ -201,6 +202,7 @@ def train(config: Config, out: str | Path | None = None, progress=None) -> Run:
     metrics_file = open(run_dir / "metrics.jsonl", "w") if run_dir else None
     final: dict[str, np.ndarray] = {}
     samples = np.empty(0)
+    snaps = Snapshots.start(game, eval_z, run_dir)  # pictures and TensorBoard (snapshots.py); None when off
 
     def log(epoch: int, out, real_batch: torch.Tensor) -> None:
         nonlocal final, samples
@@ -216,6 +218,8 @@ def train(config: Config, out: str | Path | None = None, progress=None) -> Run:
                 metrics_file.write(_json_line(rec))
         if metrics_file:
             metrics_file.flush()
+        if snaps:
+            snaps.take(epoch, final, samples)
         if progress:
             status_line = _status(epoch, losses, frame.to_data(real_batch), frame.to_data(out[1]), row, K)
             progress.update(epoch, status_line)
@@ -250,6 +254,8 @@ def train(config: Config, out: str | Path | None = None, progress=None) -> Run:
     run.summary = _summary(c, target, final, seeds, status, done, wall)
     if run_dir:
         _finish_run_dir(run, target, samples)
+    if snaps:
+        snaps.finish(run)
     return run
 
 
