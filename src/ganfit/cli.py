@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import rundir
 from .config import FIELDS, Config
 from .errors import GanfitError
 from .progress import Progress
@@ -40,6 +41,9 @@ def _parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train an ensemble of GANs (no options: the article's experiment)")
     t.add_argument("--config", metavar="FILE.toml", help="start from this config (flags override it)")
     t.add_argument("--out", metavar="DIR", help="run directory (default: runs/<date-time>-<target>)")
+    t.add_argument(
+        "--resume", metavar="RUN_DIR", help="continue a run from its last checkpoint (--epochs may extend it)"
+    )
     _add_config_flags(t)
     s = sub.add_parser("sample", help="draw samples from a trained generator, in the data's units")
     s.add_argument("run_dir", metavar="RUN_DIR")
@@ -71,9 +75,17 @@ def default_out(config: Config) -> Path:
 def cmd_train(args: argparse.Namespace) -> int:
     from .train import train  # torch loads here, after the arguments are known to be good
 
-    config = config_from_args(args)
-    out = Path(args.out) if args.out else default_out(config)
-    run = train(config, out, progress=Progress())
+    if args.resume:
+        changed = [f"--{n.replace('_', '-')}" for n in FIELDS if getattr(args, n) is not None and n != "epochs"]
+        changed += ["--config"] * bool(args.config) + ["--out"] * bool(args.out)
+        if changed:
+            raise GanfitError(f"--resume continues a run as configured: {', '.join(changed)} cannot change it")
+        out = Path(args.resume)
+        run = train(rundir.reopen(out, args.epochs), out, progress=Progress(), resume=True)
+    else:
+        config = config_from_args(args)
+        out = Path(args.out) if args.out else default_out(config)
+        run = train(config, out, progress=Progress())
     s = run.summary
     print(f"learned: {s['learned']}/{s['members_total']} members ({s['criterion']})")
     print(
@@ -82,8 +94,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         f"{s['epochs']} epochs in {s['wall_seconds']:.1f} s"
     )
     print(f"run directory: {out}  (plots: {out / 'moments.png'}, {out / 'histogram.png'})")
+    if s["diverged"]:
+        print(f"diverged: {s['diverged']} member(s), saved at their last finite state (see summary.json)")
     if s["status"] == "interrupted":
-        print(f"ganfit: interrupted after {s['epochs']} epochs; what was trained is saved in {out}", file=sys.stderr)
+        print(
+            f"ganfit: interrupted after {s['epochs']} epochs; continue with: ganfit train --resume {out}",
+            file=sys.stderr,
+        )
         return 130
     return 0
 

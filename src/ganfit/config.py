@@ -90,6 +90,12 @@ class Config:
     seeds: int = opt(1, "K, independent GANs trained together as one ensemble")
     log_every: int = opt(200, "epochs between metric rows (and status lines)")
     eval_samples: int = opt(10000, "generated samples per member for metrics, from a fixed noise batch")
+    checkpoint_every: int = opt(
+        1000, "epochs between checkpoints in the run directory (also written on SIGINT/SIGTERM)"
+    )
+    early_stop: str = opt("", "early stopping per member on a plateau of this metric (ks or w1; empty: off)")
+    early_stop_patience: int = opt(20, "log intervals without improvement before a member stops")
+    early_stop_delta: float = opt(0.0, "smallest decrease of the early-stop metric that counts as improvement")
     engine: str = opt("auto", "auto | fast (hand-derived gradients, the seed's game) | autograd (the reference)")
     device: str = opt("cpu", "cpu or cuda")
     threads: int = opt(0, "CPU threads for torch (0: 1 for small ensembles, all cores for large ones)")
@@ -131,6 +137,8 @@ class Config:
             "lr_d",
             "lr_g",
             "frame_std",
+            "checkpoint_every",
+            "early_stop_patience",
         ]
         for name in positive:
             if getattr(self, name) <= 0:
@@ -146,6 +154,10 @@ class Config:
             raise GanfitError(f"threads must be >= 0, got {self.threads}")
         if self.device not in ("cpu", "cuda") and not self.device.startswith("cuda:"):
             raise GanfitError(f"device must be cpu or cuda, got {self.device!r}")
+        if self.early_stop not in ("", "ks", "w1"):
+            raise GanfitError(f"early_stop must be ks, w1 or empty, got {self.early_stop!r}")
+        if self.early_stop_delta < 0:
+            raise GanfitError(f"early_stop_delta must be >= 0, got {self.early_stop_delta}")
         if self.engine not in ("auto", "fast", "autograd"):
             raise GanfitError(f"engine must be auto, fast or autograd, got {self.engine!r}")
         if self.loss not in LOSS_NAMES:
@@ -153,8 +165,6 @@ class Config:
         for name in ("gp", "r1", "r2"):
             if getattr(self, name) < 0:
                 raise GanfitError(f"{name} must be >= 0, got {getattr(self, name)}")
-        return self
-
         return self
 
     def replace(self, **changes: Any) -> Config:

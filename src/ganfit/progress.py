@@ -17,9 +17,10 @@ class Progress:
         self.bar: tqdm | None = None
         self.last = 0
 
-    def start(self, total: int) -> None:
+    def start(self, total: int, done: int = 0) -> None:
+        self.last = done
         if self.bar_wanted:
-            self.bar = tqdm(total=total, unit="epoch", file=self.stream, dynamic_ncols=True)
+            self.bar = tqdm(total=total, initial=done, unit="epoch", file=self.stream, dynamic_ncols=True)
 
     def update(self, epoch: int, line: str) -> None:
         if self.bar is None:

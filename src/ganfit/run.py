@@ -43,6 +43,13 @@ def atomic_write(path: Path, write) -> None:
         raise
 
 
+def io_reason(e: Exception) -> str:
+    """Why a write failed, from Python's OSError or from safetensors' error (which wraps the OS one)."""
+    if isinstance(e, OSError):
+        return e.strerror or str(e)
+    return str(e).rpartition("I/O error: ")[2].split(" (os error")[0]
+
+
 def write_text(path: Path, text: str) -> None:
     atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
 
@@ -136,13 +143,11 @@ class Run:
         tensors = {f"G.{name}": p.detach().cpu().contiguous() for name, p in self.G.named_parameters()}
         if self.D is not None:
             tensors |= {f"D.{name}": p.detach().cpu().contiguous() for name, p in self.D.named_parameters()}
-        meta = {
-            "format": "ganfit",
-            "members": str(self.members),
-            "scale": json.dumps(self.frame.scale.tolist()),
-            "shift": json.dumps(self.frame.shift.tolist()),
-            "columns": json.dumps(self.columns),
-        }
+        # One metadata entry: safetensors keeps metadata in a hash map whose order varies between
+        # processes, and a resumed run must write the very same bytes as an uninterrupted one.
+        info = {"members": self.members, "scale": self.frame.scale.tolist(), "shift": self.frame.shift.tolist(),
+                "columns": self.columns}
+        meta = {"ganfit": json.dumps(info, sort_keys=True)}
         atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=meta))
 
 
@@ -170,9 +175,9 @@ def load(run_dir: str | Path) -> Run:
 
         with safe_open(path, "pt") as fh:
             meta = fh.metadata() or {}
-        members = int(meta["members"])
-        scale, shift = np.array(json.loads(meta["scale"])), np.array(json.loads(meta["shift"]))
-        columns = json.loads(meta["columns"])
+        info = json.loads(meta["ganfit"])
+        members, columns = int(info["members"]), list(info["columns"])
+        scale, shift = np.array(info["scale"], dtype=np.float64), np.array(info["shift"], dtype=np.float64)
     except (SafetensorError, OSError, KeyError, ValueError) as e:
         raise GanfitError(f"{path}: not a ganfit weights file ({e})") from None
     G = generator_for(config, len(scale), list(range(members)))

@@ -8,6 +8,7 @@ step reads a value back to the host; metrics are computed every `log_every` epoc
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -17,11 +18,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import fast, losses, rng
+from . import checkpoint, fast, losses, rng, rundir
 from . import metrics as M
 from .config import Config
 from .errors import GanfitError
 from .fast import FastGame
+from .health import Health
 from .losses import d_loss, g_loss  # noqa: F401 (their home was here)
 from .models import MLP, make_view, parse_activations
 from .noise import Noise, make_noise
@@ -135,6 +137,38 @@ class Game:
             self.opt_g.step()
         return (lambda: (l_real.detach(), l_fake.detach(), l_g.detach())), fake
 
+    def state(self) -> dict[str, torch.Tensor]:
+        """Every tensor the rest of training depends on (the random numbers have no state: rng.py)."""
+        if self.fast:
+            parts = ("theta", "exp_avg", "exp_avg_sq", "steps")
+            return {f"{n}.{p}": getattr(net, p) for n, net in (("G", self.fast.G), ("D", self.fast.D)) for p in parts}
+        out = {}
+        for name, net, opt in (("G", self.G, self.opt_g), ("D", self.D, self.opt_d)):
+            for i, p in enumerate(net.parameters()):
+                s = opt.state.get(p) or {
+                    "step": torch.zeros(()),
+                    "exp_avg": torch.zeros_like(p),
+                    "exp_avg_sq": torch.zeros_like(p),
+                }
+                out |= {f"{name}.{i}.param": p.detach()} | {
+                    f"{name}.{i}.{k}": s[k] for k in ("step", "exp_avg", "exp_avg_sq")
+                }
+        return out
+
+    def load_state(self, tensors: dict[str, torch.Tensor]) -> None:
+        with torch.no_grad():
+            if self.fast:
+                for name, live in self.state().items():
+                    live.copy_(tensors[name])
+                return
+            for name, net, opt in (("G", self.G, self.opt_g), ("D", self.D, self.opt_d)):
+                for i, p in enumerate(net.parameters()):
+                    p.copy_(tensors[f"{name}.{i}.param"])
+                    opt.state[p] = {
+                        k: tensors[f"{name}.{i}.{k}"].clone().to(p.device if k != "step" else "cpu")
+                        for k in ("step", "exp_avg", "exp_avg_sq")
+                    }
+
 
 def _device(name: str) -> torch.device:
     if name.startswith("cuda") and not torch.cuda.is_available():
@@ -143,11 +177,12 @@ def _device(name: str) -> torch.device:
 
 
 def default_threads(config: Config) -> int:
-    """One thread for small ensembles, where a second spinning thread only adds overhead; all cores
-    once each op carries enough work to split."""
+    """One thread for small ensembles: a second thread gains at most 20% there (K = 16), and when the
+    other core is busy its spin-waits cost far more; all cores from K * batch = 3,200 (K = 32 on the
+    defaults), where each op carries enough work to split (+50%, see docs/performance.md)."""
     if config.threads:
         return config.threads
-    return 1 if config.seeds * config.batch < 400 else (os.cpu_count() or 1)
+    return 1 if config.seeds * config.batch < 3200 else (os.cpu_count() or 1)
 
 
 def _status(epoch: int, losses, real: torch.Tensor, fake: torch.Tensor, row: dict[str, np.ndarray], K: int) -> str:
@@ -173,145 +208,134 @@ def _status(epoch: int, losses, real: torch.Tensor, fake: torch.Tensor, row: dic
     return line
 
 
-def train(config: Config, out: str | Path | None = None, progress=None) -> Run:
+def train(config: Config, out: str | Path | None = None, progress=None, resume: bool = False) -> Run:
     """Train config.seeds GANs together; write the run directory `out` (if given); return the Run.
 
-    `progress`, if given, is told `start(total)`, `update(epoch, line)` at every log row and `close()`.
+    With resume=True, `out` is an existing run directory: training continues from its last checkpoint
+    and ends bit for bit where an uninterrupted run would. `progress`, if given, is told
+    `start(total)`, `update(epoch, line)` at every log row and `close()`.
     """
     game = Game.build(config)
-    c, target, frame = game.config, game.target, game.frame
-    K, device = c.seeds, game.G.weights[0].device
-    run_dir = _create_run_dir(Path(out), c) if out is not None else None
-    previous_threads = torch.get_num_threads()
-    torch.set_num_threads(default_threads(c))
-    seeds = [c.seed + i for i in range(K)]
-    keys = rng.member_keys(seeds, "train", device)
-    eval_u = rng.uniform(
-        rng.member_keys(seeds, "eval", device),
-        torch.zeros(1, dtype=torch.int64, device=device),
-        c.eval_samples * game.noise.n_uniforms,
-    )[0]
-    eval_z = game.noise.sample(eval_u.reshape(K, c.eval_samples, game.noise.n_uniforms))
-    log_at = sorted(set(range(0, c.epochs, c.log_every)) | {c.epochs - 1})
-    per_epoch = c.batch * (
-        c.d_steps * (game.target.n_uniforms + game.noise.n_uniforms) + c.g_steps * game.noise.n_uniforms
-    )
-    block = max(1, min(c.epochs, DRAW_BUDGET // (K * per_epoch)))
+    c = game.config
+    seeds = [c.seed + i for i in range(c.seeds)]
+    run_dir = Path(out) if out is not None else None
+    if run_dir and not resume:
+        rundir.create(run_dir, c)
+    with contextlib.ExitStack() as stack:
+        if run_dir:
+            stack.enter_context(checkpoint.RunLock(run_dir))
+            if resume and (run_dir / "config.toml").read_text() != c.to_toml():
+                write_text(run_dir / "config.toml", c.to_toml())  # a resume asked for more epochs
+        stop = stack.enter_context(checkpoint.StopSignals())
+        stack.callback(torch.set_num_threads, torch.get_num_threads())
+        torch.set_num_threads(default_threads(c))
+        return _loop(game, seeds, run_dir, resume, stop, progress)
 
-    history: list[dict] = []
-    metrics_file = open(run_dir / "metrics.jsonl", "w") if run_dir else None
+
+def _loop(game: Game, seeds: list[int], run_dir: Path | None, resume: bool, stop, progress) -> Run:
+    c, target, frame, K = game.config, game.target, game.frame, len(seeds)
+    device = game.G.weights[0].device
+    keys = rng.member_keys(seeds, "train", device)
+    eval_z = game.noise.sample(
+        rng.uniform(
+            rng.member_keys(seeds, "eval", device),
+            torch.zeros(1, dtype=torch.int64, device=device),
+            c.eval_samples * game.noise.n_uniforms,
+        )[0].reshape(K, c.eval_samples, game.noise.n_uniforms)
+    )
+    log_at = set(range(0, c.epochs, c.log_every)) | {c.epochs - 1}
+    per_epoch = c.batch * (c.d_steps * (target.n_uniforms + game.noise.n_uniforms) + c.g_steps * game.noise.n_uniforms)
+    block = max(1, DRAW_BUDGET // (K * per_epoch))
+    health = Health(
+        list(game.G.parameters()) + list(game.D.parameters()), c.early_stop, c.early_stop_patience, c.early_stop_delta
+    )
+
+    epoch, history, metrics_bytes = 0, [], 0
+    if resume:
+        checkpoint.remove_stale_temporaries(run_dir)
+        tensors, epoch, metrics_bytes = checkpoint.load(run_dir, game.state() | health.state())
+        game.load_state(tensors)
+        health.load_state(tensors)
+        if epoch >= c.epochs:
+            raise GanfitError(f"{run_dir} has finished its {epoch} epochs: resume with --epochs N (N > {epoch})")
+        history = rundir.read_metrics(run_dir / "metrics.jsonl", metrics_bytes)
+    metrics_file = open(run_dir / "metrics.jsonl", "ab") if run_dir else None
     final: dict[str, np.ndarray] = {}
     samples = np.empty(0)
     snaps = Snapshots.start(game, eval_z, run_dir)  # pictures and TensorBoard (snapshots.py); None when off
 
-    def log(epoch: int, out, real_batch: torch.Tensor) -> None:
-        nonlocal final, samples
+    def log(epoch: int, out, real_batch: torch.Tensor, write: bool = True) -> None:
+        nonlocal final, samples, metrics_bytes
         losses = [x.cpu().numpy() for x in out[0]()]
         samples = frame.to_data(game.G.evaluate(eval_z)).cpu().numpy()
         row = M.compute(samples, target)
         row["learned"] = M.judge(row, target)
+        health.check(epoch, losses, row)
         final = row | {"d_loss_real": losses[0], "d_loss_fake": losses[1], "g_loss": losses[2]}
+        lines = []
         for k in range(K):
-            rec = jsonable({"epoch": epoch, "member": k, "seed": seeds[k]} | {n: v[k] for n, v in final.items()})
+            rec = {"epoch": epoch, "member": k, "seed": seeds[k], "status": health.status(k)[0]}
+            rec = jsonable(rec | {n: v[k] for n, v in final.items()})
             history.append(rec)
-            if metrics_file:
-                metrics_file.write(_json_line(rec))
-        if metrics_file:
-            metrics_file.flush()
+            lines.append(json.dumps(rec, allow_nan=False) + "\n")
+        if metrics_file and write:
+            data = "".join(lines).encode()
+            _io(run_dir, lambda: (metrics_file.write(data), metrics_file.flush()))
+            metrics_bytes += len(data)
         if snaps:
             snaps.take(epoch, final, samples)
         if progress:
-            status_line = _status(epoch, losses, frame.to_data(real_batch), frame.to_data(out[1]), row, K)
-            progress.update(epoch, status_line)
+            progress.update(epoch, _status(epoch, losses, frame.to_data(real_batch), frame.to_data(out[1]), row, K))
 
-    status, started, done = "finished", time.perf_counter(), 0
+    def save_checkpoint(epoch: int) -> None:
+        if run_dir:
+            checkpoint.save(run_dir, game.state() | health.state(), epoch, metrics_bytes)
+
+    status, started, first_epoch = "finished", time.perf_counter(), epoch
     if progress:
-        progress.start(c.epochs)
+        progress.start(c.epochs, epoch)
     try:
-        epoch = 0
-        while epoch < c.epochs:
-            count = min(block, c.epochs - epoch)
-            real, z_d, z_g = game.draw(keys, epoch, count)
-            for t in range(count):
+        while epoch < c.epochs and not stop.requested and not health.all_frozen():
+            first = epoch - epoch % block  # blocks are aligned so that a resumed run draws identical blocks
+            real, z_d, z_g = game.draw(keys, first, min(block, c.epochs - first))
+            for t in range(epoch - first, real.shape[0]):
                 out = game.step(real[t], z_d[t], z_g[t])
-                done = epoch + 1
-                if epoch in log_at:
-                    log(epoch, out, real[t, -1])
                 epoch += 1
-    except KeyboardInterrupt:
-        status = "interrupted"
-        if done and done - 1 not in log_at:
-            log(done - 1, out, real[t, -1])
+                if epoch - 1 in log_at:
+                    log(epoch - 1, out, real[t, -1])
+                if epoch % c.checkpoint_every == 0 or epoch == c.epochs:
+                    save_checkpoint(epoch)
+                if stop.requested or health.all_frozen():
+                    break
+        if epoch < c.epochs and epoch > first_epoch:  # stopped early: keep where it got, say why
+            status = "interrupted" if stop.requested else "all members stopped"
+            save_checkpoint(epoch)
+            if epoch - 1 not in log_at:
+                log(epoch - 1, out, real[t, -1], write=False)
     finally:
         if metrics_file:
             metrics_file.close()
-        torch.set_num_threads(previous_threads)
         if progress:
             progress.close()
     wall = time.perf_counter() - started
 
+    if health.frozen.any():  # diverged or stopped members end in their kept state, measured as saved
+        health.restore()
+        samples = frame.to_data(game.G.evaluate(eval_z)).cpu().numpy()
+        row = M.compute(samples, target)
+        final = final | row | {"learned": M.judge(row, target)}
     run = Run(c, game.G, game.D, frame, list(target.columns), run_dir, history=history)
-    run.summary = _summary(c, target, final, seeds, status, done, wall)
+    statuses = [health.status(k) for k in range(K)]
+    run.summary = rundir.summary(c, target, final, seeds, statuses, status, epoch, wall)
     if run_dir:
-        _finish_run_dir(run, target, samples)
+        rundir.finish(run, target, samples)
     if snaps:
         snaps.finish(run)
     return run
 
 
-def _json_line(rec: dict) -> str:
-    return json.dumps(rec, allow_nan=False) + "\n"
-
-
-def _summary(
-    c: Config, target: Target, final: dict, seeds: list[int], status: str, epochs_done: int, wall: float
-) -> dict:
-    K = len(seeds)
-    members = [{"member": k, "seed": seeds[k]} | {n: v[k] for n, v in final.items()} for k in range(K)]
-    median = (
-        {
-            n: np.nanmedian(final[n]) if np.isfinite(final[n]).any() else None
-            for n in (*M.names(target), "d_loss_real", "d_loss_fake", "g_loss")
-        }
-        if final
-        else {}
-    )
-    return jsonable(
-        {
-            "status": status,
-            "epochs": epochs_done,
-            "epochs_planned": c.epochs,
-            "members_total": K,
-            "learned": int(np.sum(final["learned"])) if final else 0,
-            "criterion": M.criterion(target),
-            "target": target.describe(),
-            "target_mean": target.mean.tolist(),
-            "target_std": target.std.tolist(),
-            "median": median,
-            "wall_seconds": round(wall, 3),
-            "gan_epochs_per_second": round(K * epochs_done / wall, 1) if wall > 0 else None,
-            "members": members,
-        }
-    )
-
-
-def _create_run_dir(out: Path, config: Config) -> Path:
-    """Make the run directory and write config.toml first, so an unwritable place fails before training."""
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise GanfitError(f"--out {out}: already exists and is not an empty directory (choose another)")
+def _io(run_dir: Path, write) -> None:
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        write_text(out / "config.toml", config.to_toml())
+        write()
     except OSError as e:
-        raise GanfitError(f"--out {out}: cannot write there ({e.strerror or e})") from None
-    return out
-
-
-def _finish_run_dir(run: Run, target: Target, samples: np.ndarray) -> None:
-    from . import plots
-
-    run.save_weights(run.dir / "weights.safetensors")
-    write_text(run.dir / "summary.json", json.dumps(run.summary, indent=2) + "\n")
-    if run.history:
-        plots.moments(run, target, run.dir / "moments.png")
-        plots.histogram(samples, target, run.dir / "histogram.png")
+        raise GanfitError(f"cannot write in {run_dir}: {e.strerror or e}") from None

@@ -1,0 +1,101 @@
+"""The run directory's life: created (or reopened to resume), appended to, and finished."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from safetensors import SafetensorError
+
+from . import metrics as M
+from .checkpoint import CHECKPOINT
+from .config import Config
+from .errors import GanfitError
+from .run import Run, io_reason, jsonable, write_text
+from .targets import Target
+
+
+def create(out: Path, config: Config) -> Path:
+    """Make the run directory and write config.toml first, so an unwritable place fails before training."""
+    if out.exists() and (not out.is_dir() or any(p.name != ".lock" for p in out.iterdir())):
+        raise GanfitError(f"--out {out}: already exists and is not an empty directory (choose another, or --resume it)")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        write_text(out / "config.toml", config.to_toml())
+    except OSError as e:
+        raise GanfitError(f"--out {out}: cannot write there ({e.strerror or e})") from None
+    return out
+
+
+def reopen(run_dir: Path, epochs: int | None = None) -> Config:
+    """The config of a run to resume (with another epoch count, if asked); checks there is something to
+    resume. train(..., resume=True) records a changed epoch count in config.toml once it holds the lock."""
+    if not (run_dir / "config.toml").is_file():
+        raise GanfitError(f"--resume {run_dir}: no config.toml (not a ganfit run directory)")
+    if not (run_dir / CHECKPOINT).is_file():
+        raise GanfitError(f"--resume {run_dir}: no {CHECKPOINT} (the run stopped before its first checkpoint)")
+    config = Config.from_toml(run_dir / "config.toml")
+    return config.replace(epochs=epochs).validate() if epochs is not None else config
+
+
+def read_metrics(path: Path, upto: int) -> list[dict]:
+    """metrics.jsonl cut back to the checkpoint's byte count: rows a killed run wrote after it go."""
+    try:
+        with open(path, "r+b") as fh:
+            fh.truncate(upto)
+            fh.seek(0)
+            text = fh.read().decode()
+    except FileNotFoundError:
+        if upto:
+            raise GanfitError(f"{path}: missing, but the checkpoint counts {upto} bytes of it") from None
+        return []
+    if len(text.encode()) != upto:
+        raise GanfitError(f"{path}: shorter than the checkpoint's {upto} bytes")
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def summary(
+    c: Config, target: Target, final: dict, seeds: list[int], statuses, status: str, epochs_done: int, wall: float
+) -> dict:
+    K = len(seeds)
+    members = []
+    for k in range(K):
+        state, at = statuses[k]
+        members.append(
+            {"member": k, "seed": seeds[k], "status": state, "status_epoch": at} | {n: v[k] for n, v in final.items()}
+        )
+    names = (*M.names(target), "d_loss_real", "d_loss_fake", "g_loss")
+    median = {n: np.nanmedian(final[n]) if np.isfinite(final[n]).any() else None for n in names} if final else {}
+    return jsonable(
+        {
+            "status": status,
+            "epochs": epochs_done,
+            "epochs_planned": c.epochs,
+            "members_total": K,
+            "learned": int(np.sum(final["learned"])) if final else 0,
+            "diverged": sum(s == "diverged" for s, _ in statuses),
+            "stopped_early": sum(s == "stopped" for s, _ in statuses),
+            "criterion": M.criterion(target),
+            "target": target.describe(),
+            "target_mean": target.mean.tolist(),
+            "target_std": target.std.tolist(),
+            "median": median,
+            "wall_seconds": round(wall, 3),
+            "gan_epochs_per_second": round(K * epochs_done / wall, 1) if wall > 0 else None,
+            "members": members,
+        }
+    )
+
+
+def finish(run: Run, target: Target, samples: np.ndarray) -> None:
+    from . import plots
+
+    try:
+        run.save_weights(run.dir / "weights.safetensors")
+        write_text(run.dir / "summary.json", json.dumps(run.summary, indent=2) + "\n")
+        if run.history:
+            plots.moments(run, target, run.dir / "moments.png")
+            plots.histogram(samples, target, run.dir / "histogram.png")
+    except (OSError, SafetensorError) as e:
+        raise GanfitError(f"cannot write results in {run.dir}: {io_reason(e)}") from None
