@@ -26,7 +26,7 @@ def poison_member_1_after(epoch: int, monkeypatch):
 
 def test_a_diverged_member_is_flagged_and_saved_at_its_last_finite_state(tmp_path, monkeypatch):
     clean = train(CFG, tmp_path / "clean")
-    before = train(CFG.replace(epochs=31), tmp_path / "before")  # member 1's last finite checkpoint: epoch 30
+    train(CFG.replace(epochs=31), tmp_path / "before")  # member 1's last finite checkpoint: epoch 30
     poison_member_1_after(35, monkeypatch)
     run = train(CFG, tmp_path / "sick")
     summary = json.loads((tmp_path / "sick" / "summary.json").read_text())
