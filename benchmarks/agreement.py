@@ -41,10 +41,13 @@ def main() -> None:
         results[engine] = len(ok)
         mean = np.array([m["mean"] for m in ok])
         std = np.array([m["std"] for m in ok])
-        print(f"{engine:9s} learned {len(ok)}/{len(members)} = {len(ok) / len(members):.0%} "
-              f"(95% CI {lo:.0%}-{hi:.0%}); learned members: mean {mean.mean():.3f} ± {mean.std():.3f}, "
-              f"std {std.mean():.3f} ± {std.std():.3f}; {wall:.0f} s, "
-              f"{args.seeds * args.epochs / wall:,.0f} GAN-epochs/s", flush=True)
+        print(
+            f"{engine:9s} learned {len(ok)}/{len(members)} = {len(ok) / len(members):.0%} "
+            f"(95% CI {lo:.0%}-{hi:.0%}); learned members: mean {mean.mean():.3f} ± {mean.std():.3f}, "
+            f"std {std.mean():.3f} ± {std.std():.3f}; {wall:.0f} s, "
+            f"{args.seeds * args.epochs / wall:,.0f} GAN-epochs/s",
+            flush=True,
+        )
     n = args.seeds
     p1, p2 = results["fast"] / n, results["autograd"] / n
     pooled = (results["fast"] + results["autograd"]) / (2 * n)

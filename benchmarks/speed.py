@@ -43,19 +43,44 @@ def seed_row(epochs: int) -> dict | None:
         print(f"({SEED_SCRIPT} not found: skipping the article's script)", file=sys.stderr)
         return None
     wall, rss, _ = timed([sys.executable, str(SEED_SCRIPT)], env=os.environ | {"SEED_EPOCHS": str(epochs)})
-    return {"what": f"article's script ({epochs} epochs)", "K": 1, "epochs": epochs, "wall": wall,
-            "loop_rate": None, "rss": rss}
+    return {
+        "what": f"article's script ({epochs} epochs)",
+        "K": 1,
+        "epochs": epochs,
+        "wall": wall,
+        "loop_rate": None,
+        "rss": rss,
+    }
 
 
 def ganfit_row(K: int, epochs: int, device: str, extra: list[str], label: str = "") -> dict:
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [sys.executable, "-m", "ganfit", "train", "--seeds", str(K), "--epochs", str(epochs),
-               "--device", device, "--out", f"{tmp}/run", *extra]
+        cmd = [
+            sys.executable,
+            "-m",
+            "ganfit",
+            "train",
+            "--seeds",
+            str(K),
+            "--epochs",
+            str(epochs),
+            "--device",
+            device,
+            "--out",
+            f"{tmp}/run",
+            *extra,
+        ]
         wall, rss, _ = timed(cmd)
         summary = json.loads(Path(f"{tmp}/run/summary.json").read_text())
     loop = summary["wall_seconds"]
-    return {"what": f"ganfit K={K}{label}", "K": K, "epochs": epochs, "wall": wall, "loop_rate": epochs / loop,
-            "rss": rss}
+    return {
+        "what": f"ganfit K={K}{label}",
+        "K": K,
+        "epochs": epochs,
+        "wall": wall,
+        "loop_rate": epochs / loop,
+        "rss": rss,
+    }
 
 
 def main() -> None:
@@ -79,17 +104,23 @@ def main() -> None:
             rows.append(ganfit_row(K, epochs, args.device, ["--log-every", str(epochs)], " (metrics at end only)"))
 
     base = seed["epochs"] / seed["wall"] if seed else None
-    print(f"\nmachine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"python {platform.python_version()}, device {args.device}")
-    print("| run | epochs | wall (s) | epochs/s (command) | GAN-epochs/s (command) | GAN-epochs/s (loop) "
-          "| × article | compile | peak RSS (MiB) |")
+    print(
+        f"\nmachine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"python {platform.python_version()}, device {args.device}"
+    )
+    print(
+        "| run | epochs | wall (s) | epochs/s (command) | GAN-epochs/s (command) | GAN-epochs/s (loop) "
+        "| × article | compile | peak RSS (MiB) |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---|---:|")
     for r in rows:
         rate = r["epochs"] / r["wall"]
         loop = f"{r['K'] * r['loop_rate']:,.0f}" if r["loop_rate"] else "—"
         ratio = f"{r['K'] * rate / base:.1f}" if base else "—"
-        print(f"| {r['what']} | {r['epochs']:,} | {r['wall']:.1f} | {rate:,.0f} | {r['K'] * rate:,.0f} | {loop} "
-              f"| {ratio} | none (eager) | {r['rss']:,.0f} |")
+        print(
+            f"| {r['what']} | {r['epochs']:,} | {r['wall']:.1f} | {rate:,.0f} | {r['K'] * rate:,.0f} | {loop} "
+            f"| {ratio} | none (eager) | {r['rss']:,.0f} |"
+        )
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2))
 
