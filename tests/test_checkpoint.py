@@ -17,8 +17,9 @@ ARGS = ["--epochs", "700", "--seeds", "2", "--log-every", "50", "--eval-samples"
 
 
 def ganfit(*args: str, **kw) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "ganfit", *args], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True, **kw)
+    return subprocess.Popen(
+        [sys.executable, "-m", "ganfit", *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, **kw
+    )
 
 
 def checkpoint_epoch(run_dir: Path) -> int:
