@@ -1,6 +1,7 @@
+import pytest
 import torch
 
-from ganfit import Config, rng
+from ganfit import Config, GanfitError, rng
 from ganfit.models import MLP, make_view
 from ganfit.train import Game
 
@@ -88,3 +89,42 @@ def test_evaluate_in_member_chunks_equals_one_forward():
     with torch.no_grad():
         whole = mlp(x)
     torch.testing.assert_close(mlp.evaluate(x, budget=300 * 50 * 2), whole)  # 2 members at a time
+
+
+def test_sample_and_pack_views_and_the_stddev_feature():
+    x = torch.tensor([[[1.0, 10.0], [2.0, 20.0], [3.0, 30.0], [4.0, 40.0]]])  # K=1, B=4, dim=2
+    assert torch.equal(make_view("sample")(x), x)
+    packed = make_view("pack:m=2")(x)
+    assert packed.shape == (1, 2, 4) and packed[0].tolist() == [[1, 10, 2, 20], [3, 30, 4, 40]]
+    assert make_view("pack:m=2").features(4, 2) == 4 and make_view("sample:stddev=true").features(4, 2) == 3
+    s = make_view("sample:stddev=true")(x)
+    sd = (x[0].std(0, unbiased=False)).mean().item()  # per-dim batch std, averaged over dims
+    assert s.shape == (1, 4, 3) and torch.allclose(s[0, :, 2], torch.full((4,), sd))
+    p = make_view("pack:m=4,stddev=true")(x)
+    assert p.shape == (1, 1, 9) and p[0, 0, -1].item() == pytest.approx(sd)
+    # the feature is each member's own: another member's batch does not change it
+    two = torch.cat([x, 100 * x])
+    assert torch.equal(make_view("sample:stddev=true")(two)[:1], s)
+
+
+def test_pack_needs_a_batch_it_divides():
+    with pytest.raises(GanfitError, match="batch 100 is not a multiple of m=3"):
+        Game.build(Config(d_view="pack:m=3"))
+    with pytest.raises(GanfitError, match="m must be >= 1"):
+        make_view("pack:m=0")
+    g = Game.build(Config(d_view="pack:m=4", target="ring", batch=64))
+    assert g.D.weights[0].shape == (1, 8, 50)  # 4 samples x 2 dims per D input
+
+
+def test_spectral_norm_divides_each_weight_by_its_largest_singular_value():
+    D = MLP([6, 20, 1], ["elu"], [0, 1], "init_d", spectral=True)
+    with torch.no_grad():
+        D.weights[0].mul_(7.0)
+    for _ in range(100):  # the power method converges to the top singular vectors
+        D.power_iteration()
+    for w, w_sn in zip(D.weights, D._effective_weights()):
+        sigma = torch.linalg.matrix_norm(w.detach(), ord=2)  # per member
+        assert torch.allclose(torch.linalg.matrix_norm(w_sn.detach(), ord=2), torch.ones(2), atol=1e-4)
+        assert torch.allclose(w_sn.detach(), w.detach() / sigma[:, None, None], rtol=1e-4)
+    alone = MLP([6, 20, 1], ["elu"], [1], "init_d", spectral=True)
+    assert torch.equal(alone.sn_u[0][0], MLP([6, 20, 1], ["elu"], [0, 1], "init_d", spectral=True).sn_u[0][1])
