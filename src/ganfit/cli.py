@@ -40,6 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     t = sub.add_parser("train", help="train an ensemble of GANs (no options: the article's experiment)")
     t.add_argument("--config", metavar="FILE.toml", help="start from this config (flags override it)")
+    t.add_argument("--recipe", metavar="NAME", help="start from a named preset: seed, robust1d, ring, grid")
     t.add_argument("--out", metavar="DIR", help="run directory (default: runs/<date-time>-<target>)")
     t.add_argument(
         "--resume", metavar="RUN_DIR", help="continue a run from its last checkpoint (--epochs may extend it)"
@@ -58,7 +59,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def config_from_args(args: argparse.Namespace) -> Config:
-    config = Config.from_toml(args.config) if args.config else Config()
+    if getattr(args, "recipe", None):
+        from . import recipes
+
+        if args.config:
+            raise GanfitError("--recipe and --config both name a starting config: give one")
+        config = recipes.load(args.recipe)
+    else:
+        config = Config.from_toml(args.config) if args.config else Config()
     overrides = {n: getattr(args, n) for n in FIELDS if getattr(args, n) is not None}
     return dataclasses.replace(config, **overrides).validate()
 

@@ -1,0 +1,83 @@
+"""Named presets: each recipe is a whole config in a TOML file of this folder, to read and copy.
+
+`ganfit train --recipe NAME` starts from recipes/NAME.toml (flags still override it). The files are
+generated from Config by `python -m ganfit.recipes` (so every field is there, with its comment); the
+choices are written in RECIPES below, beside why.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..config import Config
+from ..errors import GanfitError
+
+HERE = Path(__file__).parent
+
+# The 2-D recipes share a game: a per-pair D (PacGAN, m=2), non-saturating loss with a light R1,
+# D faster than G, data in its own units (normalize off: the modes' geometry is the point).
+_2D = dict(
+    normalize=False,
+    noise="normal:dim=2",
+    g_hidden=128,
+    g_activations="relu,relu,relu",
+    d_view="pack:m=2",
+    d_hidden=128,
+    d_activations="leaky_relu,leaky_relu",
+    loss="ns",
+    r1=0.1,
+    batch=256,
+    lr_d=1e-3,
+    lr_g=1e-4,
+    beta1=0.5,
+    beta2=0.999,
+    epochs=20000,
+    log_every=1000,
+    eval_samples=2500,
+    seeds=10,
+)
+
+RECIPES: dict[str, dict] = {
+    # The article's experiment, exactly the defaults.
+    "seed": {},
+    # 1-D targets: Gaussian noise (G starts near a monotone map), one D output per sample, the
+    # non-saturating loss with R1 (gamma 1 in a standardised frame), D's learning rate 10x G's.
+    "robust1d": dict(
+        noise="normal:dim=1",
+        frame_mean=0.0,
+        frame_std=1.0,
+        g_activations="elu,elu",
+        d_view="sample",
+        d_activations="elu,elu",
+        loss="ns",
+        r1=1.0,
+        batch=256,
+        lr_d=1e-3,
+        lr_g=1e-4,
+        beta1=0.5,
+        beta2=0.999,
+        epochs=4000,
+    ),
+    "ring": _2D | {"target": "ring:modes=8,radius=2,std=0.02"},
+    "grid": _2D | {"target": "grid:n=5,spacing=2,std=0.05"},
+}
+
+
+def names() -> list[str]:
+    return sorted(p.stem for p in HERE.glob("*.toml"))
+
+
+def path(name: str) -> Path:
+    p = HERE / f"{name}.toml"
+    if not name.replace("_", "").isalnum() or not p.is_file():
+        raise GanfitError(f"unknown recipe {name!r} (known: {', '.join(names())})")
+    return p
+
+
+def load(name: str) -> Config:
+    return Config.from_toml(path(name))
+
+
+def write_all() -> None:
+    for name, changes in RECIPES.items():
+        (HERE / f"{name}.toml").write_text(Config(**changes).validate().to_toml())
