@@ -1,0 +1,32 @@
+import pytest
+
+from ganfit import Config, GanfitError, cli, recipes
+from ganfit.targets import make_target
+
+
+def test_recipe_files_are_whole_configs_in_sync_with_their_definitions():
+    assert recipes.names() == sorted(recipes.RECIPES)
+    for name, changes in recipes.RECIPES.items():
+        text = recipes.path(name).read_text()
+        assert text == Config(**changes).to_toml(), f"{name}.toml is stale: run python -m ganfit.recipes"
+        assert recipes.load(name) == Config(**changes)
+    assert recipes.load("seed") == Config()  # the article's experiment, unchanged
+
+
+def test_recipes_build_what_they_say():
+    assert make_target(recipes.load("ring").target).modes.shape == (8, 2)
+    assert make_target(recipes.load("grid").target).modes.shape == (25, 2)
+    assert recipes.load("ring").seeds >= 10 and recipes.load("grid").seeds >= 10
+    assert recipes.load("robust1d").d_view == "sample" and recipes.load("robust1d").r1 > 0
+
+
+def test_recipe_flag_then_overrides_and_errors():
+    args = cli._parser().parse_args(["train", "--recipe", "ring", "--epochs", "7"])
+    c = cli.config_from_args(args)
+    assert (c.target, c.epochs, c.d_view) == ("ring:modes=8,radius=2,std=0.02", 7, "pack:m=2")
+    with pytest.raises(GanfitError, match="unknown recipe 'nope' \\(known: grid, ring, robust1d, seed\\)"):
+        cli.config_from_args(cli._parser().parse_args(["train", "--recipe", "nope"]))
+    with pytest.raises(GanfitError, match="unknown recipe"):
+        cli.config_from_args(cli._parser().parse_args(["train", "--recipe", "../config"]))
+    with pytest.raises(GanfitError, match="give one"):
+        cli.config_from_args(cli._parser().parse_args(["train", "--recipe", "seed", "--config", "x.toml"]))
