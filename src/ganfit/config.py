@@ -98,7 +98,7 @@ class Config:
     early_stop_delta: float = opt(0.0, "smallest decrease of the early-stop metric that counts as improvement")
     engine: str = opt("auto", "auto | fast (hand-derived gradients, the seed's game) | autograd (the reference)")
     device: str = opt("cpu", "cpu or cuda")
-    threads: int = opt(0, "CPU threads for torch (0: 1 for small ensembles, all cores for large ones)")
+    threads: int = opt(0, "CPU threads for torch (0: 1 for small ensembles, idle cores for large; recorded)")
     # --- pictures and logs (views.py, tensorboard.py)
     pictures: bool = opt(
         False,

@@ -177,12 +177,15 @@ def _device(name: str) -> torch.device:
 
 
 def default_threads(config: Config) -> int:
-    """One thread for small ensembles: a second thread gains at most 20% there (K = 16), and when the
-    other core is busy its spin-waits cost far more; all cores from K * batch = 3,200 (K = 32 on the
-    defaults), where each op carries enough work to split (+50%, see docs/performance.md)."""
+    """One thread for small ensembles, where a second one gains at most 20% (K = 16); from K * batch =
+    3,200 (K = 32 on the defaults), as many as there are idle cores (+50% on 2 idle cores): a thread
+    that has to share its core with another busy process slows every op down (docs/performance.md)."""
     if config.threads:
         return config.threads
-    return 1 if config.seeds * config.batch < 3200 else (os.cpu_count() or 1)
+    cores = os.cpu_count() or 1
+    if config.seeds * config.batch < 3200 or cores == 1:
+        return 1
+    return max(1, min(cores, round(cores - os.getloadavg()[0])))
 
 
 def _status(epoch: int, losses, real: torch.Tensor, fake: torch.Tensor, row: dict[str, np.ndarray], K: int) -> str:
@@ -215,6 +218,8 @@ def train(config: Config, out: str | Path | None = None, progress=None, resume: 
     and ends bit for bit where an uninterrupted run would. `progress`, if given, is told
     `start(total)`, `update(epoch, line)` at every log row and `close()`.
     """
+    if not config.threads:  # resolved and recorded: the thread count can change float rounding
+        config = config.replace(threads=default_threads(config))
     game = Game.build(config)
     c = game.config
     seeds = [c.seed + i for i in range(c.seeds)]
@@ -228,7 +233,7 @@ def train(config: Config, out: str | Path | None = None, progress=None, resume: 
                 write_text(run_dir / "config.toml", c.to_toml())  # a resume asked for more epochs
         stop = stack.enter_context(checkpoint.StopSignals())
         stack.callback(torch.set_num_threads, torch.get_num_threads())
-        torch.set_num_threads(default_threads(c))
+        torch.set_num_threads(c.threads)
         return _loop(game, seeds, run_dir, resume, stop, progress)
 
 
