@@ -99,16 +99,16 @@ def _quantile_grid(ppf, n: int, points: int) -> np.ndarray:
 
 
 def energy_1d(xs: np.ndarray, ref: np.ndarray) -> np.ndarray:
-    """Energy distance sqrt(2 * integral (F_a - F_b)^2 dx) of each sorted row of xs against the sorted
-    sample `ref` (scipy.stats.energy_distance's definition), exact for the two empirical laws."""
-    out = np.empty(len(xs))
-    for k, a in enumerate(xs):
-        both = np.concatenate([a, ref])
-        both.sort(kind="mergesort")
-        cdf_a = np.searchsorted(a, both[:-1], "right") / len(a)
-        cdf_b = np.searchsorted(ref, both[:-1], "right") / len(ref)
-        out[k] = np.sqrt(2 * np.sum(np.diff(both) * np.square(cdf_a - cdf_b)))
-    return out
+    """Energy distance (2 E|X-Y| - E|X-X'| - E|Y-Y'|)^(1/2) of each sorted row of xs against the sorted
+    sample `ref` (scipy.stats.energy_distance's definition), exact for the two empirical laws. All rows
+    at once in O(N log M): with prefix sums of ref, sum_j |x - y_j| needs only where x falls in ref."""
+    n, m = xs.shape[1], len(ref)
+    prefix = np.concatenate([[0.0], np.cumsum(ref)])
+    at = np.searchsorted(ref, xs)  # how many of ref lie below each x
+    e_xy = (at * xs - prefix[at] + (prefix[-1] - prefix[at]) - (m - at) * xs).sum(1) / (n * m)
+    e_xx = 2 * ((2 * np.arange(1, n + 1) - n - 1) * xs).sum(1) / n**2  # sorted: sum_i<j (x_j - x_i)
+    e_yy = 2 * ((2 * np.arange(1, m + 1) - m - 1) * ref).sum() / m**2
+    return np.sqrt(np.maximum(2 * e_xy - e_xx - e_yy, 0.0))
 
 
 def _reference(target: Target, n: int) -> np.ndarray:
@@ -220,9 +220,11 @@ def compute(samples: np.ndarray, target: Target) -> dict[str, np.ndarray]:
 
 def _compute_1d(y: np.ndarray, target: Target) -> dict[str, np.ndarray]:
     out = {"mean": y.mean(1), "std": y.std(1)}
+    centred = y - out["mean"][:, None]
+    m2, m3, m4 = ((centred**p).mean(1) for p in (2, 3, 4))  # scipy.stats.skew / kurtosis, without their overhead
     with np.errstate(all="ignore"):  # a collapsed member (std 0) has no skew: NaN, not a warning
-        out["skew"] = stats.skew(y, axis=1)
-        out["kurtosis"] = stats.kurtosis(y, axis=1)
+        out["skew"] = np.where(m2 > 0, m3 / m2**1.5, np.nan)
+        out["kurtosis"] = np.where(m2 > 0, m4 / m2**2 - 3.0, np.nan)
     ys = np.sort(y, axis=1)
     if target.dist is not None:
         out["ks"] = ks_exact(ys, target.dist.cdf)
