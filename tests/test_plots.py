@@ -6,8 +6,7 @@ import torch
 from PIL import Image
 from scipy import stats
 
-from ganfit import Config, GanfitError, train
-from ganfit import plots, views
+from ganfit import Config, GanfitError, plots, train, views
 from ganfit.losses import LOSSES
 from ganfit.snapshots import SNAPSHOTS, SnapData, Snapshots
 from ganfit.targets import make_target
@@ -122,7 +121,16 @@ def test_pictures_off_means_no_snapshots():
 
 def test_curves_cover_every_numeric_field_and_skip_the_rest(tmp_path):
     rows = [
-        {"epoch": e, "member": k, "seed": k, "status": "ok", "learned": k == 0, "g_loss": 1.0 + k, "ks": None, "mmd": 0.1}
+        {
+            "epoch": e,
+            "member": k,
+            "seed": k,
+            "status": "ok",
+            "learned": k == 0,
+            "g_loss": 1.0 + k,
+            "ks": None,
+            "mmd": 0.1,
+        }
         for e in (0, 10)
         for k in range(3)
     ]

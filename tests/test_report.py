@@ -65,7 +65,7 @@ def test_run_without_pictures_gets_its_views_from_the_weights(tmp_path):
 
 
 def test_a_directory_of_runs_gets_a_comparison_report(tmp_path):
-    for name in ("b-run", f"a {HOSTILE}"):
+    for name in ("points/b-run", f"a {HOSTILE}"):  # a run right in DIR, and one in `ganfit sweep`'s DIR/points
         train(Config(**QUICK), tmp_path / "sweep" / name)
     (tmp_path / "sweep" / "notes").mkdir()  # not a run: left out
     text = write_report(tmp_path / "sweep").read_text()

@@ -17,7 +17,7 @@ from . import views
 from .plots import plt
 from .run import atomic_write
 
-MAX_FRAMES = 40
+MAX_FRAMES = 30
 FPS = 6
 DPI = 72
 

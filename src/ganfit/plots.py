@@ -155,8 +155,9 @@ def curves(history: list[dict], path: Path, truths: dict[str, float] | None = No
         ax.set_xlabel("epoch", fontsize=8)
         ax.tick_params(labelsize=8)
         ax.grid(alpha=0.3)
-        finite = v[np.isfinite(v)]
-        if finite.size and name not in LOSS_NAMES:  # one wild member should not flatten the rest
+        late = v[:, epochs >= 0.1 * epochs.max()]  # the start and one wild member should not flatten the rest
+        finite = late[np.isfinite(late)]
+        if finite.size and name not in LOSS_NAMES:
             lo, hi = np.percentile(finite, [1, 99])
             if name in truths:
                 lo, hi = min(lo, truths[name]), max(hi, truths[name])
@@ -167,12 +168,21 @@ def curves(history: list[dict], path: Path, truths: dict[str, float] | None = No
         epochs, v = history_matrix([r | {"learned": float(bool(r.get("learned")))} for r in history], "learned")
         ax.plot(epochs, np.nanmean(v, 0), color="C2", lw=2)
         ax.set_title("fraction of members learned", fontsize=10)
-        ax.set(xlabel="epoch", ylim=(-0.03, 1.03))
+        ax.set_xlabel("epoch", fontsize=8)
+        ax.set_ylim(-0.03, 1.03)
+        ax.tick_params(labelsize=8)
         ax.grid(alpha=0.3)
     for ax in axes.ravel()[panels:]:
         ax.axis("off")
     axes[0][0].legend(fontsize=7, loc="best")
     fig.suptitle("losses and metrics over epochs (every member faint, member 0 bold, median dashed)", fontsize=10)
-    fig.tight_layout()
-    _save(fig, path)
+    fig.subplots_adjust(left=0.06, right=0.98, bottom=0.5 / fig.get_figheight(), top=1 - 0.75 / fig.get_figheight())
+    fig.subplots_adjust(hspace=0.55, wspace=0.25)
+    return save_plain(fig, path)
+
+
+def save_plain(fig, path: Path, dpi: int = 100) -> Path:
+    """Save as laid out: a tight bounding box would cost a second full draw of the figure."""
+    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=dpi))
+    plt.close(fig)
     return path

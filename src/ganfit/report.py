@@ -349,7 +349,9 @@ def write_report(path: str | Path, out: str | Path | None = None) -> Path:
     if is_run(d):
         text = run_page(d)
     else:
-        runs = sorted(p for p in d.iterdir() if p.is_dir() and is_run(p))
+        # run directories right under DIR, or under DIR/points (`ganfit sweep`'s layout)
+        places = [d] + ([d / "points"] if (d / "points").is_dir() else [])
+        runs = sorted((p for q in places for p in q.iterdir() if p.is_dir() and is_run(p)), key=lambda p: p.name)
         if not runs:
             raise GanfitError(f"report {d}: not a ganfit run directory (no config.toml) nor a directory of runs")
         text = sweep_page(d, runs)

@@ -261,7 +261,7 @@ def draw_field(ax, s, i: int):
         ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.02, label="D(x)" + (": P(real)" if prob else ""))
         changing.append(im)
     real = s.to_data(s["real"])
-    ax.scatter(real[:, 0], real[:, 1], s=6, color=REAL, alpha=0.6, label="real")
+    ax.scatter(real[:, 0], real[:, 1], s=9, color=REAL, edgecolors="white", linewidths=0.3, zorder=3, label="real")
     fake = ax.scatter(*s.to_data(s["fake"][i]).T, s=6, color=FAKE, alpha=0.8, label="fake, member 0")
     changing.append(fake)
     quiver = None
@@ -405,5 +405,7 @@ def write_all(s, target, history: list[dict], out: Path) -> list[Path]:
 
 
 def _save(fig, path: Path) -> Path:
-    plots._save(fig, path)
-    return path
+    """Saved as laid out (fixed margins or constrained layout): no extra draw for a tight bounding box."""
+    if fig.get_layout_engine() is None:
+        fig.subplots_adjust(left=0.08, right=0.98, bottom=0.12, top=0.9, wspace=0.22)
+    return plots.save_plain(fig, path)
