@@ -24,9 +24,9 @@ class _Parser(argparse.ArgumentParser):
         raise GanfitError(message)
 
 
-def _add_config_flags(p: argparse.ArgumentParser) -> None:
+def _add_config_flags(p: argparse.ArgumentParser, rename: dict[str, str] | None = None) -> None:
     for name, f in FIELDS.items():
-        flag = "--" + name.replace("_", "-")
+        flag = (rename or {}).get(name) or "--" + name.replace("_", "-")
         doc = f"{f.metadata['doc']} (default: {f.default})"
         if f.type == "bool":
             p.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=None, help=doc)
@@ -55,6 +55,15 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser("report", help="write report.html: one self-contained page of a run (or a directory of runs)")
     r.add_argument("run_dir", metavar="RUN_DIR|SWEEP_DIR")
     r.add_argument("--out", metavar="FILE.html", help="where to write it (default: DIR/report.html)")
+    w = sub.add_parser("sweep", help="run a sweep file: config points x seeds, success rates with intervals")
+    w.add_argument("sweep_file", metavar="SWEEP.toml")
+    w.add_argument("--out", metavar="DIR", required=True, help="sweep directory; a rerun into it skips finished points")
+    w.add_argument(
+        "--engine", dest="sweep_engine", choices=("local", "ray"), default="local", help="where points run"
+    )
+    w.add_argument("--address", metavar="auto|HOST:PORT", help="an existing Ray cluster (default: start one here)")
+    w.add_argument("--workers", type=int, metavar="N", help="points at once here (default: one per core)")
+    _add_config_flags(w, rename={"engine": "--train-engine"})  # --engine picks the sweep's engine here
     return p
 
 
@@ -146,10 +155,29 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from .sweep import run_sweep
+    from .sweepfile import load as load_sweep
+
+    if args.workers is not None and args.workers < 1:
+        raise GanfitError(f"--workers must be >= 1, got {args.workers}")
+    sweep = load_sweep(args.sweep_file, {n: getattr(args, n) for n in FIELDS if getattr(args, n) is not None})
+    results = run_sweep(sweep, args.out, engine=args.sweep_engine, address=args.address, workers=args.workers)
+    print("\n".join(results.best_lines()))
+    out = Path(args.out)
+    print(f"results: {out / 'results.csv'} (one row per member), {out / 'points.csv'} (one row per point)")
+    failed = [r["point"] for r in results.point_rows() if r["status"] not in ("finished", "all members stopped")]
+    if failed:
+        names = ", ".join(failed[:5])
+        print(f"ganfit: {len(failed)} point(s) did not finish ({names}): see points.csv", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
-        return {"train": cmd_train, "sample": cmd_sample, "report": cmd_report}[args.command](args)
+        return {"train": cmd_train, "sample": cmd_sample, "report": cmd_report, "sweep": cmd_sweep}[args.command](args)
     except GanfitError as e:
         print(f"ganfit: error: {e}", file=sys.stderr)
         return 2

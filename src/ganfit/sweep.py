@@ -1,0 +1,342 @@
+"""`ganfit sweep`: run every point of a sweep file, here (all cores) or on a Ray cluster, losing nothing.
+
+A point is one config and its seeds: one `train(config, DIR/points/<id>)` call whose K members are
+the point's seeds, trained together as one ensemble. Points go to an engine:
+
+- local (the default): a pool of worker processes, one per core, each torch at one thread;
+- ray: one Ray task per point on an existing cluster (`address`), or on one started here (loopback
+  only). A task whose worker dies is retried by Ray (`max_retries`) and resumes from the point's last
+  checkpoint. When the workers cannot see DIR (no shared file system), a task trains in a scratch
+  directory and sends the point's files back, and the driver writes them.
+
+Whatever the engine, the driver keeps one result per point (a retried task replaces, never adds),
+rewrites results.csv and points.csv atomically after each point, and a rerun into the same DIR skips
+finished points and resumes or restarts the others.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import secrets
+import shutil
+import socket
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from pathlib import Path
+
+from . import rundir
+from .checkpoint import CHECKPOINT, RunLock
+from .config import FIELDS, Config
+from .errors import GanfitError
+from .run import write_text
+from .sweepfile import Sweep
+from .sweepresults import Results, wilson
+
+POINTS = "points"
+TOKEN = ".sweep-token"
+DONE = ("finished", "all members stopped")
+RUNTIME_FIELDS = ("threads", "checkpoint_every", "pictures", "snapshot_every", "tensorboard")
+RAY_RETRIES = 3
+ENGINES = ("local", "ray")
+
+
+# ---- one point, wherever it runs
+
+
+def run_point(task: dict) -> dict:
+    """Train one point (or finish it); never raises: an error is part of the result."""
+    started = time.perf_counter()
+    out = {"id": task["id"], "pid": os.getpid(), "host": socket.gethostname()}
+    d = Path(task["dir"])
+    try:
+        config = Config.from_dict(task["config"], f"point {task['id']}")
+        if _sees_sweep_dir(task):
+            summary = train_point(config, d)
+            (d / "error.txt").unlink(missing_ok=True)
+        else:  # a worker without DIR: train in scratch space and send the files back
+            with tempfile.TemporaryDirectory(prefix="ganfit-point-") as tmp:
+                here = Path(tmp) / task["id"]
+                summary = train_point(config, here)
+                skip = (".lock", CHECKPOINT)
+                out["files"] = {p.name: p.read_bytes() for p in here.iterdir() if p.is_file() and p.name not in skip}
+        out |= {"status": summary.get("status", "finished"), "summary": summary}
+    except GanfitError as e:
+        out |= {"status": "error", "error": str(e)}
+    except Exception as e:  # a bug or the machine: recorded, and the other points go on
+        out |= {"status": "error", "error": f"{type(e).__name__}: {e}"}
+    out["wall"] = round(time.perf_counter() - started, 3)
+    if out["status"] == "error" and d.is_dir():
+        try:
+            write_text(d / "error.txt", out["error"] + "\n")
+        except OSError:
+            pass
+    return out
+
+
+def _sees_sweep_dir(task: dict) -> bool:
+    try:
+        return (Path(task["sweep_dir"]) / TOKEN).read_text().strip() == task["token"]
+    except OSError:
+        return False
+
+
+def train_point(config: Config, d: Path) -> dict:
+    """The point's summary: read back when it is done, else resumed from its checkpoint, else trained."""
+    from .train import train
+
+    summary = rundir_summary(d)
+    if summary.get("status") in DONE and differences(d, config) == []:
+        return summary
+    if _checkpoint_epoch(d) is not None and _checkpoint_epoch(d) < config.epochs and not differences(d, config, True):
+        return train(rundir.reopen(d, config.epochs), d, resume=True).summary
+    _clear(d)
+    return train(config, d).summary
+
+
+def rundir_summary(d: Path) -> dict:
+    import json
+
+    try:
+        s = json.loads((d / "summary.json").read_text(encoding="utf-8"))
+        return s if isinstance(s, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def differences(d: Path, config: Config, ignore_epochs: bool = False) -> list[str] | None:
+    """Fields in which d's config.toml differs from config (None: no readable config there)."""
+    try:
+        old = Config.from_toml(d / "config.toml")
+    except GanfitError:
+        return None
+    skip = RUNTIME_FIELDS + (("epochs",) if ignore_epochs else ())
+    return [f for f in FIELDS if f not in skip and getattr(old, f) != getattr(config, f)]
+
+
+def _checkpoint_epoch(d: Path) -> int | None:
+    from safetensors import safe_open
+
+    try:
+        with safe_open(d / CHECKPOINT, "pt") as fh:
+            return int((fh.metadata() or {})["epoch"])
+    except Exception:
+        return None
+
+
+def _clear(d: Path) -> None:
+    """Empty a point directory a killed or failed attempt left, under its lock (a live run keeps it)."""
+    d.mkdir(parents=True, exist_ok=True)
+    with RunLock(d):
+        for p in d.iterdir():
+            if p.name == ".lock":
+                continue
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p)
+            else:
+                p.unlink()
+
+
+# ---- engines: each yields one result per task, in the order they finish
+
+
+def local_engine(tasks: list[dict], workers: int) -> Iterator[dict]:
+    if workers <= 1 or len(tasks) <= 1:
+        for t in tasks:
+            yield run_point(t)
+        return
+    ctx = multiprocessing.get_context("spawn")  # no fork of a process that has torch's threads running
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=ctx)
+    futures = {pool.submit(run_point, t): t for t in tasks}
+    pending = set(futures)
+    try:
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for f in done:
+                yield _future_result(f, futures[f])
+    except KeyboardInterrupt:  # the workers got SIGINT too: they checkpoint and return "interrupted"
+        for f in pending:
+            f.cancel()
+        for f in pending:
+            if not f.cancelled():
+                yield _future_result(f, futures[f])
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _future_result(f, task: dict) -> dict:
+    try:
+        return f.result()
+    except BaseException as e:  # a worker process died (BrokenProcessPool) or was interrupted
+        return {"id": task["id"], "status": "error", "error": f"worker process failed: {type(e).__name__}: {e}"}
+
+
+def ray_engine(tasks: list[dict], address: str | None, workers: int) -> Iterator[dict]:
+    if address is None:
+        # A cluster started here listens on loopback only (Ray's own switch for one-machine clusters).
+        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+    try:
+        import ray
+    except ImportError:
+        raise GanfitError("--engine ray needs Ray: pip install 'ganfit[ray]'") from None
+    started = False
+    if not ray.is_initialized():
+        try:
+            if address:
+                ray.init(address=address, log_to_driver=False)
+            else:
+                ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
+        except (ConnectionError, RuntimeError, ValueError) as e:
+            raise GanfitError(f"Ray: cannot start or reach a cluster at {address or 'a new local one'} ({e})") from None
+        started = True
+    remote = ray.remote(num_cpus=1, max_retries=RAY_RETRIES, retry_exceptions=False)(run_point)
+    refs = {remote.remote(t): t for t in tasks}
+    try:
+        while refs:
+            ready, _ = ray.wait(list(refs), num_returns=1)
+            for r in ready:
+                task = refs.pop(r)
+                try:
+                    result = ray.get(r)
+                except ray.exceptions.RayError as e:  # retries exhausted: recorded, the rest go on
+                    first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+                    result = {"id": task["id"], "status": "error", "error": f"Ray: {first}"}
+                yield result
+    except KeyboardInterrupt:
+        for r in refs:
+            ray.cancel(r)
+        raise
+    finally:
+        if started:
+            ray.shutdown()
+
+
+# ---- the sweep
+
+
+def _prepare(sweep: Sweep, points_dir: Path) -> tuple[list[dict], list]:
+    """Results of points already done, and the points to run (a mismatching directory is an error)."""
+    done, todo = [], []
+    for p in sweep.points:
+        d = points_dir / p.id
+        diff = differences(d, p.config, ignore_epochs=True)
+        if diff:
+            f = diff[0]
+            old = Config.from_toml(d / "config.toml")
+            raise GanfitError(
+                f"{d} was trained with {f} = {getattr(old, f)!r}, this sweep asks for {getattr(p.config, f)!r}:"
+                " use another --out, or remove that point's directory"
+            )
+        summary = rundir_summary(d)
+        old_epochs = Config.from_toml(d / "config.toml").epochs if diff == [] else None
+        if summary.get("status") in DONE and old_epochs == p.config.epochs:
+            done.append({"id": p.id, "status": summary["status"], "summary": summary, "skipped": True})
+        elif old_epochs is not None and old_epochs > p.config.epochs and summary.get("status") in DONE:
+            asked = p.config.epochs
+            raise GanfitError(f"{d} trained {old_epochs} epochs, this sweep asks for {asked}: use another --out")
+        else:
+            todo.append(p)
+    return done, todo
+
+
+def run_sweep(
+    sweep: Sweep,
+    out: str | Path,
+    engine: str = "local",
+    address: str | None = None,
+    workers: int | None = None,
+    stream=None,
+) -> Results:
+    """Run the points of `sweep` not yet done into DIR `out`; return every point's result."""
+    if engine not in ENGINES:
+        raise GanfitError(f"unknown engine {engine!r} (known: {', '.join(ENGINES)})")
+    if address and engine != "ray":
+        raise GanfitError("--address names a Ray cluster: it needs --engine ray")
+    out, stream = Path(out), stream or sys.stderr
+    workers = workers or os.cpu_count() or 1
+    points_dir = out / POINTS
+    try:
+        points_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise GanfitError(f"--out {out}: cannot write there ({e.strerror or e})") from None
+    with RunLock(out):
+        token = secrets.token_hex(16)
+        try:
+            write_text(out / "sweep.toml", sweep.text)
+            write_text(out / TOKEN, token + "\n")
+        except OSError as e:
+            raise GanfitError(f"--out {out}: cannot write there ({e.strerror or e})") from None
+        results = Results(sweep, out)
+        done, todo = _prepare(sweep, points_dir)
+        for r in done:
+            results.add(r)
+        results.write()
+        threads = 1 if engine == "ray" or (workers > 1 and len(todo) > 1) else 0
+        tasks = []
+        for p in todo:
+            config = p.config if p.config.threads else p.config.replace(threads=threads)
+            tasks.append(
+                {
+                    "id": p.id,
+                    "config": {f: getattr(config, f) for f in FIELDS},
+                    "dir": str((points_dir / p.id).resolve()),
+                    "sweep_dir": str(out.resolve()),
+                    "token": token,
+                }
+            )
+        print(
+            f"sweep: {len(sweep.points)} point(s) x {sweep.seeds} seed(s); {len(done)} already done,"
+            f" {len(todo)} to run on {engine}" + (f" ({workers} workers)" if engine == "local" else ""),
+            file=stream,
+            flush=True,
+        )
+        if tasks:
+            runner = local_engine(tasks, workers) if engine == "local" else ray_engine(tasks, address, workers)
+            _collect(runner, results, points_dir, stream, len(tasks))
+        return results
+
+
+def _collect(runner: Iterator[dict], results: Results, points_dir: Path, stream, total: int) -> None:
+    bar = None
+    if stream.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(total=total, unit="point", file=stream, dynamic_ncols=True)
+    try:
+        for i, result in enumerate(runner, 1):
+            files = result.pop("files", None)
+            if files:  # trained where DIR is not visible: the driver writes the point's files
+                d = points_dir / result["id"]
+                d.mkdir(parents=True, exist_ok=True)
+                for name, raw in files.items():
+                    (d / f".{name}.part").write_bytes(raw)
+                    os.replace(d / f".{name}.part", d / name)
+            results.add(result)
+            results.write()
+            line = point_line(results, result)
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix_str(line[:60], refresh=True)
+            else:
+                print(f"[{i}/{total}] {line}", file=stream, flush=True)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def point_line(results: Results, result: dict) -> str:
+    members = results.members(result)
+    if result.get("status") == "error" or not members:
+        return f"{result['id']}: {result.get('status')}: {result.get('error', '')}"
+    from .criteria import succeeded
+
+    k = sum(succeeded(results.sweep.criterion, m) for m in members)
+    lo, hi = wilson(k, len(members))
+    return (
+        f"{result['id']}: {k}/{len(members)} succeeded [{lo:.2f}, {hi:.2f}]"
+        f" ({result.get('status')}, {result.get('wall', 0):.1f} s)"
+    )
