@@ -74,8 +74,13 @@ class Criterion:
     names: frozenset[str]
     _root: Node
 
-    def __call__(self, values: Mapping[str, object]) -> bool:
-        return bool(self._root(values))
+    def __call__(self, member: Mapping[str, object]) -> bool:
+        return _truth(self._root(member_values(member)))
+
+
+def _truth(x) -> bool:
+    """A value as a condition: a missing (NaN) value is false."""
+    return not (isinstance(x, float) and math.isnan(x)) and bool(x)
 
 
 def value_of(values: Mapping[str, object], name: str) -> float:
@@ -128,16 +133,16 @@ class _Parser:
         return node
 
     def or_(self) -> Node:
-        return self._chain(self.and_, ("or",), lambda _, a, b: lambda v: bool(a(v)) or bool(b(v)))
+        return self._chain(self.and_, ("or",), lambda _, a, b: lambda v: _truth(a(v)) or _truth(b(v)))
 
     def and_(self) -> Node:
-        return self._chain(self.not_, ("and",), lambda _, a, b: lambda v: bool(a(v)) and bool(b(v)))
+        return self._chain(self.not_, ("and",), lambda _, a, b: lambda v: _truth(a(v)) and _truth(b(v)))
 
     def not_(self) -> Node:
         if self.peek() == "not":
             self.take()
             inner = self.not_()
-            return lambda v: not inner(v)
+            return lambda v: not _truth(inner(v))
         return self.compare()
 
     def compare(self) -> Node:
@@ -219,5 +224,4 @@ def member_values(member: Mapping[str, object]) -> dict[str, object]:
 
 def succeeded(criterion: Criterion, member: Mapping[str, object]) -> bool:
     """A member succeeds when it did not diverge and meets the criterion."""
-    values = member_values(member)
-    return not values["diverged"] and criterion(values)
+    return member.get("status") != "diverged" and criterion(member)
