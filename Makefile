@@ -21,7 +21,7 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 	touch $@
 
 demo: $(VENV)/.installed
-	$(BIN)/ganfit train --seeds 8 --out runs/demo-$$(date +%Y%m%d-%H%M%S)
+	$(BIN)/ganfit train --seeds 8 --pictures --out runs/demo-$$(date +%Y%m%d-%H%M%S)
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q

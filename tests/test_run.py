@@ -55,3 +55,13 @@ def test_atomic_write_leaves_the_old_file_when_the_writer_fails(tmp_path):
     with pytest.raises(OSError):
         atomic_write(f, failing)
     assert f.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["x.txt"]
+
+
+def test_atomic_write_makes_an_ordinary_file(tmp_path):
+    import os
+
+    f = tmp_path / "y.txt"
+    atomic_write(f, lambda tmp: open(tmp, "w").write("new"))
+    umask = os.umask(0)
+    os.umask(umask)
+    assert f.read_text() == "new" and (f.stat().st_mode & 0o777) == 0o666 & ~umask

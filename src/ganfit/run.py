@@ -28,6 +28,10 @@ from .noise import make_noise
 WEIGHTS = "weights.safetensors"
 
 
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
+
 def atomic_write(path: Path, write) -> None:
     """Call write(tmp_path), then rename onto `path`: readers see the old file or the new, never half."""
     path = Path(path)
@@ -37,6 +41,7 @@ def atomic_write(path: Path, write) -> None:
         write(tmp)
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes it owner-only; the result is an ordinary file
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
