@@ -110,7 +110,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         f"KS {s['median'].get('ks', float('nan')):.4f}, W1 {s['median'].get('w1', float('nan')):.4f}; "
         f"{s['epochs']} epochs in {s['wall_seconds']:.1f} s"
     )
-    print(f"run directory: {out}  (plots: {out / 'moments.png'}, {out / 'histogram.png'})")
+    pictures = sorted(p.name for p in out.iterdir() if p.suffix in (".png", ".gif"))
+    print(f"run directory: {out}  (pictures: {', '.join(pictures)}; all in one page: ganfit report {out})")
     if s["diverged"]:
         print(f"diverged: {s['diverged']} member(s), saved at their last finite state (see summary.json)")
     if s["status"] == "interrupted":
