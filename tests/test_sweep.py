@@ -187,6 +187,10 @@ def test_rerun_skips_finished_points_and_resumes_unfinished_ones(tmp_path, capsy
     assert_same_results(read_csv(out / "results.csv"), first)  # resumed at epoch 20: bit for bit the same
     run_sweep(load(path), out, workers=1)
     assert "2 already done, 0 to run" in capsys.readouterr().err
+    from ganfit.report import write_report
+
+    page = write_report(out).read_text()
+    assert "<h2>Sweep points</h2>" in page and page.count("lr_g=0.0003") >= 2 and "ci_low" in page
 
 
 def test_a_point_dir_with_another_config_is_refused(tmp_path, capsys):

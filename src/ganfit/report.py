@@ -333,12 +333,51 @@ def sweep_page(d: Path, runs: list[Path]) -> str:
         )
     )
     body = [
+        *sweep_points(d),
         "<h2>Runs</h2><p class=sub>Click a column to sort.</p>",
         f"<table class=sortable><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>",
         "<h2>Each run</h2>",
         *sections,
     ]
     return page(f"ganfit sweep {d.resolve().name}", f"{esc(d.resolve())}: {len(runs)} runs", body)
+
+
+def sweep_points(d: Path) -> list[str]:
+    """`ganfit sweep`'s points.csv (success rates with Wilson intervals, medians) and its sweep file."""
+    import csv
+
+    try:
+        with open(d / "points.csv", newline="", encoding="utf-8") as fh:
+            points = list(csv.DictReader(fh))
+        spec = (d / "sweep.toml").read_text(encoding="utf-8") if (d / "sweep.toml").is_file() else ""
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return []
+    if not points:
+        return []
+
+    def num(v: str):
+        try:
+            return float(v)
+        except ValueError:
+            return v or None
+
+    keys = [k for k in points[0] if k not in ("dir", "error")] + ["error"]
+    rates = [num(p.get("rate", "")) for p in points]
+    points = [p for _, p in sorted(zip(rates, points), key=lambda rp: -rp[0] if isinstance(rp[0], float) else 1.0)]
+    left = ("point", "status", "error")
+    head = "".join(f'<th class="{"l" if k in left else ""}">{esc(k)}</th>' for k in keys)
+    body = [
+        "<tr>" + "".join(cell(num(p.get(k, "")), num(p.get(k, "")), "l" if k in left else "") for k in keys) + "</tr>"
+        for p in points
+    ]
+    return [
+        "<h2>Sweep points</h2>",
+        "<p class=sub>From points.csv (one row per member: results.csv): success rate over each point's seeds"
+        " with its Wilson 95% interval, highest rate first; click a column to sort.</p>",
+        f'<div style="overflow-x: auto"><table class=sortable><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table></div>",
+        f"<details><summary>sweep.toml</summary><pre>{esc(spec)}</pre></details>" if spec else "",
+    ]
 
 
 def write_report(path: str | Path, out: str | Path | None = None) -> Path:
