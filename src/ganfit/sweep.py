@@ -42,6 +42,7 @@ DONE = ("finished", "all members stopped")
 RUNTIME_FIELDS = ("threads", "checkpoint_every", "pictures", "snapshot_every", "tensorboard")
 RAY_RETRIES = 3
 ENGINES = ("local", "ray")
+ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 # ---- one point, wherever it runs
@@ -149,6 +150,8 @@ def local_engine(tasks: list[dict], workers: int) -> Iterator[dict]:
             yield run_point(t)
         return
     ctx = multiprocessing.get_context("spawn")  # no fork of a process that has torch's threads running
+    saved = {k: os.environ.get(k) for k in ONE_THREAD}
+    os.environ.update(ONE_THREAD)  # the workers' OpenMP/BLAS pools: one thread each, as Ray's workers have
     pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=ctx)
     futures = {pool.submit(run_point, t): t for t in tasks}
     pending = set(futures)
@@ -166,6 +169,11 @@ def local_engine(tasks: list[dict], workers: int) -> Iterator[dict]:
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def _future_result(f, task: dict) -> dict:
