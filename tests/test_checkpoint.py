@@ -191,3 +191,22 @@ def test_read_only_and_full_disks_fail_clearly_and_keep_the_last_checkpoint(tmp_
         assert [p.name for p in full.iterdir()] == [checkpoint.CHECKPOINT]
     finally:
         subprocess.run(["umount", str(full)])
+
+
+def test_sigkill_after_the_last_checkpoint_but_before_the_results_then_resume(reference, tmp_path):
+    out = tmp_path / "run"
+    script = f"""
+import os, signal, sys
+import ganfit.rundir as r
+r.finish = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)
+from ganfit.cli import main
+sys.exit(main({["train", *ARGS, "--out", str(out)]!r}))
+"""
+    p = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
+    assert p.returncode == -signal.SIGKILL and checkpoint_epoch(out) == 700
+    assert not (out / "summary.json").exists() and not (out / "weights.safetensors").exists()
+    r = ganfit("train", "--resume", str(out))
+    assert r.wait(timeout=600) == 0, r.stderr.read()
+    assert_identical(reference, out)
+    ref, got = (json.loads((d / "summary.json").read_text()) for d in (reference, out))
+    assert got["members"] == ref["members"] and got["learned"] == ref["learned"]

@@ -47,10 +47,11 @@ def test_a_diverged_member_is_flagged_and_saved_at_its_last_finite_state(tmp_pat
 
 def test_early_stopping_freezes_members_and_ends_the_run_when_all_have_stopped(tmp_path):
     # delta = 1: no KS decrease ever counts as improvement after the first check, so every member
-    # stops after `patience` more log intervals, at epoch 20, and the run ends there.
+    # stops after `patience` more log intervals, at epoch 20; the run learns so at the next log row
+    # (its metrics are computed while training goes on) and ends after epoch 30.
     cfg = CFG.replace(early_stop="ks", early_stop_patience=2, early_stop_delta=1.0)
     run = train(cfg, tmp_path / "es")
-    assert run.summary["status"] == "all members stopped" and run.summary["epochs"] == 21
+    assert run.summary["status"] == "all members stopped" and run.summary["epochs"] == 31
     assert [m["status"] for m in run.summary["members"]] == ["stopped"] * 3
     assert all(m["status_epoch"] == 20 for m in run.summary["members"])
     same = train(CFG.replace(epochs=21), tmp_path / "plain")

@@ -30,9 +30,15 @@ class Health:
     def all_frozen(self) -> bool:
         return bool(self.frozen.all())
 
-    def check(self, epoch: int, losses: list[np.ndarray], row: dict[str, np.ndarray]) -> None:
+    def snapshot(self) -> list[torch.Tensor]:
+        return [p.clone() for p in self.params]
+
+    def check(self, epoch: int, losses: list[np.ndarray], row: dict[str, np.ndarray], params=None) -> None:
+        """Judge the members at `epoch` from its losses, metrics and weights (a snapshot() taken then,
+        or the live ones); the finite members' weights become their kept state."""
+        params = params if params is not None else self.params
         finite = torch.ones_like(self.frozen)
-        for p in self.params:
+        for p in params:
             finite &= torch.isfinite(p).flatten(1).all(1).cpu()
         for loss in losses:
             finite &= torch.from_numpy(np.isfinite(loss))
@@ -45,7 +51,7 @@ class Health:
             self.waiting = torch.where(better, 0, self.waiting + 1)
             self.stopped_at[live & finite & (self.waiting >= self.patience)] = epoch
         keep = (live & finite).to(self.params[0].device)
-        for p, k in zip(self.params, self.kept):
+        for p, k in zip(params, self.kept):
             k[keep] = p[keep]
 
     def restore(self) -> None:

@@ -221,7 +221,8 @@ def compute(samples: np.ndarray, target: Target) -> dict[str, np.ndarray]:
 def _compute_1d(y: np.ndarray, target: Target) -> dict[str, np.ndarray]:
     out = {"mean": y.mean(1), "std": y.std(1)}
     centred = y - out["mean"][:, None]
-    m2, m3, m4 = ((centred**p).mean(1) for p in (2, 3, 4))  # scipy.stats.skew / kurtosis, without their overhead
+    sq = centred * centred  # products, not np.power: 10x faster for the third and fourth moments
+    m2, m3, m4 = sq.mean(1), (sq * centred).mean(1), (sq * sq).mean(1)  # scipy's skew / kurtosis formulas
     with np.errstate(all="ignore"):  # a collapsed member (std 0) has no skew: NaN, not a warning
         out["skew"] = np.where(m2 > 0, m3 / m2**1.5, np.nan)
         out["kurtosis"] = np.where(m2 > 0, m4 / m2**2 - 3.0, np.nan)

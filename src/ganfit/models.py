@@ -115,13 +115,19 @@ class MLP(nn.Module):
         return x
 
     @torch.no_grad()
-    def evaluate(self, x: torch.Tensor, budget: int = 1 << 22) -> torch.Tensor:
+    def snapshot(self) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        """A copy of the weights forward() uses now (spectral norm applied), for evaluate(params=...)."""
+        return [w.clone() for w in self._effective_weights()], [b.detach().clone() for b in self.biases]
+
+    @torch.no_grad()
+    def evaluate(self, x: torch.Tensor, budget: int = 1 << 22, params=None) -> torch.Tensor:
         """forward() for many rows, a few members at a time so that hidden activations stay under
-        `budget` floats (K = 1024 members x 10,000 samples x 50 units would be 2 GB at once)."""
+        `budget` floats (K = 1024 members x 10,000 samples x 50 units would be 2 GB at once); with
+        the weights of a snapshot() if given."""
         step = max(1, budget // (x.shape[1] * max(self.sizes)))
         parts = [slice(lo, lo + step) for lo in range(0, self.members, step)]
-        weights = self._effective_weights()
-        return torch.cat([self._run(x[p], [w[p] for w in weights], [b[p] for b in self.biases]) for p in parts])
+        weights, biases = params or (self._effective_weights(), list(self.biases))
+        return torch.cat([self._run(x[p], [w[p] for w in weights], [b[p] for b in biases]) for p in parts])
 
     def member(self, k: int) -> MLP:
         """A K = 1 view of member k (shares storage; for sampling)."""

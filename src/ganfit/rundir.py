@@ -55,6 +55,20 @@ def read_metrics(path: Path, upto: int) -> list[dict]:
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
+def finished(run_dir: Path) -> bool:
+    try:
+        return json.loads((run_dir / "summary.json").read_text())["status"] == "finished"
+    except (OSError, ValueError, KeyError):
+        return False
+
+
+def last_rows(history: list[dict], members: int) -> dict[str, np.ndarray]:
+    """The last log row of each member, as the per-member arrays a summary is made of."""
+    rows = history[-members:]
+    names = [n for n in rows[0] if n not in ("epoch", "member", "seed", "status")]
+    return {n: np.array([np.nan if r[n] is None else r[n] for r in rows]) for n in names}
+
+
 def summary(
     c: Config, target: Target, final: dict, seeds: list[int], statuses, status: str, epochs_done: int, wall: float
 ) -> dict:

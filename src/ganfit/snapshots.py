@@ -255,8 +255,16 @@ class Snapshots:
 
     def take(self, epoch: int, row: dict[str, np.ndarray], samples: np.ndarray) -> None:
         """At a log row: TensorBoard from the log's host numbers; a picture snapshot when one is due."""
+        self.write_row(epoch, row, samples)
+        self.take_frame(epoch)
+
+    def write_row(self, epoch: int, row: dict[str, np.ndarray], samples: np.ndarray) -> None:
+        """TensorBoard's scalars and histograms of a log row (whenever its metrics are ready)."""
         if self.tb:
             self.tb.write(epoch, row, samples)
+
+    def take_frame(self, epoch: int) -> None:
+        """A picture snapshot of the live weights, when one is due: call it at the epoch itself."""
         last = epoch == self.game.config.epochs - 1
         if self.capture and (epoch // self.every != self.window or last) and epoch not in self.epochs:
             self.window = epoch // self.every

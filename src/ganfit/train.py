@@ -8,6 +8,7 @@ step reads a value back to the host; metrics are computed every `log_every` epoc
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import json
 import os
@@ -261,7 +262,7 @@ def _loop(game: Game, seeds: list[int], run_dir: Path | None, resume: bool, stop
         tensors, epoch, metrics_bytes = checkpoint.load(run_dir, game.state() | health.state())
         game.load_state(tensors)
         health.load_state(tensors)
-        if epoch >= c.epochs:
+        if epoch >= c.epochs and rundir.finished(run_dir):
             raise GanfitError(f"{run_dir} has finished its {epoch} epochs: resume with --epochs N (N > {epoch})")
         history = rundir.read_metrics(run_dir / "metrics.jsonl", metrics_bytes)
     metrics_file = open(run_dir / "metrics.jsonl", "ab") if run_dir else None
@@ -269,13 +270,32 @@ def _loop(game: Game, seeds: list[int], run_dir: Path | None, resume: bool, stop
     samples = np.empty(0)
     snaps = Snapshots.start(game, eval_z, run_dir)  # pictures and TensorBoard (snapshots.py); None when off
 
+    worker = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="ganfit-metrics")
+    pending: list = []
+
+    def evaluate(g_params) -> tuple[np.ndarray, dict]:  # on the worker thread
+        x = frame.to_data(game.G.evaluate(eval_z, params=g_params)).cpu().numpy()
+        row = M.compute(x, target)
+        return x, row | {"learned": M.judge(row, target)}
+
     def log(epoch: int, out, real_batch: torch.Tensor, write: bool = True) -> None:
-        nonlocal final, samples, metrics_bytes
+        """At a log epoch: copy what its row needs and hand the metrics to the worker thread, so that
+        training goes on (on the other core) meanwhile. The row is collected at the next log epoch or
+        checkpoint: always the same epochs, so rows, health and resumes stay deterministic."""
+        collect()
         losses = [x.cpu().numpy() for x in out[0]()]
-        samples = frame.to_data(game.G.evaluate(eval_z)).cpu().numpy()
-        row = M.compute(samples, target)
-        row["learned"] = M.judge(row, target)
-        health.check(epoch, losses, row)
+        if snaps:
+            snaps.take_frame(epoch)
+        job = worker.submit(evaluate, game.G.snapshot())
+        pending.append((job, epoch, losses, health.snapshot(), write, real_batch, out[1]))
+
+    def collect() -> None:
+        nonlocal final, samples, metrics_bytes
+        if not pending:
+            return
+        job, epoch, losses, params, write, real_batch, fake = pending.pop()
+        samples, row = job.result()
+        health.check(epoch, losses, row, params)
         final = row | {"d_loss_real": losses[0], "d_loss_fake": losses[1], "g_loss": losses[2]}
         lines = []
         for k in range(K):
@@ -288,11 +308,12 @@ def _loop(game: Game, seeds: list[int], run_dir: Path | None, resume: bool, stop
             _io(run_dir, lambda: (metrics_file.write(data), metrics_file.flush()))
             metrics_bytes += len(data)
         if snaps:
-            snaps.take(epoch, final, samples)
+            snaps.write_row(epoch, final, samples)
         if progress:
-            progress.update(epoch, _status(epoch, losses, frame.to_data(real_batch), frame.to_data(out[1]), row, K))
+            progress.update(epoch, _status(epoch, losses, frame.to_data(real_batch), frame.to_data(fake), row, K))
 
     def save_checkpoint(epoch: int) -> None:
+        collect()  # at every checkpoint epoch, with or without a run directory: the same schedule
         if run_dir:
             checkpoint.save(run_dir, game.state() | health.state(), epoch, metrics_bytes)
 
@@ -317,12 +338,17 @@ def _loop(game: Game, seeds: list[int], run_dir: Path | None, resume: bool, stop
             save_checkpoint(epoch)
             if epoch - 1 not in log_at:
                 log(epoch - 1, out, real[t, -1], write=False)
+        collect()
     finally:
+        worker.shutdown(wait=True, cancel_futures=True)
         if metrics_file:
             metrics_file.close()
         if progress:
             progress.close()
     wall = time.perf_counter() - started
+    if not final and history:  # killed after its last checkpoint: the final rows are in metrics.jsonl
+        final = rundir.last_rows(history, K)
+        samples = frame.to_data(game.G.evaluate(eval_z)).cpu().numpy()
 
     if health.frozen.any():  # diverged or stopped members end in their kept state, measured as saved
         health.restore()
