@@ -230,7 +230,7 @@ def test_a_failing_point_is_recorded_and_the_others_finish(tmp_path, capsys):
 def ray_cluster():
     os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # bind and talk on 127.0.0.1 only
     ray = pytest.importorskip("ray")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)  # a new one, always
     assert all(n["NodeManagerAddress"] == "127.0.0.1" for n in ray.nodes())
     yield ray
     ray.shutdown()
@@ -289,10 +289,16 @@ def test_a_ray_worker_killed_mid_sweep_loses_and_repeats_nothing(tmp_path, ray_c
         assert float(r["ks"]) == pytest.approx(m["ks"], rel=1e-9) and float(r["mean"]) == pytest.approx(m["mean"])
 
 
-def test_ray_without_ray_installed_or_a_cluster_is_one_line(tmp_path, capsys):
+def test_bad_ray_addresses_are_one_line(tmp_path, capsys):
     path = sweep_file(tmp_path, "seeds = 1\n" + QUICK)
     assert cli.main(["sweep", str(path), "--out", str(tmp_path / "o"), "--address", "auto"]) == 2
     assert "--address names a Ray cluster: it needs --engine ray" in capsys.readouterr().err
+    args = ["sweep", str(path), "--out", str(tmp_path / "o"), "--engine", "ray"]
+    assert cli.main([*args, "--address", "127.0.0.1:1"]) == 2  # nothing listens on loopback port 1
+    assert "--address 127.0.0.1:1: no Ray cluster answers there" in capsys.readouterr().err
+    assert cli.main([*args, "--address", "nowhere"]) == 2
+    assert "expected auto or HOST:PORT" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
 
 
 def test_sweep_errors_name_the_problem(tmp_path):

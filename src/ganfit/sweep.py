@@ -184,8 +184,10 @@ def _future_result(f, task: dict) -> dict:
 
 
 def ray_engine(tasks: list[dict], address: str | None, workers: int) -> Iterator[dict]:
-    if address is None:
-        # A cluster started here listens on loopback only (Ray's own switch for one-machine clusters).
+    host = None if address in (None, "auto") else _reachable(address)
+    if address is None or host in ("127.0.0.1", "localhost", "::1"):
+        # Loopback stays loopback: without this Ray swaps 127.0.0.1 for the machine's own address, and a
+        # cluster started here listens on 127.0.0.1 only (Ray's switch for one-machine clusters).
         os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
     try:
         import ray
@@ -197,7 +199,7 @@ def ray_engine(tasks: list[dict], address: str | None, workers: int) -> Iterator
             if address:
                 ray.init(address=address, log_to_driver=False)
             else:
-                ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
+                ray.init(address="local", num_cpus=workers, include_dashboard=False, log_to_driver=False)
         except (ConnectionError, RuntimeError, ValueError) as e:
             raise GanfitError(f"Ray: cannot start or reach a cluster at {address or 'a new local one'} ({e})") from None
         started = True
@@ -221,6 +223,19 @@ def ray_engine(tasks: list[dict], address: str | None, workers: int) -> Iterator
     finally:
         if started:
             ray.shutdown()
+
+
+def _reachable(address: str) -> str:
+    """HOST of HOST:PORT, after checking that something listens there (Ray itself retries for minutes)."""
+    host, _, port = address.rpartition(":")
+    host = host.strip("[]")
+    if not host or not port.isdigit():
+        raise GanfitError(f"--address {address!r}: expected auto or HOST:PORT")
+    try:
+        socket.create_connection((host, int(port)), timeout=5).close()
+    except OSError as e:
+        raise GanfitError(f"--address {address}: no Ray cluster answers there ({e.strerror or e})") from None
+    return host
 
 
 # ---- the sweep
@@ -264,6 +279,8 @@ def run_sweep(
         raise GanfitError(f"unknown engine {engine!r} (known: {', '.join(ENGINES)})")
     if address and engine != "ray":
         raise GanfitError("--address names a Ray cluster: it needs --engine ray")
+    if engine == "ray" and address not in (None, "auto"):
+        _reachable(address)  # before DIR is touched
     out, stream = Path(out), stream or sys.stderr
     workers = workers or os.cpu_count() or 1
     points_dir = out / POINTS
