@@ -53,8 +53,10 @@ def seed_row(epochs: int) -> dict | None:
     }
 
 
-def ganfit_row(K: int, epochs: int, device: str, extra: list[str], label: str = "") -> dict:
+def ganfit_row(K: int, epochs: int, device: str, extra: list[str], label: str = "", keep: str | None = None) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
+        if keep:
+            tmp = tempfile.mkdtemp(prefix=f"K{K}-", dir=keep)
         cmd = [
             sys.executable,
             "-m",
@@ -91,6 +93,7 @@ def main() -> None:
     p.add_argument("--device", default="cpu")
     p.add_argument("--logging", action="store_true", help="also time K=1 and K=16 with metric rows off")
     p.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
+    p.add_argument("--keep", metavar="DIR", help="keep the ganfit run directories under DIR")
     args = p.parse_args()
 
     rows = []
@@ -99,7 +102,7 @@ def main() -> None:
         rows.append(seed)
     for K in [int(k) for k in args.ks.split(",")]:
         epochs = max(100, min(30_000, args.budget // K))
-        rows.append(ganfit_row(K, epochs, args.device, []))
+        rows.append(ganfit_row(K, epochs, args.device, [], keep=args.keep))
         if args.logging and K in (1, 16):
             rows.append(ganfit_row(K, epochs, args.device, ["--log-every", str(epochs)], " (metrics at end only)"))
 

@@ -195,11 +195,19 @@ def judge(row: dict[str, np.ndarray], target: Target) -> np.ndarray:
     return learned(row["mean"], row["std"], target)
 
 
+CHUNK = 1 << 20  # samples per metrics pass
+
+
 def compute(samples: np.ndarray, target: Target) -> dict[str, np.ndarray]:
     """Metrics per member for samples [K, N, dim] (or [K, N] in 1-D) in the data's units: the scalars
     of names(target), one value each per member (NaN for a member with non-finite samples), plus
     `mode_props` [K, M] for mixtures."""
-    samples = np.asarray(samples, dtype=np.float64)
+    samples = np.asarray(samples)
+    step = max(1, CHUNK // max(1, samples[0].size))
+    if len(samples) > step:  # a few members at a time: float64 temporaries stay small at K = 1,024
+        parts = [compute(samples[lo : lo + step], target) for lo in range(0, len(samples), step)]
+        return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
+    samples = samples.astype(np.float64)
     x = samples.reshape(samples.shape[0], samples.shape[1], -1) if samples.ndim > 1 else samples[:, None, None]
     finite = np.isfinite(x).all((1, 2))
     out = {name: np.full(len(x), np.nan) for name in names(target)}
