@@ -37,9 +37,8 @@ class Health:
         """Judge the members at `epoch` from its losses, metrics and weights (a snapshot() taken then,
         or the live ones); the finite members' weights become their kept state."""
         params = params if params is not None else self.params
-        finite = torch.ones_like(self.frozen)
-        for p in params:
-            finite &= torch.isfinite(p).flatten(1).all(1).cpu()
+        # a NaN or infinity anywhere in a member makes its sum non-finite: one reduction per tensor
+        finite = torch.isfinite(torch.stack([p.flatten(1).sum(1, dtype=torch.float64) for p in params]).sum(0)).cpu()
         for loss in losses:
             finite &= torch.from_numpy(np.isfinite(loss))
         live = ~self.frozen
@@ -50,7 +49,11 @@ class Health:
             self.best = torch.where(better, value, self.best)
             self.waiting = torch.where(better, 0, self.waiting + 1)
             self.stopped_at[live & finite & (self.waiting >= self.patience)] = epoch
-        keep = (live & finite).to(self.params[0].device)
+        keep = live & finite
+        if keep.all():  # the usual case: one copy, no masked indexing
+            torch._foreach_copy_(self.kept, list(params))
+            return
+        keep = keep.to(self.params[0].device)
         for p, k in zip(params, self.kept):
             k[keep] = p[keep]
 
