@@ -182,15 +182,7 @@ class Config:
 
     @classmethod
     def from_toml(cls, path: str | Path) -> Config:
-        try:
-            with open(path, "rb") as fh:
-                values = tomllib.load(fh)
-        except FileNotFoundError:
-            raise GanfitError(f"config file {path}: no such file") from None
-        except tomllib.TOMLDecodeError as e:
-            raise GanfitError(f"config file {path}: not valid TOML ({e})") from None
-        except (OSError, UnicodeDecodeError) as e:
-            raise GanfitError(f"config file {path}: cannot read ({e})") from None
+        values = read_toml(path, f"config file {path}")
         nested = [k for k, v in values.items() if isinstance(v, dict)]
         if nested:
             raise GanfitError(f"config file {path}: unknown table [{nested[0]}] (fields are top-level keys)")
@@ -202,6 +194,19 @@ class Config:
             lines.append(f"# {f.metadata['doc']}")
             lines.append(f"{f.name} = {_toml_value(getattr(self, f.name))}")
         return "\n".join(lines) + "\n"
+
+
+def read_toml(path: str | Path, where: str) -> dict[str, Any]:
+    """A TOML file's table (parsed, never executed); every failure is one GanfitError line."""
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise GanfitError(f"{where}: no such file") from None
+    except tomllib.TOMLDecodeError as e:
+        raise GanfitError(f"{where}: not valid TOML ({e})") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise GanfitError(f"{where}: cannot read ({e})") from None
 
 
 def _toml_value(v: Any) -> str:

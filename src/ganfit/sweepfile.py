@@ -27,7 +27,6 @@ import hashlib
 import itertools
 import math
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from . import criteria
-from .config import FIELDS, Config
+from .config import FIELDS, Config, read_toml
 from .errors import GanfitError
 
 TOP_KEYS = ("recipe", "config", "seeds", "success", "random_seed", "description", "base", "axes")
@@ -70,15 +69,8 @@ def load(path: str | Path, overrides: dict[str, Any] | None = None) -> Sweep:
     """Read and check a sweep file; `overrides` (the CLI's flags) apply to every point."""
     path = Path(path)
     where = f"sweep file {path}"
-    try:
-        text = path.read_text(encoding="utf-8")
-        raw = tomllib.loads(text)
-    except FileNotFoundError:
-        raise GanfitError(f"{where}: no such file") from None
-    except tomllib.TOMLDecodeError as e:
-        raise GanfitError(f"{where}: not valid TOML ({e})") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise GanfitError(f"{where}: cannot read ({e})") from None
+    raw = read_toml(path, where)
+    text = path.read_text(encoding="utf-8")  # kept beside the results, as the user wrote it
     for key in raw:
         if key not in TOP_KEYS:
             hint = " (config fields go under [base])" if key in FIELDS else ""
