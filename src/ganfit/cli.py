@@ -58,9 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     w = sub.add_parser("sweep", help="run a sweep file: config points x seeds, success rates with intervals")
     w.add_argument("sweep_file", metavar="SWEEP.toml")
     w.add_argument("--out", metavar="DIR", required=True, help="sweep directory; a rerun into it skips finished points")
-    w.add_argument(
-        "--engine", dest="sweep_engine", choices=("local", "ray"), default="local", help="where points run"
-    )
+    w.add_argument("--engine", dest="sweep_engine", choices=("local", "ray"), default="local", help="where points run")
     w.add_argument("--address", metavar="auto|HOST:PORT", help="an existing Ray cluster (default: start one here)")
     w.add_argument("--workers", type=int, metavar="N", help="points at once here (default: one per core)")
     _add_config_flags(w, rename={"engine": "--train-engine"})  # --engine picks the sweep's engine here
@@ -89,6 +87,20 @@ def default_out(config: Config) -> Path:
     return out
 
 
+# The ensemble medians worth a line, for whichever metrics the target has (1-D or 2-D).
+MEDIANS = [
+    ("mean", "mean"),
+    ("std", "std"),
+    ("ks", "KS"),
+    ("w1", "W1"),
+    ("sw", "sliced W1"),
+    ("mmd", "MMD"),
+    ("modes", "modes"),
+    ("hq", "high quality"),
+    ("reverse_kl", "reverse KL"),
+]
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from .train import train  # torch loads here, after the arguments are known to be good
 
@@ -105,11 +117,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         run = train(config, out, progress=Progress())
     s = run.summary
     print(f"learned: {s['learned']}/{s['members_total']} members ({s['criterion']})")
-    print(
-        f"median: mean {s['median'].get('mean', float('nan')):.4f}, std {s['median'].get('std', float('nan')):.4f}, "
-        f"KS {s['median'].get('ks', float('nan')):.4f}, W1 {s['median'].get('w1', float('nan')):.4f}; "
-        f"{s['epochs']} epochs in {s['wall_seconds']:.1f} s"
-    )
+    shown = [(label, s["median"][n]) for n, label in MEDIANS if s["median"].get(n) is not None]
+    medians = ", ".join(f"{label} {v:.4g}" for label, v in shown)
+    print(f"median: {medians}; {s['epochs']} epochs in {s['wall_seconds']:.1f} s")
     pictures = sorted(p.name for p in out.iterdir() if p.suffix in (".png", ".gif"))
     print(f"run directory: {out}  (pictures: {', '.join(pictures)}; all in one page: ganfit report {out})")
     if s["diverged"]:
