@@ -115,15 +115,10 @@ class MLP(nn.Module):
         return x
 
     @torch.no_grad()
-    def snapshot(self) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
-        """A copy of the weights forward() uses now (spectral norm applied), for evaluate(params=...)."""
-        return [w.clone() for w in self._effective_weights()], [b.detach().clone() for b in self.biases]
-
-    @torch.no_grad()
     def evaluate(self, x: torch.Tensor, budget: int = 1 << 22, params=None) -> torch.Tensor:
         """forward() for many rows, a few members at a time so that hidden activations stay under
         `budget` floats (K = 1024 members x 10,000 samples x 50 units would be 2 GB at once); with
-        the weights of a snapshot() if given."""
+        the given (weights, biases) instead of the live ones, if any (G has no spectral norm)."""
         step = max(1, budget // (x.shape[1] * max(self.sizes)))
         parts = [slice(lo, lo + step) for lo in range(0, self.members, step)]
         weights, biases = params or (self._effective_weights(), list(self.biases))
@@ -166,7 +161,6 @@ class MinibatchView:
             return flat
         dev = (x - x.mean(1, keepdim=True).detach()).square().reshape(K, 1, B * dim)
         return torch.cat([flat, dev], 2)
-
 
     def samples_per_input(self, batch: int) -> int:
         return batch

@@ -20,6 +20,7 @@ from pathlib import Path
 from .config import Config
 from .errors import GanfitError
 from .run import write_text
+from .rundir import read_summary
 
 REPORT = "report.html"
 # (file, caption) in reading order; whatever else a run holds as .png / .gif follows, by name
@@ -133,14 +134,6 @@ def read_history(d: Path) -> list[dict]:
             if isinstance(r, dict) and "epoch" in r and "member" in r:
                 rows.append(r)
     return rows
-
-
-def read_summary(d: Path) -> dict:
-    try:
-        s = json.loads((d / "summary.json").read_text(encoding="utf-8"))
-        return s if isinstance(s, dict) else {}
-    except (OSError, ValueError):
-        return {}
 
 
 def _render(draw) -> bytes:

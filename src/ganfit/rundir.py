@@ -55,11 +55,17 @@ def read_metrics(path: Path, upto: int) -> list[dict]:
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
-def finished(run_dir: Path) -> bool:
+def read_summary(run_dir: Path) -> dict:
+    """summary.json as a dict; {} where there is none (yet) or it cannot be read."""
     try:
-        return json.loads((run_dir / "summary.json").read_text())["status"] == "finished"
-    except (OSError, ValueError, KeyError):
-        return False
+        s = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+        return s if isinstance(s, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def finished(run_dir: Path) -> bool:
+    return read_summary(run_dir).get("status") == "finished"
 
 
 def last_rows(history: list[dict], members: int) -> dict[str, np.ndarray]:

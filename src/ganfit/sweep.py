@@ -89,23 +89,13 @@ def train_point(config: Config, d: Path) -> dict:
     """The point's summary: read back when it is done, else resumed from its checkpoint, else trained."""
     from .train import train
 
-    summary = rundir_summary(d)
+    summary = rundir.read_summary(d)
     if summary.get("status") in DONE and differences(d, config) == []:
         return summary
     if _checkpoint_epoch(d) is not None and _checkpoint_epoch(d) < config.epochs and not differences(d, config, True):
         return train(rundir.reopen(d, config.epochs), d, resume=True).summary
     _clear(d)
     return train(config, d).summary
-
-
-def rundir_summary(d: Path) -> dict:
-    import json
-
-    try:
-        s = json.loads((d / "summary.json").read_text(encoding="utf-8"))
-        return s if isinstance(s, dict) else {}
-    except (OSError, ValueError):
-        return {}
 
 
 def differences(d: Path, config: Config, ignore_epochs: bool = False) -> list[str] | None:
@@ -254,7 +244,7 @@ def _prepare(sweep: Sweep, points_dir: Path) -> tuple[list[dict], list]:
                 f"{d} was trained with {f} = {getattr(old, f)!r}, this sweep asks for {getattr(p.config, f)!r}:"
                 " use another --out, or remove that point's directory"
             )
-        summary = rundir_summary(d)
+        summary = rundir.read_summary(d)
         old_epochs = Config.from_toml(d / "config.toml").epochs if diff == [] else None
         if summary.get("status") in DONE and old_epochs == p.config.epochs:
             done.append({"id": p.id, "status": summary["status"], "summary": summary, "skipped": True})

@@ -286,8 +286,10 @@ def _loop(game: Game, seeds: list[int], run_dir: Path | None, resume: bool, stop
         losses = [x.cpu().numpy() for x in out[0]()]
         if snaps:
             snaps.take_frame(epoch)
-        job = worker.submit(evaluate, game.G.snapshot())
-        pending.append((job, epoch, losses, health.snapshot(), write, real_batch, out[1]))
+        params = health.snapshot()  # G's weights, then its biases, then D's: the order Health was given
+        n = len(game.G.weights)
+        job = worker.submit(evaluate, (params[:n], params[n : 2 * n]))
+        pending.append((job, epoch, losses, params, write, real_batch, out[1]))
 
     def collect() -> None:
         nonlocal final, samples, metrics_bytes
