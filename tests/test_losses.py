@@ -121,8 +121,18 @@ def test_new_games_run_on_autograd_and_the_seed_on_the_fast_engine():
 # members at epoch 399 was at most 0.49 of its value at epoch 0 (wgan-gp the slowest, 0.31-0.49;
 # most cases under 0.25); the test asserts < 0.75 for the pair of seeds 0 and 1.
 SHORT = dict(
-    seeds=2, epochs=400, log_every=399, eval_samples=2000, batch=64, noise="normal:dim=1", engine="autograd",
-    lr_d=1e-3, lr_g=1e-3, beta1=0.5, d_activations="elu,elu", g_activations="elu,elu",
+    seeds=2,
+    epochs=400,
+    log_every=399,
+    eval_samples=2000,
+    batch=64,
+    noise="normal:dim=1",
+    engine="autograd",
+    lr_d=1e-3,
+    lr_g=1e-3,
+    beta1=0.5,
+    d_activations="elu,elu",
+    g_activations="elu,elu",
 )
 CASES = {
     "bce": {"d_view": "sample"},

@@ -73,3 +73,35 @@ def test_out_that_already_holds_files_is_refused(tmp_path, tiny):
     with pytest.raises(GanfitError, match="already exists and is not an empty directory"):
         train(tiny, tmp_path)
     assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
+
+
+@pytest.mark.parametrize("engine", ["fast", "autograd"])
+def test_g_ema_averages_g_every_epoch_and_is_the_g_the_run_keeps(tmp_path, tiny, engine):
+    from ganfit.rng import member_keys
+    from ganfit.train import Game
+
+    config = tiny.replace(g_ema=0.9, seeds=2, engine=engine)
+    game = Game.build(config)
+    start = [p.detach().clone() for p in game.G.parameters()]
+    real, z_d, z_g = game.draw(member_keys([0, 1], "train"), 0, 2)
+    game.step(real[0], z_d[0], z_g[0])
+    live = [p.detach().clone() for p in game.G.parameters()]
+    for e, s, p in zip(game.ema, start, live):
+        assert not torch.equal(s, p)
+        assert torch.allclose(e, 0.9 * s + 0.1 * p, atol=1e-7)
+    game.step(real[1], z_d[1], z_g[1])
+    for e, s, p, q in zip(game.ema, start, live, game.G.parameters()):
+        assert torch.allclose(e, 0.81 * s + 0.09 * p + 0.1 * q.detach(), atol=1e-7)
+
+    # The run's saved G is the average, and a resumed run averages on exactly as an unbroken one.
+    whole = train(config, tmp_path / "whole")
+    train(config.replace(epochs=40), tmp_path / "half")
+    from ganfit import rundir
+
+    resumed = train(rundir.reopen(tmp_path / "half", 60), tmp_path / "half", resume=True)
+    assert (tmp_path / "whole" / "weights.safetensors").read_bytes() == (
+        tmp_path / "half" / "weights.safetensors"
+    ).read_bytes()
+    plain = train(config.replace(g_ema=0.0))
+    assert not torch.equal(whole.G.weights[0], plain.G.weights[0])
+    assert resumed.summary["median"]["ks"] == whole.summary["median"]["ks"]

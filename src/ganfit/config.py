@@ -82,6 +82,11 @@ class Config:
     lr_g: float = opt(2e-4, "G's Adam learning rate")
     beta1: float = opt(0.9, "Adam beta1, both nets")
     beta2: float = opt(0.999, "Adam beta2, both nets")
+    g_ema: float = opt(
+        0.0,
+        "decay of an exponential moving average of G's weights, updated every epoch; the average is the G"
+        " that is evaluated, saved and sampled (0: off, the live G; e.g. 0.999)",
+    )
     d_steps: int = opt(1, "D steps per epoch")
     g_steps: int = opt(1, "G steps per epoch")
     epochs: int = opt(30000, "training epochs")
@@ -143,7 +148,7 @@ class Config:
         for name in positive:
             if getattr(self, name) <= 0:
                 raise GanfitError(f"{name} must be > 0, got {getattr(self, name)}")
-        for name in ("beta1", "beta2"):
+        for name in ("beta1", "beta2", "g_ema"):
             if not 0 <= getattr(self, name) < 1:
                 raise GanfitError(f"{name} must be in [0, 1), got {getattr(self, name)}")
         if self.seed < 0:

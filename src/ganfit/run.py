@@ -150,8 +150,12 @@ class Run:
             tensors |= {f"D.{name}": p.detach().cpu().contiguous() for name, p in self.D.named_parameters()}
         # One metadata entry: safetensors keeps metadata in a hash map whose order varies between
         # processes, and a resumed run must write the very same bytes as an uninterrupted one.
-        info = {"members": self.members, "scale": self.frame.scale.tolist(), "shift": self.frame.shift.tolist(),
-                "columns": self.columns}
+        info = {
+            "members": self.members,
+            "scale": self.frame.scale.tolist(),
+            "shift": self.frame.shift.tolist(),
+            "columns": self.columns,
+        }
         meta = {"ganfit": json.dumps(info, sort_keys=True)}
         atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=meta))
 

@@ -414,6 +414,7 @@ def read_csv_columns(path: str, columns: list[str] | None = None) -> tuple[np.nd
     header = None if all(numeric(c) for c in rows[0][1]) else [c.strip() for c in rows[0][1]]
     body = rows[1:] if header else rows
     width = len(rows[0][1])
+
     def locate(column: str) -> tuple[int, str]:
         if header and column in header:
             return header.index(column), column
@@ -426,8 +427,7 @@ def read_csv_columns(path: str, columns: list[str] | None = None) -> tuple[np.nd
         if width != 1:
             names = ", ".join(header) if header else f"{width} unnamed columns"
             raise GanfitError(
-                f"csv file {path}: has {width} columns ({names}); choose one with column=NAME"
-                " or two with columns=A;B"
+                f"csv file {path}: has {width} columns ({names}); choose one with column=NAME or two with columns=A;B"
             )
         picked = [(0, header[0] if header else "x")]
     else:

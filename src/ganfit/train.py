@@ -49,6 +49,7 @@ class Game:
     opt_d: torch.optim.Optimizer | None
     opt_g: torch.optim.Optimizer | None
     fast: FastGame | None = None
+    ema: list[torch.Tensor] | None = None  # the moving average of G's parameters (g_ema > 0)
     pending_eps: list = field(default_factory=list)  # gp's eps for the drawn epochs not yet stepped
 
     @classmethod
@@ -80,6 +81,8 @@ class Game:
             betas = (config.beta1, config.beta2)
             game.opt_d = torch.optim.Adam(D.parameters(), lr=config.lr_d, betas=betas, foreach=True)
             game.opt_g = torch.optim.Adam(G.parameters(), lr=config.lr_g, betas=betas, foreach=True)
+        if config.g_ema:
+            game.ema = [p.detach().clone() for p in G.parameters()]
         return game
 
     def draw(self, keys: torch.Tensor, first: int, count: int) -> tuple[torch.Tensor, ...]:
@@ -110,8 +113,22 @@ class Game:
     def step(self, real: torch.Tensor, z_d: torch.Tensor, z_g: torch.Tensor):
         """One epoch for all members. Returns (losses, fake): a function giving the per-member D real,
         D fake and G losses of this epoch, and the fake batch of the last D step."""
-        if self.fast:
-            return self.fast.step(real, z_d, z_g)
+        out = self.fast.step(real, z_d, z_g) if self.fast else self._step(real, z_d, z_g)
+        if self.ema is not None:
+            torch._foreach_lerp_(self.ema, [p.detach() for p in self.G.parameters()], 1.0 - self.config.g_ema)
+        return out
+
+    def g_params(self) -> list[torch.Tensor]:
+        """G's parameters as the run evaluates and saves them: the moving average when g_ema is on."""
+        return self.ema if self.ema is not None else [p.detach() for p in self.G.parameters()]
+
+    def use_ema(self) -> None:
+        """At the end of training: G's weights become their moving average (when g_ema is on)."""
+        if self.ema is not None:
+            with torch.no_grad():
+                torch._foreach_copy_([p.detach() for p in self.G.parameters()], self.ema)
+
+    def _step(self, real: torch.Tensor, z_d: torch.Tensor, z_g: torch.Tensor):
         c, G, D, view = self.config, self.G, self.D, self.view
         if c.gp and not self.pending_eps:
             raise RuntimeError("gp needs draw() for the epochs stepped: it draws eps with the batches")
@@ -140,10 +157,11 @@ class Game:
 
     def state(self) -> dict[str, torch.Tensor]:
         """Every tensor the rest of training depends on (the random numbers have no state: rng.py)."""
+        out = {f"G.ema.{i}": t for i, t in enumerate(self.ema or [])}
         if self.fast:
             parts = ("theta", "exp_avg", "exp_avg_sq", "steps")
-            return {f"{n}.{p}": getattr(net, p) for n, net in (("G", self.fast.G), ("D", self.fast.D)) for p in parts}
-        out = {}
+            nets = (("G", self.fast.G), ("D", self.fast.D))
+            return out | {f"{n}.{p}": getattr(net, p) for n, net in nets for p in parts}
         for name, net, opt in (("G", self.G, self.opt_g), ("D", self.D, self.opt_d)):
             for i, p in enumerate(net.parameters()):
                 s = opt.state.get(p) or {
@@ -162,6 +180,8 @@ class Game:
                 for name, live in self.state().items():
                     live.copy_(tensors[name])
                 return
+            for i, t in enumerate(self.ema or []):
+                t.copy_(tensors[f"G.ema.{i}"])
             for name, net, opt in (("G", self.G, self.opt_g), ("D", self.D, self.opt_d)):
                 for i, p in enumerate(net.parameters()):
                     p.copy_(tensors[f"{name}.{i}.param"])
@@ -253,7 +273,7 @@ def _loop(game: Game, seeds: list[int], run_dir: Path | None, resume: bool, stop
     per_epoch = c.batch * (c.d_steps * (target.n_uniforms + game.noise.n_uniforms) + c.g_steps * game.noise.n_uniforms)
     block = max(1, DRAW_BUDGET // (K * per_epoch))
     health = Health(
-        list(game.G.parameters()) + list(game.D.parameters()), c.early_stop, c.early_stop_patience, c.early_stop_delta
+        game.g_params() + list(game.D.parameters()), c.early_stop, c.early_stop_patience, c.early_stop_delta
     )
 
     epoch, history, metrics_bytes = 0, [], 0
@@ -348,12 +368,14 @@ def _loop(game: Game, seeds: list[int], run_dir: Path | None, resume: bool, stop
         if progress:
             progress.close()
     wall = time.perf_counter() - started
+    if health.frozen.any():
+        health.restore()
+    game.use_ema()
     if not final and history:  # killed after its last checkpoint: the final rows are in metrics.jsonl
         final = rundir.last_rows(history, K)
         samples = frame.to_data(game.G.evaluate(eval_z)).cpu().numpy()
 
     if health.frozen.any():  # diverged or stopped members end in their kept state, measured as saved
-        health.restore()
         samples = frame.to_data(game.G.evaluate(eval_z)).cpu().numpy()
         row = M.compute(samples, target)
         final = final | row | {"learned": M.judge(row, target)}
