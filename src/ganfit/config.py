@@ -84,8 +84,9 @@ class Config:
     beta2: float = opt(0.999, "Adam beta2, both nets")
     g_ema: float = opt(
         0.0,
-        "decay of an exponential moving average of G's weights, updated every epoch; the average is the G"
-        " that is evaluated, saved and sampled (0: off, the live G; e.g. 0.999)",
+        "decay of an exponential moving average of G's weights, updated every epoch after a warm-up (epoch t"
+        " uses min(g_ema, (1 + t) / (10 + t))); the average is the G that is evaluated, saved and sampled"
+        " (0: off, the live G; e.g. 0.999)",
     )
     d_steps: int = opt(1, "D steps per epoch")
     g_steps: int = opt(1, "G steps per epoch")

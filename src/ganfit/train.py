@@ -50,6 +50,7 @@ class Game:
     opt_g: torch.optim.Optimizer | None
     fast: FastGame | None = None
     ema: list[torch.Tensor] | None = None  # the moving average of G's parameters (g_ema > 0)
+    epochs_done: int = 0  # a host-side count: the average's warm-up needs it, and reading it costs nothing
     pending_eps: list = field(default_factory=list)  # gp's eps for the drawn epochs not yet stepped
 
     @classmethod
@@ -114,8 +115,13 @@ class Game:
         """One epoch for all members. Returns (losses, fake): a function giving the per-member D real,
         D fake and G losses of this epoch, and the fake batch of the last D step."""
         out = self.fast.step(real, z_d, z_g) if self.fast else self._step(real, z_d, z_g)
+        self.epochs_done += 1
         if self.ema is not None:
-            torch._foreach_lerp_(self.ema, [p.detach() for p in self.G.parameters()], 1.0 - self.config.g_ema)
+            # Warm-up (as StyleGAN's G_ema): early on the average spans about a tenth of the epochs so
+            # far, so that it forgets the random initial weights instead of decaying from them.
+            t = self.epochs_done
+            decay = min(self.config.g_ema, (1 + t) / (10 + t))
+            torch._foreach_lerp_(self.ema, [p.detach() for p in self.G.parameters()], 1.0 - decay)
         return out
 
     def g_params(self) -> list[torch.Tensor]:
@@ -281,6 +287,7 @@ def _loop(game: Game, seeds: list[int], run_dir: Path | None, resume: bool, stop
         checkpoint.remove_stale_temporaries(run_dir)
         tensors, epoch, metrics_bytes = checkpoint.load(run_dir, game.state() | health.state())
         game.load_state(tensors)
+        game.epochs_done = epoch
         health.load_state(tensors)
         if epoch >= c.epochs and rundir.finished(run_dir):
             raise GanfitError(f"{run_dir} has finished its {epoch} epochs: resume with --epochs N (N > {epoch})")
