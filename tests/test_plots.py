@@ -141,3 +141,31 @@ def test_curves_cover_every_numeric_field_and_skip_the_rest(tmp_path):
     plots.curves(rows, tmp_path / "c.png", {"g_loss": 1.5})
     with Image.open(tmp_path / "c.png") as im:
         assert im.size[0] > 800
+
+
+def test_gif_drawn_by_the_painter_process_is_the_one_drawn_here_and_a_dead_painter_is_replaced(
+    sample_view_run, tmp_path
+):
+    import os
+    import signal
+
+    from ganfit import animate
+
+    d, spec = sample_view_run.dir, sample_view_run.config.target
+    s, target = SnapData.load(d / SNAPSHOTS), make_target(spec)
+    here = animate.evolution(s, target, tmp_path / "here.gif").read_bytes()
+    assert d.joinpath("evolution.gif").read_bytes() == here
+    there = animate.evolution_elsewhere(d / SNAPSHOTS, spec, tmp_path / "there.gif")
+    assert there is not None  # the suite runs on 2 cores
+    assert animate.collect(there) == tmp_path / "there.gif" and (tmp_path / "there.gif").read_bytes() == here
+
+    pool = animate.painter()
+    (pid,) = [p.pid for p in pool._processes.values()]
+    assert pid != os.getpid()
+    os.kill(pid, signal.SIGKILL)  # a painter that died: the picture is drawn here instead
+    dead = animate.evolution_elsewhere(d / SNAPSHOTS, spec, tmp_path / "lost.gif")
+    out = views.write_all(s, target, [], tmp_path, dead)
+    assert tmp_path / "evolution.gif" in out and (tmp_path / "evolution.gif").read_bytes() == here
+    assert not (tmp_path / "lost.gif").exists()
+    fresh = animate.painter()  # and the next run gets a fresh painter
+    assert fresh is not pool and animate.collect(animate.evolution_elsewhere(d / SNAPSHOTS, spec, tmp_path / "x.gif"))

@@ -17,6 +17,7 @@ from typing import Any
 from .errors import GanfitError
 
 LOSS_NAMES = ("bce", "ns", "minimax", "lsgan", "hinge", "wgan")  # losses.LOSSES, without importing torch
+PER_MEMBER = ("seed", "lr_d", "lr_g", "beta1", "beta2")  # what may differ between the members of one run
 
 
 def opt(default: Any, doc: str) -> Any:
@@ -94,6 +95,12 @@ class Config:
     # --- the ensemble and the machine
     seed: int = opt(0, "seed of member 0; member i uses seed + i")
     seeds: int = opt(1, "K, independent GANs trained together as one ensemble")
+    per_member: str = opt(
+        "",
+        "members that differ in seed or Adam's settings, one value per member:"
+        " seed=0,1,0,1;lr_d=1e-4,1e-4,2e-4,2e-4 (names: seed, lr_d, lr_g, beta1, beta2; those not named"
+        " take the fields above, seed as seed + i). A sweep trains its points this way, as one ensemble",
+    )
     log_every: int = opt(200, "epochs between metric rows (and status lines)")
     eval_samples: int = opt(10000, "generated samples per member for metrics, from a fixed noise batch")
     checkpoint_every: int = opt(
@@ -166,12 +173,41 @@ class Config:
             raise GanfitError(f"early_stop_delta must be >= 0, got {self.early_stop_delta}")
         if self.engine not in ("auto", "fast", "autograd"):
             raise GanfitError(f"engine must be auto, fast or autograd, got {self.engine!r}")
+        self.member_values()  # checks per_member
         if self.loss not in LOSS_NAMES:
             raise GanfitError(f"unknown loss {self.loss!r} (known: {', '.join(LOSS_NAMES)})")
         for name in ("gp", "r1", "r2"):
             if getattr(self, name) < 0:
                 raise GanfitError(f"{name} must be >= 0, got {getattr(self, name)}")
         return self
+
+    def member_values(self) -> dict[str, list]:
+        """per_member parsed: {name: one value per member} for the names it gives."""
+        out: dict[str, list] = {}
+        for part in filter(None, (p.strip() for p in self.per_member.split(";"))):
+            name, eq, values = part.partition("=")
+            name = name.strip()
+            if not eq or name not in PER_MEMBER:
+                raise GanfitError(f"per_member: {part!r} is not NAME=V1,V2,... with NAME in {', '.join(PER_MEMBER)}")
+            if name in out:
+                raise GanfitError(f"per_member: {name} given twice")
+            try:
+                vals = [int(v) if name == "seed" else float(v) for v in values.split(",")]
+            except ValueError:
+                raise GanfitError(f"per_member: {name} needs {'integers' if name == 'seed' else 'numbers'}") from None
+            if len(vals) != self.seeds:
+                raise GanfitError(f"per_member: {name} has {len(vals)} values for {self.seeds} members (seeds)")
+            bad = [v for v in vals if not (v >= 0 if name == "seed" else math.isfinite(v))]
+            bad += [v for v in vals if name.startswith("lr") and v <= 0]
+            bad += [v for v in vals if name.startswith("beta") and not 0 <= v < 1]
+            if bad:
+                raise GanfitError(f"per_member: {name} = {bad[0]} is out of range")
+            out[name] = vals
+        return out
+
+    def member_seeds(self) -> list[int]:
+        """Each member's seed: seed + i, unless per_member names them."""
+        return self.member_values().get("seed") or [self.seed + i for i in range(self.seeds)]
 
     def replace(self, **changes: Any) -> Config:
         return dataclasses.replace(self, **changes)

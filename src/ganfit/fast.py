@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import torch
 
+from . import adam
 from .models import MLP, MinibatchView
 
 aten = torch.ops.aten
@@ -35,14 +36,14 @@ class FlatNet:
     """One ensemble MLP over flat buffers: theta, grad and Adam's moments, each [K, P]. The module's
     parameters are re-pointed at views of theta, so saving and evaluation see the trained weights."""
 
-    def __init__(self, mlp: MLP, lr: float, betas: tuple[float, float]):
+    def __init__(self, mlp: MLP, lr: float, betas: tuple[float, float], settings: dict | None = None):
         params = [p for pair in zip(mlp.weights, mlp.biases) for p in pair]
         K = mlp.members
         self.theta = torch.cat([p.detach().reshape(K, -1) for p in params], 1)
         self.grad = torch.zeros_like(self.theta)
         self.exp_avg, self.exp_avg_sq = torch.zeros_like(self.theta), torch.zeros_like(self.theta)
         self.steps = torch.zeros((), device=self.theta.device)
-        self.lr, self.betas = lr, betas
+        self.lr, self.betas, self.settings = lr, betas, settings  # settings: per member (adam.py), or None
         self.acts = [mlp._acts[i] for i in range(len(mlp.activations))]
         self.act_back = [ACT_BACKWARD[a] for a in mlp.activations]
         self.W, self.b, self.dW, self.db = [], [], [], []
@@ -80,6 +81,8 @@ class FlatNet:
 
     def adam(self) -> None:
         self.steps.add_(1)  # the kernel reads the step count after the increment (as torch.optim.Adam does)
+        if self.settings is not None:
+            return adam.step(self.theta, self.grad, self.exp_avg, self.exp_avg_sq, self.steps, self.settings)
         torch._fused_adam_(
             [self.theta],
             [self.grad],
@@ -103,8 +106,9 @@ class FastGame:
     def __init__(self, game):
         c = game.config
         self.game, self.config, self.diffs = game, c, game.view.diffs
-        self.G = FlatNet(game.G, c.lr_g, (c.beta1, c.beta2))
-        self.D = FlatNet(game.D, c.lr_d, (c.beta1, c.beta2))
+        device = game.G.weights[0].device
+        self.G = FlatNet(game.G, c.lr_g, (c.beta1, c.beta2), adam.member_settings(c, "g", device))
+        self.D = FlatNet(game.D, c.lr_d, (c.beta1, c.beta2), adam.member_settings(c, "d", device))
         self.labels = torch.tensor([1.0, 0.0], device=self.G.theta.device).view(1, 2, 1)
 
     def view(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:

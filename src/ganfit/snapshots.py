@@ -56,7 +56,7 @@ class Capture:
         # fixed real samples in the frame, from their own stream: the same for every snapshot
         n_real = max(self.verdict_n, POINTS_2D)
         u = rng.uniform(
-            rng.member_keys([c.seed + k for k in range(K)], "snapshot/real", self.device),
+            rng.member_keys(c.member_seeds(), "snapshot/real", self.device),
             torch.zeros(1, dtype=torch.int64, device=self.device),
             n_real * target.n_uniforms,
         )[0]
@@ -237,6 +237,10 @@ class Snapshots:
         c = game.config
         self.game, self.run_dir, self.every = game, run_dir, auto_every(c)
         self.capture = Capture(game, eval_z) if c.pictures else None
+        if c.pictures:
+            from .animate import painter
+
+            painter()  # its process starts now, so that its imports overlap training
         self.frames: list[dict[str, torch.Tensor]] = []
         self.epochs: list[int] = []
         self.window = -1
@@ -244,7 +248,7 @@ class Snapshots:
         if c.tensorboard:
             from .tensorboard import EventLog
 
-            self.tb = EventLog(run_dir / "tensorboard", [c.seed + k for k in range(c.seeds)], game.target.columns)
+            self.tb = EventLog(run_dir / "tensorboard", c.member_seeds(), game.target.columns)
 
     @classmethod
     def start(cls, game, eval_z: torch.Tensor, run_dir: Path | None) -> Snapshots | None:
@@ -285,10 +289,15 @@ class Snapshots:
         snaps = self.data()
         if snaps is None:
             return []
-        from . import views
+        from . import animate, views
 
         snaps.save(self.run_dir / SNAPSHOTS)
-        return views.write_all(snaps, self.game.target, run.history, self.run_dir)
+        gif = None
+        if len(snaps.epochs) > 1:
+            gif = animate.evolution_elsewhere(
+                self.run_dir / SNAPSHOTS, run.config.target, self.run_dir / "evolution.gif"
+            )
+        return views.write_all(snaps, self.game.target, run.history, self.run_dir, gif)
 
 
 def capture_once(run, target) -> SnapData | None:
@@ -302,7 +311,7 @@ def capture_once(run, target) -> SnapData | None:
     parts = SimpleNamespace(
         config=c, target=target, noise=noise, frame=run.frame, view=make_view(c.d_view), G=run.G, D=D
     )
-    keys = rng.member_keys([c.seed + k for k in range(run.members)], "eval", "cpu")
+    keys = rng.member_keys(c.member_seeds(), "eval", "cpu")
     n = min(c.eval_samples, 10_000)
     u = rng.uniform(keys, torch.zeros(1, dtype=torch.int64), n * noise.n_uniforms)[0]
     eval_z = noise.sample(u.reshape(run.members, n, noise.n_uniforms))

@@ -78,7 +78,7 @@ class Results:
             point_status = (r or {}).get("status", "pending")
             if not members:  # not run, or raised: one row per seed all the same
                 c = p.config
-                members = [{"member": i, "seed": c.seed + i, "status": point_status} for i in range(c.seeds)]
+                members = [{"member": i, "seed": s, "status": point_status} for i, s in enumerate(c.member_seeds())]
             for m in members:
                 row = {"point": p.id, "member": m.get("member"), "seed": m.get("seed")}
                 row |= {a: value_text(p.values[a]) for a in self.sweep.axes}

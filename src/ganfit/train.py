@@ -19,8 +19,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import checkpoint, fast, losses, rng, rundir
+from . import adam, checkpoint, fast, losses, rng, rundir
 from . import metrics as M
+from .adam import MemberAdam
 from .config import Config
 from .errors import GanfitError
 from .fast import FastGame
@@ -59,7 +60,7 @@ class Game:
         target, noise = make_target(config.target), make_noise(config.noise)
         view = make_view(config.d_view)
         device = _device(config.device)
-        seeds = [config.seed + i for i in range(config.seeds)]
+        seeds = config.member_seeds()
         G = generator_for(config, target.dim, seeds, device)
         d_acts = parse_activations(config.d_activations, "d_activations")
         D = MLP(
@@ -80,8 +81,15 @@ class Game:
             game.fast = fast.FastGame(game)
         else:
             betas = (config.beta1, config.beta2)
-            game.opt_d = torch.optim.Adam(D.parameters(), lr=config.lr_d, betas=betas, foreach=True)
-            game.opt_g = torch.optim.Adam(G.parameters(), lr=config.lr_g, betas=betas, foreach=True)
+            for name, net in (("d", D), ("g", G)):
+                settings = adam.member_settings(config, name, device)
+                lr = getattr(config, f"lr_{name}")
+                opt = (
+                    MemberAdam(net.parameters(), settings)
+                    if settings
+                    else torch.optim.Adam(net.parameters(), lr=lr, betas=betas, foreach=True)
+                )
+                setattr(game, f"opt_{name}", opt)
         if config.g_ema:
             game.ema = [p.detach().clone() for p in G.parameters()]
         return game
@@ -249,7 +257,7 @@ def train(config: Config, out: str | Path | None = None, progress=None, resume: 
         config = config.replace(threads=default_threads(config))
     game = Game.build(config)
     c = game.config
-    seeds = [c.seed + i for i in range(c.seeds)]
+    seeds = c.member_seeds()
     run_dir = Path(out) if out is not None else None
     if run_dir and not resume:
         rundir.create(run_dir, c)

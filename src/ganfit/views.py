@@ -340,8 +340,9 @@ def _earlier(s, n: int = 4) -> list[int]:
     return sorted({int(round(x)) for x in np.linspace(0, F - 1, n + 1)})
 
 
-def write_all(s, target, history: list[dict], out: Path) -> list[Path]:
-    """Every picture for these snapshots, into directory `out`; returns the files written."""
+def write_all(s, target, history: list[dict], out: Path, elsewhere=None) -> list[Path]:
+    """Every picture for these snapshots, into directory `out`; returns the files written. `elsewhere`:
+    the future of evolution.gif, being drawn in the painter process meanwhile (animate.py)."""
     from . import animate
 
     written = []
@@ -400,7 +401,7 @@ def write_all(s, target, history: list[dict], out: Path) -> list[Path]:
     if history:
         written.append(plots.curves(history, out / "curves.png", truths(target)))
     if len(s.epochs) > 1:
-        written.append(animate.evolution(s, target, out / "evolution.gif"))
+        written.append(animate.collect(elsewhere) or animate.evolution(s, target, out / "evolution.gif"))
     return written
 
 
