@@ -165,15 +165,16 @@ def test_sweep_runs_every_point_and_writes_the_tables(tmp_path, capsys):
 
 
 def test_rerun_skips_finished_points_and_resumes_unfinished_ones(tmp_path, capsys):
-    path = sweep_file(tmp_path, "seeds = 2\n" + QUICK + "[axes]\nlr_g = [1e-4, 3e-4]\n")
+    # g_hidden changes shapes: the two points train alone (as the second one does when resumed below)
+    path = sweep_file(tmp_path, "seeds = 2\n" + QUICK + "[axes]\ng_hidden = [20, 30]\n")
     sweep = load(path)
     out = tmp_path / "out"
     run_sweep(sweep, out, workers=1)
     first = read_csv(out / "results.csv")
-    done = out / "points" / "lr_g=0.0001"
+    done = out / "points" / "g_hidden=20"
     stamp = (done / "summary.json").stat().st_mtime_ns
     # the other point as a killed run leaves it: a checkpoint half way, no summary
-    unfinished = out / "points" / "lr_g=0.0003"
+    unfinished = out / "points" / "g_hidden=30"
     for p in list(unfinished.iterdir()):
         p.unlink()
     unfinished.rmdir()
@@ -183,14 +184,43 @@ def test_rerun_skips_finished_points_and_resumes_unfinished_ones(tmp_path, capsy
     results = run_sweep(load(path), out, workers=1)
     assert "1 already done, 1 to run" in capsys.readouterr().err
     assert (done / "summary.json").stat().st_mtime_ns == stamp
-    assert results.by_id["lr_g=0.0001"].get("skipped") and not results.by_id["lr_g=0.0003"].get("skipped")
+    assert results.by_id["g_hidden=20"].get("skipped") and not results.by_id["g_hidden=30"].get("skipped")
     assert_same_results(read_csv(out / "results.csv"), first)  # resumed at epoch 20: bit for bit the same
     run_sweep(load(path), out, workers=1)
     assert "2 already done, 0 to run" in capsys.readouterr().err
     from ganfit.report import write_report
 
     page = write_report(out).read_text()
-    assert "<h2>Sweep points</h2>" in page and page.count("lr_g=0.0003") >= 2 and "ci_low" in page
+    assert "<h2>Sweep points</h2>" in page and page.count("g_hidden=30") >= 2 and "ci_low" in page
+
+
+def test_points_that_differ_in_adam_settings_train_as_one_ensemble_and_each_gets_its_own_run(tmp_path, capsys):
+    from ganfit import load as load_run
+
+    text = "seeds = 3\n" + QUICK + "[axes]\nlr_d = [1e-4, 5e-4]\nbeta1 = [0.5, 0.9]\ng_hidden = [20, 30]\n"
+    sweep = load(sweep_file(tmp_path, text))
+    out = tmp_path / "out"
+    results = run_sweep(sweep, out, workers=1)
+    assert "8 to run on local (1 workers); 8 of them as 2 ensemble(s) of points" in capsys.readouterr().err
+    groups = sorted((out / "groups").iterdir())
+    assert len(groups) == 2  # one per g_hidden: the shapes differ
+    assert {Config.from_toml(g / "config.toml").seeds for g in groups} == {12}
+    for p in sweep.points:
+        d = out / "points" / p.id
+        assert Config.from_toml(d / "config.toml") == p.config.replace(threads=1)  # the point's own config
+        run = load_run(d)
+        assert run.members == 3 and run.G.weights[0].shape[0] == 3
+        assert [r["member"] for r in run.history[:3]] == [0, 1, 2] and len(run.history) == 3 * 3
+        alone = train(p.config.replace(threads=1))  # the same point trained by itself: the same numbers
+        mine = results.by_id[p.id]["summary"]
+        assert mine["members_total"] == 3 and [m["seed"] for m in mine["members"]] == [0, 1, 2]
+        for m, a in zip(mine["members"], alone.summary["members"]):
+            assert m["ks"] == pytest.approx(a["ks"], abs=1e-4) and m["mean"] == pytest.approx(a["mean"], rel=1e-4)
+        assert mine["median"]["ks"] == pytest.approx(alone.summary["median"]["ks"], abs=1e-4)
+        x, y = run.sample(50, member=2), alone.sample(50, member=2)
+        assert abs(x - y).max() < 1e-3
+    run_sweep(sweep, out, workers=1)
+    assert "8 already done, 0 to run" in capsys.readouterr().err
 
 
 def test_a_point_dir_with_another_config_is_refused(tmp_path, capsys):
@@ -238,8 +268,8 @@ def ray_cluster():
 
 def test_ray_gives_the_local_engines_results(tmp_path, ray_cluster, capsys):
     path = sweep_file(tmp_path, 'seeds = 3\nsuccess = "ks < 0.999"\n' + QUICK + "[axes]\nlr_d = [1e-4, 5e-4, 1e30]\n")
-    run_sweep(load(path), tmp_path / "local", workers=1)
-    results = run_sweep(load(path), tmp_path / "ray", engine="ray")
+    run_sweep(load(path), tmp_path / "local", workers=2)  # the same groups of points on both engines
+    results = run_sweep(load(path), tmp_path / "ray", engine="ray", workers=2)
     assert {r["pid"] for r in results.by_id.values()}.isdisjoint({os.getpid()})  # ran in Ray's workers
     assert_same_results(read_csv(tmp_path / "ray" / "results.csv"), read_csv(tmp_path / "local" / "results.csv"))
     for name in ("points.csv",):
@@ -255,10 +285,10 @@ def test_a_ray_worker_killed_mid_sweep_loses_and_repeats_nothing(tmp_path, ray_c
     out = tmp_path / "out"
     killed: list[tuple[str, int]] = []
 
-    def kill_one():  # the first point whose run holds its lock in a Ray worker, once it has a checkpoint
+    def kill_one():  # the first group of points training in a Ray worker, once it has a checkpoint
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and not killed:
-            for d in sorted((out / "points").glob("*")) if (out / "points").is_dir() else []:
+            for d in sorted((out / "groups").glob("*")) if (out / "groups").is_dir() else []:
                 try:
                     pid = int((d / ".lock").read_text().strip() or 0)
                 except (OSError, ValueError):
@@ -272,20 +302,22 @@ def test_a_ray_worker_killed_mid_sweep_loses_and_repeats_nothing(tmp_path, ray_c
 
     killer = threading.Thread(target=kill_one, daemon=True)
     killer.start()
-    results = run_sweep(load(path), out, engine="ray")
+    results = run_sweep(load(path), out, engine="ray", workers=2)  # 4 points: 2 ensembles of 2 points
     killer.join()
     assert killed, "no worker was killed"
-    name, pid = killed[0]
-    assert results.by_id[name]["pid"] != pid  # the point was retried in another worker
+    group, pid = killed[0]
+    mine = [r for r in results.by_id.values() if r["group"] == group]
+    assert len(mine) == 2 and all(r["pid"] != pid for r in mine)  # the group was retried in another worker
     rows = read_csv(out / "results.csv")
     keys = [(r["point"], r["seed"]) for r in rows]
     assert len(keys) == len(set(keys)) == 4 * 2
     assert {r["status"] for r in rows} == {"ok"} and {r["point_status"] for r in rows} == {"finished"}
-    # resumed from its checkpoint, the killed point ends where an uninterrupted run ends
-    config = load(path).points[[p.id for p in load(path).points].index(name)].config
-    alone = train(config.replace(threads=1)).summary["members"]
-    mine = [r for r in rows if r["point"] == name]
-    for m, r in zip(alone, mine):
+    # resumed from its checkpoint, the killed group ends where an uninterrupted run of it ends
+    config = Config.from_toml(out / "groups" / group / "config.toml")
+    point_of = {p.config.lr_g: p.id for p in load(path).points}
+    lr_g = config.member_values()["lr_g"]
+    for k, m in enumerate(train(config).summary["members"]):
+        (r,) = [r for r in rows if r["point"] == point_of[lr_g[k]] and r["seed"] == str(m["seed"])]
         assert float(r["ks"]) == pytest.approx(m["ks"], rel=1e-9) and float(r["mean"]) == pytest.approx(m["mean"])
 
 

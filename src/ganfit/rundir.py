@@ -85,8 +85,7 @@ def summary(
         members.append(
             {"member": k, "seed": seeds[k], "status": state, "status_epoch": at} | {n: v[k] for n, v in final.items()}
         )
-    names = (*M.names(target), "d_loss_real", "d_loss_fake", "g_loss")
-    median = {n: np.nanmedian(final[n]) if np.isfinite(final[n]).any() else None for n in names} if final else {}
+    median = medians(final, target) if final else {}
     return jsonable(
         {
             "status": status,
@@ -106,6 +105,52 @@ def summary(
             "members": members,
         }
     )
+
+
+def medians(final: dict[str, np.ndarray], target: Target) -> dict:
+    names = (*M.names(target), "d_loss_real", "d_loss_fake", "g_loss")
+    return {n: np.nanmedian(final[n]) if np.isfinite(final[n]).any() else None for n in names if n in final}
+
+
+def split(run_dir: Path, first: int, config: Config) -> dict[str, bytes]:
+    """The files that members [first, first + config.seeds) of the finished run in run_dir would have
+    written as a run of their own with `config`: config.toml, metrics.jsonl, summary.json and
+    weights.safetensors (a sweep trains several points as one ensemble, then hands each its files)."""
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save
+
+    from .targets import make_target
+
+    K, whole = config.seeds, read_summary(run_dir)
+    mine = range(first, first + K)
+    rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines() if line.strip()]
+    metrics = "".join(json.dumps(r | {"member": r["member"] - first}) + "\n" for r in rows if r["member"] in mine)
+    members = [m | {"member": m["member"] - first} for m in whole["members"][first : first + K]]
+    scalars = {n for n, v in members[0].items() if isinstance(v, float | int | None) and n not in ("member", "seed")}
+    final = {n: np.array([np.nan if m[n] is None else m[n] for m in members], dtype=float) for n in scalars}
+    statuses = [m["status"] for m in members]
+    summary = whole | {
+        "epochs_planned": config.epochs,
+        "members_total": K,
+        "learned": sum(bool(m.get("learned")) for m in members),
+        "diverged": statuses.count("diverged"),
+        "stopped_early": statuses.count("stopped"),
+        "median": medians(final, make_target(config.target)),
+        "gan_epochs_per_second": round(K * whole["epochs"] / whole["wall_seconds"], 1)
+        if whole["wall_seconds"]
+        else None,
+        "members": members,
+    }
+    path = run_dir / "weights.safetensors"
+    with safe_open(path, "pt") as fh:
+        info = json.loads(fh.metadata()["ganfit"]) | {"members": K}
+    weights = {n: t[first : first + K].contiguous() for n, t in load_file(path).items()}
+    return {
+        "config.toml": config.to_toml().encode(),
+        "metrics.jsonl": metrics.encode(),
+        "summary.json": (json.dumps(jsonable(summary), indent=2) + "\n").encode(),
+        "weights.safetensors": save(weights, metadata={"ganfit": json.dumps(info, sort_keys=True)}),
+    }
 
 
 def finish(run: Run, target: Target, samples: np.ndarray) -> None:

@@ -1,7 +1,9 @@
 """`ganfit sweep`: run every point of a sweep file, here (all cores) or on a Ray cluster, losing nothing.
 
-A point is one config and its seeds: one `train(config, DIR/points/<id>)` call whose K members are
-the point's seeds, trained together as one ensemble. Points go to an engine:
+A point is one config and its seeds. Points whose configs differ only in Adam's settings (learning
+rates, betas) have the same shapes, so they train together as one ensemble (config.per_member) in
+DIR/groups/<id>, cut into as many groups as there are workers; each point then gets the files a run of
+its own would have written, in DIR/points/<id>. Other points train alone there. Tasks go to an engine:
 
 - local (the default): a pool of worker processes, one per core, each torch at one thread;
 - ray: one Ray task per point on an existing cluster (`address`), or on one started here (loopback
@@ -16,6 +18,8 @@ finished points and resumes or restarts the others.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import multiprocessing
 import os
 import secrets
@@ -36,7 +40,8 @@ from .run import write_text
 from .sweepfile import Sweep
 from .sweepresults import Results, wilson
 
-POINTS = "points"
+POINTS, GROUPS = "points", "groups"
+GROUPABLE = ("lr_d", "lr_g", "beta1", "beta2")  # what members of one ensemble may differ in (besides seed)
 TOKEN = ".sweep-token"
 DONE = ("finished", "all members stopped")
 RUNTIME_FIELDS = ("threads", "checkpoint_every", "pictures", "snapshot_every", "tensorboard")
@@ -45,7 +50,11 @@ ENGINES = ("local", "ray")
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
-# ---- one point, wherever it runs
+# ---- one task (a point, or a group of points), wherever it runs
+
+
+def run_task(task: dict) -> dict:
+    return run_group(task) if "points" in task else run_point(task)
 
 
 def run_point(task: dict) -> dict:
@@ -76,6 +85,67 @@ def run_point(task: dict) -> dict:
         except OSError:
             pass
     return out
+
+
+def run_group(task: dict) -> dict:
+    """Train a group of points as one ensemble, then give each point its own files; never raises."""
+    started = time.perf_counter()
+    try:
+        configs = [Config.from_dict(p["config"], f"point {p['id']}") for p in task["points"]]
+        merged = {f: getattr(merge(configs), f) for f in FIELDS}
+    except GanfitError as e:
+        return {
+            "id": task["id"],
+            "results": [{"id": p["id"], "status": "error", "error": str(e)} for p in task["points"]],
+        }
+    result = run_point(task | {"config": merged})
+    results, first = [], 0
+    for p, config in zip(task["points"], configs):
+        out = {"id": p["id"], "status": result["status"], "wall": round(time.perf_counter() - started, 3)}
+        out |= {k: result[k] for k in ("pid", "host") if k in result} | {"group": task["id"]}
+        try:
+            if result["status"] == "error":
+                out["error"] = result["error"]
+            else:
+                files = _split(task, result, first, config)
+                if _sees_sweep_dir(task):
+                    _write_files(Path(p["dir"]), files)
+                else:
+                    out["files"] = files
+                out["summary"] = json.loads(files["summary.json"])
+        except Exception as e:  # a bug or the machine: recorded, and the other points go on
+            out |= {"status": "error", "error": f"{type(e).__name__}: {e}"}
+        results.append(out)
+        first += config.seeds
+    return {"id": task["id"], "results": results}
+
+
+def merge(configs: list[Config]) -> Config:
+    """One config for points that differ only in GROUPABLE fields: their members side by side."""
+    values = {"seed": [s for c in configs for s in c.member_seeds()]}
+    for f in GROUPABLE:
+        column = [getattr(c, f) for c in configs for _ in range(c.seeds)]
+        if len(set(column)) > 1:
+            values[f] = column
+    per_member = ";".join(f"{f}={','.join(repr(v) for v in vs)}" for f, vs in values.items())
+    return configs[0].replace(seeds=len(values["seed"]), per_member=per_member).validate()
+
+
+def _split(task: dict, result: dict, first: int, config: Config) -> dict[str, bytes]:
+    """A point's files, cut from its group's run (threads as the group resolved them)."""
+    with tempfile.TemporaryDirectory(prefix="ganfit-group-") as tmp:
+        d = Path(task["dir"]) if "files" not in result else Path(tmp)
+        if "files" in result:  # trained where DIR is not visible: the group's files came back
+            _write_files(d, result["files"])
+        threads = Config.from_toml(d / "config.toml").threads
+        return rundir.split(d, first, config.replace(threads=threads))
+
+
+def _write_files(d: Path, files: dict[str, bytes]) -> None:
+    d.mkdir(parents=True, exist_ok=True)
+    for name, raw in files.items():
+        (d / f".{name}.part").write_bytes(raw)
+        os.replace(d / f".{name}.part", d / name)
 
 
 def _sees_sweep_dir(task: dict) -> bool:
@@ -137,13 +207,13 @@ def _clear(d: Path) -> None:
 def local_engine(tasks: list[dict], workers: int) -> Iterator[dict]:
     if workers <= 1 or len(tasks) <= 1:
         for t in tasks:
-            yield run_point(t)
+            yield run_task(t)
         return
     ctx = multiprocessing.get_context("spawn")  # no fork of a process that has torch's threads running
     saved = {k: os.environ.get(k) for k in ONE_THREAD}
     os.environ.update(ONE_THREAD)  # the workers' OpenMP/BLAS pools: one thread each, as Ray's workers have
     pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=ctx)
-    futures = {pool.submit(run_point, t): t for t in tasks}
+    futures = {pool.submit(run_task, t): t for t in tasks}
     pending = set(futures)
     try:
         while pending:
@@ -193,7 +263,7 @@ def ray_engine(tasks: list[dict], address: str | None, workers: int) -> Iterator
         except (ConnectionError, RuntimeError, ValueError) as e:
             raise GanfitError(f"Ray: cannot start or reach a cluster at {address or 'a new local one'} ({e})") from None
         started = True
-    remote = ray.remote(num_cpus=1, max_retries=RAY_RETRIES, retry_exceptions=False)(run_point)
+    remote = ray.remote(num_cpus=1, max_retries=RAY_RETRIES, retry_exceptions=False)(run_task)
     refs = {remote.remote(t): t for t in tasks}
     try:
         while refs:
@@ -290,29 +360,67 @@ def run_sweep(
         for r in done:
             results.add(r)
         results.write()
-        threads = 1 if engine == "ray" or (workers > 1 and len(todo) > 1) else 0
-        tasks = []
-        for p in todo:
-            config = p.config if p.config.threads else p.config.replace(threads=threads)
-            tasks.append(
+        batches = groups(todo, workers)
+        threads = 1 if engine == "ray" or (workers > 1 and len(batches) > 1) else 0
+        where = {"sweep_dir": str(out.resolve()), "token": token}
+        tasks, members = [], {}
+        for batch in batches:
+            part = [
                 {
                     "id": p.id,
-                    "config": {f: getattr(config, f) for f in FIELDS},
+                    "config": {f: getattr(p.config.replace(threads=p.config.threads or threads), f) for f in FIELDS},
                     "dir": str((points_dir / p.id).resolve()),
-                    "sweep_dir": str(out.resolve()),
-                    "token": token,
                 }
-            )
+                for p in batch
+            ]
+            if len(part) == 1:
+                tasks.append(part[0] | where)
+                continue
+            gid = "group-" + hashlib.sha256(" ".join(p.id for p in batch).encode()).hexdigest()[:12]
+            tasks.append({"id": gid, "points": part, "dir": str((out / GROUPS / gid).resolve())} | where)
+            members[gid] = [p.id for p in batch]
+        grouped = sum(len(b) for b in batches if len(b) > 1)
         print(
             f"sweep: {len(sweep.points)} point(s) x {sweep.seeds} seed(s); {len(done)} already done,"
-            f" {len(todo)} to run on {engine}" + (f" ({workers} workers)" if engine == "local" else ""),
+            f" {len(todo)} to run on {engine}"
+            + (f" ({workers} workers)" if engine == "local" else "")
+            + (f"; {grouped} of them as {len(members)} ensemble(s) of points" if members else ""),
             file=stream,
             flush=True,
         )
         if tasks:
             runner = local_engine(tasks, workers) if engine == "local" else ray_engine(tasks, address, workers)
-            _collect(runner, results, points_dir, stream, len(tasks))
+            _collect(_per_point(runner, members), results, points_dir, stream, len(todo))
         return results
+
+
+def groups(points: list, workers: int) -> list[list]:
+    """Points whose configs differ only in GROUPABLE fields share shapes: each such family is cut into
+    at most `workers` groups (round robin), so that every worker trains one ensemble. Points with
+    pictures, TensorBoard or their own per_member train alone."""
+    families: dict[tuple, list] = {}
+    for p in points:
+        c = p.config
+        alone = c.pictures or c.tensorboard or c.per_member
+        key = ("alone", p.id) if alone else tuple(getattr(c, f) for f in FIELDS if f not in GROUPABLE)
+        families.setdefault(key, []).append(p)
+    out = []
+    for family in families.values():
+        n = min(len(family), max(1, workers))
+        out += [family[i::n] for i in range(n)]
+    return out
+
+
+def _per_point(runner: Iterator[dict], members: dict[str, list[str]]) -> Iterator[dict]:
+    """Each task's result as point results: a group's, or one error per point of a group that failed."""
+    for result in runner:
+        if "results" in result:
+            yield from result["results"]
+        elif result["id"] in members:  # the whole task failed (a worker that died, Ray's retries used up)
+            for pid in members[result["id"]]:
+                yield {"id": pid, "status": "error", "error": result.get("error", "")}
+        else:
+            yield result
 
 
 def _collect(runner: Iterator[dict], results: Results, points_dir: Path, stream, total: int) -> None:
@@ -325,11 +433,7 @@ def _collect(runner: Iterator[dict], results: Results, points_dir: Path, stream,
         for i, result in enumerate(runner, 1):
             files = result.pop("files", None)
             if files:  # trained where DIR is not visible: the driver writes the point's files
-                d = points_dir / result["id"]
-                d.mkdir(parents=True, exist_ok=True)
-                for name, raw in files.items():
-                    (d / f".{name}.part").write_bytes(raw)
-                    os.replace(d / f".{name}.part", d / name)
+                _write_files(points_dir / result["id"], files)
             results.add(result)
             results.write()
             line = point_line(results, result)
