@@ -221,6 +221,8 @@ def test_points_that_differ_in_adam_settings_train_as_one_ensemble_and_each_gets
         assert abs(x - y).max() < 1e-3
     run_sweep(sweep, out, workers=1)
     assert "8 already done, 0 to run" in capsys.readouterr().err
+    run_sweep(sweep, tmp_path / "two", workers=2)  # the groups do not depend on the workers: the same numbers
+    assert_same_results(read_csv(tmp_path / "two" / "results.csv"), read_csv(out / "results.csv"))
 
 
 def test_a_point_dir_with_another_config_is_refused(tmp_path, capsys):
@@ -268,8 +270,8 @@ def ray_cluster():
 
 def test_ray_gives_the_local_engines_results(tmp_path, ray_cluster, capsys):
     path = sweep_file(tmp_path, 'seeds = 3\nsuccess = "ks < 0.999"\n' + QUICK + "[axes]\nlr_d = [1e-4, 5e-4, 1e30]\n")
-    run_sweep(load(path), tmp_path / "local", workers=2)  # the same groups of points on both engines
-    results = run_sweep(load(path), tmp_path / "ray", engine="ray", workers=2)
+    run_sweep(load(path), tmp_path / "local", workers=1)
+    results = run_sweep(load(path), tmp_path / "ray", engine="ray")
     assert {r["pid"] for r in results.by_id.values()}.isdisjoint({os.getpid()})  # ran in Ray's workers
     assert_same_results(read_csv(tmp_path / "ray" / "results.csv"), read_csv(tmp_path / "local" / "results.csv"))
     for name in ("points.csv",):
@@ -302,12 +304,12 @@ def test_a_ray_worker_killed_mid_sweep_loses_and_repeats_nothing(tmp_path, ray_c
 
     killer = threading.Thread(target=kill_one, daemon=True)
     killer.start()
-    results = run_sweep(load(path), out, engine="ray", workers=2)  # 4 points: 2 ensembles of 2 points
+    results = run_sweep(load(path), out, engine="ray")  # 4 points x 2 seeds: one ensemble
     killer.join()
     assert killed, "no worker was killed"
     group, pid = killed[0]
     mine = [r for r in results.by_id.values() if r["group"] == group]
-    assert len(mine) == 2 and all(r["pid"] != pid for r in mine)  # the group was retried in another worker
+    assert len(mine) == 4 and all(r["pid"] != pid for r in mine)  # the group was retried in another worker
     rows = read_csv(out / "results.csv")
     keys = [(r["point"], r["seed"]) for r in rows]
     assert len(keys) == len(set(keys)) == 4 * 2

@@ -2,8 +2,11 @@
 
 A point is one config and its seeds. Points whose configs differ only in Adam's settings (learning
 rates, betas) have the same shapes, so they train together as one ensemble (config.per_member) in
-DIR/groups/<id>, cut into as many groups as there are workers; each point then gets the files a run of
-its own would have written, in DIR/points/<id>. Other points train alone there. Tasks go to an engine:
+DIR/groups/<id>, up to a width past which grouping gains nothing (`groups`); each point then gets the
+files a run of its own would have written, in DIR/points/<id>. Other points train alone there. A point
+in a group matches its own run to float rounding (which chaotic settings amplify over the epochs, as
+they do between two machines); the groups depend on the sweep file alone, so a sweep repeats bit for
+bit. Tasks go to an engine:
 
 - local (the default): a pool of worker processes, one per core, each torch at one thread;
 - ray: one Ray task per point on an existing cluster (`address`), or on one started here (loopback
@@ -42,6 +45,7 @@ from .sweepresults import Results, wilson
 
 POINTS, GROUPS = "points", "groups"
 GROUPABLE = ("lr_d", "lr_g", "beta1", "beta2")  # what members of one ensemble may differ in (besides seed)
+GROUP_WIDTH = 1600  # members x batch past which one thread's ensemble gets no cheaper per member
 TOKEN = ".sweep-token"
 DONE = ("finished", "all members stopped")
 RUNTIME_FIELDS = ("threads", "checkpoint_every", "pictures", "snapshot_every", "tensorboard")
@@ -360,7 +364,8 @@ def run_sweep(
         for r in done:
             results.add(r)
         results.write()
-        batches = groups(todo, workers)
+        waiting = {p.id for p in todo}  # groups as a fresh sweep makes them, less the points already done
+        batches = [b for b in ([p for p in g if p.id in waiting] for g in groups(sweep.points)) if b]
         threads = 1 if engine == "ray" or (workers > 1 and len(batches) > 1) else 0
         where = {"sweep_dir": str(out.resolve()), "token": token}
         tasks, members = [], {}
@@ -394,9 +399,11 @@ def run_sweep(
         return results
 
 
-def groups(points: list, workers: int) -> list[list]:
-    """Points whose configs differ only in GROUPABLE fields share shapes: each such family is cut into
-    at most `workers` groups (round robin), so that every worker trains one ensemble. Points with
+def groups(points: list) -> list[list]:
+    """Points whose configs differ only in GROUPABLE fields share shapes. Each such family is cut
+    (round robin) into groups of at most GROUP_WIDTH samples per step (members x batch): past that
+    width an ensemble costs as much per member as its points one by one. The groups depend on the
+    sweep alone, never on the workers, so a sweep repeats bit for bit on any engine. Points with
     pictures, TensorBoard or their own per_member train alone."""
     families: dict[tuple, list] = {}
     for p in points:
@@ -406,7 +413,8 @@ def groups(points: list, workers: int) -> list[list]:
         families.setdefault(key, []).append(p)
     out = []
     for family in families.values():
-        n = min(len(family), max(1, workers))
+        c = family[0].config
+        n = -(-len(family) // max(1, GROUP_WIDTH // (c.seeds * c.batch)))
         out += [family[i::n] for i in range(n)]
     return out
 
