@@ -9,8 +9,8 @@ prints two ratios of wall times (on / off), medians over the pairs:
   rows from device buffers, and TensorBoard's records;
 - end to end: the whole train() call, which with pictures also draws the PNGs and the GIF at the end.
 On a shared machine these ratios carry the noise of two separate runs, so the "on" runs also time the
-hook itself (Snapshots.take at log rows, Snapshots.finish at the end) and print it as a fraction of their
-own training loop: a figure that other processes on the machine barely move.
+hook itself (Snapshots.take_frame and write_row at log rows, Snapshots.finish at the end) and print it
+as a fraction of their own training loop: a figure that other processes on the machine barely move.
 """
 
 from __future__ import annotations
@@ -40,7 +40,8 @@ def timed(name, f):
     return wrapper
 
 
-Snapshots.take = timed("take", Snapshots.take)
+Snapshots.take_frame = timed("take", Snapshots.take_frame)
+Snapshots.write_row = timed("take", Snapshots.write_row)
 Snapshots.finish = timed("finish", Snapshots.finish)
 
 
@@ -55,10 +56,11 @@ def main() -> None:
     p.add_argument("--seeds", type=int, default=1)
     p.add_argument("--epochs", type=int, default=10_000)
     p.add_argument("--pairs", type=int, default=3)
+    p.add_argument("--no-tensorboard", action="store_true", help="pictures only (TensorBoard off in both)")
     args = p.parse_args()
     torch.set_num_threads(1)
     base = Config(seeds=args.seeds, epochs=args.epochs)
-    on = base.replace(pictures=True, tensorboard=True)
+    on = base.replace(pictures=True, tensorboard=not args.no_tensorboard)
     ratios_train, ratios_all, hook, drawing = [], [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(args.pairs):

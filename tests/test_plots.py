@@ -39,6 +39,14 @@ def test_last_snapshot_is_the_trained_networks(sample_view_run):
     assert np.allclose(s["d_grid"][-1], d, atol=1e-5)
 
 
+def test_with_g_ema_the_snapshots_show_the_averaged_g_that_is_saved(tmp_path):
+    run = train(Config(seeds=2, d_view="sample", g_ema=0.9, **SMALL), tmp_path / "run")
+    s = SnapData.load(run.dir / SNAPSHOTS)
+    with torch.no_grad():
+        g = run.G.member(0)(torch.as_tensor(s["z_line"]).reshape(1, -1, 1))[0, :, 0].numpy()
+    assert np.allclose(s["g_map"][-1], g, atol=1e-5)  # run.G holds the average at the end
+
+
 def test_1d_pictures_are_written_and_the_gif_has_a_frame_per_snapshot(sample_view_run):
     d = sample_view_run.dir
     for name in ("distribution.png", "discriminator.png", "generator.png", "curves.png"):
@@ -146,26 +154,62 @@ def test_curves_cover_every_numeric_field_and_skip_the_rest(tmp_path):
 def test_gif_drawn_by_the_painter_process_is_the_one_drawn_here_and_a_dead_painter_is_replaced(
     sample_view_run, tmp_path
 ):
-    import os
-    import signal
-
-    from ganfit import animate
+    from ganfit import animate, painter
 
     d, spec = sample_view_run.dir, sample_view_run.config.target
     s, target = SnapData.load(d / SNAPSHOTS), make_target(spec)
     here = animate.evolution(s, target, tmp_path / "here.gif").read_bytes()
     assert d.joinpath("evolution.gif").read_bytes() == here
-    there = animate.evolution_elsewhere(d / SNAPSHOTS, spec, tmp_path / "there.gif")
-    assert there is not None  # the suite runs on 2 cores
-    assert animate.collect(there) == tmp_path / "there.gif" and (tmp_path / "there.gif").read_bytes() == here
+    job = painter.submit(d / SNAPSHOTS, spec, tmp_path / "there.gif")
+    assert job is not None  # the suite runs on 2 cores
+    child = job[0]
+    assert painter.collect(job) == tmp_path / "there.gif" and (tmp_path / "there.gif").read_bytes() == here
 
-    pool = animate.painter()
-    (pid,) = [p.pid for p in pool._processes.values()]
-    assert pid != os.getpid()
-    os.kill(pid, signal.SIGKILL)  # a painter that died: the picture is drawn here instead
-    dead = animate.evolution_elsewhere(d / SNAPSHOTS, spec, tmp_path / "lost.gif")
-    out = views.write_all(s, target, [], tmp_path, dead)
+    child.kill()  # a painter that died: the picture is drawn here instead
+    child.wait()
+    out = views.write_all(s, target, [], tmp_path, (child, str(tmp_path / "evolution.gif")))
     assert tmp_path / "evolution.gif" in out and (tmp_path / "evolution.gif").read_bytes() == here
-    assert not (tmp_path / "lost.gif").exists()
-    fresh = animate.painter()  # and the next run gets a fresh painter
-    assert fresh is not pool and animate.collect(animate.evolution_elsewhere(d / SNAPSHOTS, spec, tmp_path / "x.gif"))
+    fresh = painter.start()  # and the next run gets a fresh painter
+    assert fresh is not child and fresh.poll() is None
+    # a job answered but never collected (its run failed) is not taken for the next one's answer
+    painter.submit(d / SNAPSHOTS, spec, tmp_path / "lost.gif")
+    assert painter.collect(painter.submit(d / SNAPSHOTS, spec, tmp_path / "next.gif")) is None
+
+
+def test_the_painter_neither_reruns_a_users_script_nor_outlives_its_parent(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    # a library user's script, with no `if __name__ == "__main__"` guard
+    script = tmp_path / "user.py"
+    script.write_text(
+        "import os, sys\n"
+        "from ganfit import Config, train\n"
+        "open(sys.argv[1], 'a').write('ran\\n')\n"
+        "train(Config(epochs=60, log_every=20, eval_samples=500, pictures=True), sys.argv[2])\n"
+        "from ganfit import painter\n"
+        "print(painter.start().pid, flush=True)\n"
+        "if len(sys.argv) > 3: os.kill(os.getpid(), 9)\n"
+    )
+    log = tmp_path / "log.txt"
+    out = subprocess.run([sys.executable, str(script), str(log), str(tmp_path / "run")], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert log.read_text() == "ran\n" and (tmp_path / "run" / "evolution.gif").is_file()
+    killed = subprocess.run(
+        [sys.executable, str(script), str(log), str(tmp_path / "run2"), "die"], capture_output=True, text=True
+    )
+    assert killed.returncode == -signal.SIGKILL
+    pid = int(killed.stdout.split()[-1])
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(pid, signal.SIGKILL)
+        raise AssertionError("the painter outlived its parent")

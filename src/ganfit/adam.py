@@ -20,21 +20,27 @@ def member_settings(config, net: str, device) -> dict[str, torch.Tensor] | None:
     if not any(n in values for n in names.values()):
         return None
     K = config.seeds
-    return {
-        k: torch.tensor(values.get(n) or [getattr(config, n)] * K, dtype=torch.float32, device=device)
-        for k, n in names.items()
-    }
+    return prepared(
+        {k: torch.tensor(values.get(n) or [getattr(config, n)] * K, device=device) for k, n in names.items()}
+    )
+
+
+def prepared(settings: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """lr, beta1 and beta2 [K] in float64, as torch's Adam keeps them (1 - 0.999 in float32 is off by
+    1e-5), and the float32 factors the update multiplies the moments by, cast once."""
+    s = {k: settings[k].to(torch.float64) for k in ("lr", "beta1", "beta2")}
+    return s | {"1-beta1": (1 - s["beta1"]).float(), "beta2_": s["beta2"].float(), "1-beta2": (1 - s["beta2"]).float()}
 
 
 def step(param, grad, exp_avg, exp_avg_sq, steps, settings: dict[str, torch.Tensor]) -> None:
-    """One Adam update of param [K, ...] in place; `steps` is the count after this update (a tensor)."""
+    """One Adam update of param [K, ...] (float32) in place; `steps` is the count after this update."""
     shape = (-1,) + (1,) * (param.dim() - 1)
-    lr, b1, b2 = (settings[k].view(shape) for k in ("lr", "beta1", "beta2"))
-    exp_avg.lerp_(grad, 1 - b1)
-    exp_avg_sq.mul_(b2).addcmul_(grad, grad * (1 - b2))
-    bias1, bias2 = 1 - b1**steps, 1 - b2**steps
-    denom = (exp_avg_sq.sqrt() / bias2.sqrt()).add_(EPS)
-    param.sub_(exp_avg / denom * (lr / bias1))
+    s = {k: v.view(shape) for k, v in settings.items()}
+    t = steps.to(torch.float64)
+    exp_avg.lerp_(grad, s["1-beta1"])
+    exp_avg_sq.mul_(s["beta2_"]).addcmul_(grad, grad * s["1-beta2"])
+    denom = (exp_avg_sq.sqrt() / (1 - s["beta2"] ** t).sqrt().float()).add_(EPS)
+    param.sub_(exp_avg / denom * (s["lr"] / (1 - s["beta1"] ** t)).float())
 
 
 class MemberAdam(torch.optim.Optimizer):
@@ -42,7 +48,7 @@ class MemberAdam(torch.optim.Optimizer):
 
     def __init__(self, params, settings: dict[str, torch.Tensor]):
         super().__init__(params, {})
-        self.settings = settings
+        self.settings = prepared(settings)
 
     @torch.no_grad()
     def step(self, closure=None):
@@ -58,5 +64,4 @@ class MemberAdam(torch.optim.Optimizer):
                         "exp_avg_sq": torch.zeros_like(p),
                     }
                 state["step"] += 1
-                steps = state["step"].to(p.device)
-                step(p, p.grad, state["exp_avg"], state["exp_avg_sq"], steps, self.settings)
+                step(p, p.grad, state["exp_avg"], state["exp_avg_sq"], state["step"].to(p.device), self.settings)

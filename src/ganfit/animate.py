@@ -8,10 +8,6 @@ frame costs milliseconds rather than a full figure draw.
 
 from __future__ import annotations
 
-import atexit
-import multiprocessing
-import os
-from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +17,7 @@ from . import views
 from .plots import plt
 from .run import atomic_write
 
-MAX_FRAMES = 30
+MAX_FRAMES = 24
 FPS = 6
 DPI = 72
 
@@ -79,62 +75,3 @@ def evolution(s, target, path: Path, most: int = MAX_FRAMES) -> Path:
 
     atomic_write(path, write)
     return path
-
-
-# ---- the GIF in a second process, so that the end of a run draws on two cores
-
-
-_painter: ProcessPoolExecutor | None = None
-
-
-def painter() -> ProcessPoolExecutor | None:
-    """One spawned process per Python process, started when a run with pictures starts (its imports
-    overlap training) and reused by later runs; None on a one-core machine, where it gains nothing."""
-    global _painter
-    if _painter is None and len(os.sched_getaffinity(0)) > 1:
-        _painter = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_warm_up)
-        atexit.register(_painter.shutdown, wait=False, cancel_futures=True)
-    return _painter
-
-
-def _warm_up() -> None:
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    from . import views  # noqa: F401 (matplotlib and the rest, loaded before they are needed)
-
-
-def _evolution_from_files(snapshots: str, target_spec: str, path: str) -> str:
-    from .snapshots import SnapData
-    from .targets import make_target
-
-    return str(evolution(SnapData.load(Path(snapshots)), make_target(target_spec), Path(path)))
-
-
-def evolution_elsewhere(snapshots: Path, target_spec: str, path: Path) -> Future | None:
-    """Start drawing `path` from a saved snapshots.npz in the painter process; None where there is none."""
-    pool = painter()
-    if pool is None:
-        return None
-    try:
-        return pool.submit(_evolution_from_files, str(snapshots), target_spec, str(path))
-    except RuntimeError:  # the pool broke (its process died) or is shutting down: draw here instead
-        _forget(pool)
-        return None
-
-
-def collect(future: Future | None) -> Path | None:
-    """The painter's GIF, or None if it could not draw it (the caller then draws it, errors and all)."""
-    if future is None:
-        return None
-    try:
-        return Path(future.result(timeout=600))
-    except Exception:
-        _forget(_painter)
-        return None
-
-
-def _forget(pool: ProcessPoolExecutor | None) -> None:
-    """A pool that failed is shut down; the next run with pictures starts a fresh one."""
-    global _painter
-    if pool is not None and pool is _painter:
-        _painter = None
-        pool.shutdown(wait=False, cancel_futures=True)

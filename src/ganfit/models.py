@@ -131,13 +131,17 @@ class MLP(nn.Module):
 
     def member(self, k: int) -> MLP:
         """A K = 1 view of member k (shares storage; for sampling)."""
-        one = MLP.__new__(MLP)
-        nn.Module.__init__(one)
-        one.sizes, one.activations, one._acts, one.spectral = self.sizes, self.activations, self._acts, False
         weights = [w.detach()[k : k + 1] for w in self._effective_weights()]
-        one.weights = nn.ParameterList([nn.Parameter(w, requires_grad=False) for w in weights])
-        one.biases = nn.ParameterList([nn.Parameter(b.detach()[k : k + 1], requires_grad=False) for b in self.biases])
-        return one
+        return self.sharing(weights, [b.detach()[k : k + 1] for b in self.biases])
+
+    def sharing(self, weights: list[torch.Tensor], biases: list[torch.Tensor]) -> MLP:
+        """This architecture over other tensors, without copying them (e.g. G's moving average)."""
+        other = MLP.__new__(MLP)
+        nn.Module.__init__(other)
+        other.sizes, other.activations, other._acts, other.spectral = self.sizes, self.activations, self._acts, False
+        other.weights = nn.ParameterList([nn.Parameter(w, requires_grad=False) for w in weights])
+        other.biases = nn.ParameterList([nn.Parameter(b, requires_grad=False) for b in biases])
+        return other
 
 
 # ---- D's views: how the discriminator sees a batch of samples [K, B, dim] -> rows [K, R, features]

@@ -145,11 +145,11 @@ def split(run_dir: Path, first: int, config: Config) -> dict[str, bytes]:
     with safe_open(path, "pt") as fh:
         info = json.loads(fh.metadata()["ganfit"]) | {"members": K}
     weights = {n: t[first : first + K].contiguous() for n, t in load_file(path).items()}
-    return {
+    return {  # summary.json last: a directory with one is finished (sweep.py writes them in this order)
         "config.toml": config.to_toml().encode(),
         "metrics.jsonl": metrics.encode(),
-        "summary.json": (json.dumps(jsonable(summary), indent=2) + "\n").encode(),
         "weights.safetensors": save(weights, metadata={"ganfit": json.dumps(info, sort_keys=True)}),
+        "summary.json": (json.dumps(jsonable(summary), indent=2) + "\n").encode(),
     }
 
 

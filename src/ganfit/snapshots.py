@@ -63,8 +63,11 @@ class Capture:
         self.real = frame.to_frame(target.sample(u.reshape(K, n_real, target.n_uniforms)).float())
         mean_f = target.mean * frame.scale + frame.shift
         std_f = target.std * frame.scale
+        # G as the run evaluates it: its moving average where g_ema is on (Game.g_params)
+        ema, n = getattr(parts, "ema", None), len(parts.G.weights)
+        self.G = parts.G if ema is None else parts.G.sharing(ema[:n], ema[n:])
         with torch.no_grad():  # one look at G's start, so that the fixed range holds its first samples too
-            x0 = parts.G.member(0)(eval_z[:1, : min(N, 2000)])[0].float().cpu().numpy()
+            x0 = self.G.member(0)(eval_z[:1, : min(N, 2000)])[0].float().cpu().numpy()
         lo = np.minimum(mean_f - 5 * std_f, np.nanquantile(x0, 0.005, axis=0) if np.isfinite(x0).any() else np.inf)
         hi = np.maximum(mean_f + 5 * std_f, np.nanquantile(x0, 0.995, axis=0) if np.isfinite(x0).any() else -np.inf)
         pad = 0.05 * (hi - lo)
@@ -123,11 +126,11 @@ class Capture:
     @torch.no_grad()
     def take(self) -> dict[str, torch.Tensor]:
         p = self.parts
-        G0, D0 = p.G.member(0), p.D.member(0) if p.D is not None else None
+        G0, D0 = self.G.member(0), p.D.member(0) if p.D is not None else None
         out = {}
         fake0 = G0(self.eval_z[:1])  # [1, N, dim]
         if D0 is not None and self.verdict_n:
-            fake = p.G.evaluate(self.eval_z[:, : self.verdict_n])
+            fake = self.G.evaluate(self.eval_z[:, : self.verdict_n])
             real = self.real[:, : self.verdict_n]
             out["verdict"] = torch.stack([self.verdict(self._logits(p.D, x)).mean((1, 2)) for x in (real, fake)], 1)
         if self.dim == 1:
@@ -238,9 +241,9 @@ class Snapshots:
         self.game, self.run_dir, self.every = game, run_dir, auto_every(c)
         self.capture = Capture(game, eval_z) if c.pictures else None
         if c.pictures:
-            from .animate import painter
+            from . import painter
 
-            painter()  # its process starts now, so that its imports overlap training
+            painter.start()  # now, so that its imports overlap training
         self.frames: list[dict[str, torch.Tensor]] = []
         self.epochs: list[int] = []
         self.window = -1
@@ -289,14 +292,12 @@ class Snapshots:
         snaps = self.data()
         if snaps is None:
             return []
-        from . import animate, views
+        from . import painter, views
 
         snaps.save(self.run_dir / SNAPSHOTS)
         gif = None
         if len(snaps.epochs) > 1:
-            gif = animate.evolution_elsewhere(
-                self.run_dir / SNAPSHOTS, run.config.target, self.run_dir / "evolution.gif"
-            )
+            gif = painter.submit(self.run_dir / SNAPSHOTS, run.config.target, self.run_dir / "evolution.gif")
         return views.write_all(snaps, self.game.target, run.history, self.run_dir, gif)
 
 

@@ -39,7 +39,7 @@ from . import rundir
 from .checkpoint import CHECKPOINT, RunLock
 from .config import FIELDS, Config
 from .errors import GanfitError
-from .run import write_text
+from .run import atomic_write, write_text
 from .sweepfile import Sweep
 from .sweepresults import Results, wilson
 
@@ -113,7 +113,7 @@ def run_group(task: dict) -> dict:
             else:
                 files = _split(task, result, first, config)
                 if _sees_sweep_dir(task):
-                    _write_files(Path(p["dir"]), files)
+                    _write_files(Path(p["dir"]), files, fresh=True)
                 else:
                     out["files"] = files
                 out["summary"] = json.loads(files["summary.json"])
@@ -145,11 +145,14 @@ def _split(task: dict, result: dict, first: int, config: Config) -> dict[str, by
         return rundir.split(d, first, config.replace(threads=threads))
 
 
-def _write_files(d: Path, files: dict[str, bytes]) -> None:
+def _write_files(d: Path, files: dict[str, bytes], fresh: bool = False) -> None:
+    """Write a run's files into d, each atomically, in order (summary.json, which marks a finished
+    run, comes last); `fresh` first empties d of what an earlier attempt left (a stale checkpoint)."""
+    if fresh:
+        _clear(d)
     d.mkdir(parents=True, exist_ok=True)
     for name, raw in files.items():
-        (d / f".{name}.part").write_bytes(raw)
-        os.replace(d / f".{name}.part", d / name)
+        atomic_write(d / name, lambda tmp, raw=raw: Path(tmp).write_bytes(raw))
 
 
 def _sees_sweep_dir(task: dict) -> bool:
@@ -441,7 +444,7 @@ def _collect(runner: Iterator[dict], results: Results, points_dir: Path, stream,
         for i, result in enumerate(runner, 1):
             files = result.pop("files", None)
             if files:  # trained where DIR is not visible: the driver writes the point's files
-                _write_files(points_dir / result["id"], files)
+                _write_files(points_dir / result["id"], files, fresh=True)
             results.add(result)
             results.write()
             line = point_line(results, result)

@@ -342,8 +342,8 @@ def _earlier(s, n: int = 4) -> list[int]:
 
 def write_all(s, target, history: list[dict], out: Path, elsewhere=None) -> list[Path]:
     """Every picture for these snapshots, into directory `out`; returns the files written. `elsewhere`:
-    the future of evolution.gif, being drawn in the painter process meanwhile (animate.py)."""
-    from . import animate
+    the painter drawing evolution.gif meanwhile (painter.py), or None to draw it here."""
+    from . import animate, painter
 
     written = []
     last = len(s.epochs) - 1
@@ -401,7 +401,7 @@ def write_all(s, target, history: list[dict], out: Path, elsewhere=None) -> list
     if history:
         written.append(plots.curves(history, out / "curves.png", truths(target)))
     if len(s.epochs) > 1:
-        written.append(animate.collect(elsewhere) or animate.evolution(s, target, out / "evolution.gif"))
+        written.append(painter.collect(elsewhere) or animate.evolution(s, target, out / "evolution.gif"))
     return written
 
 
