@@ -225,6 +225,27 @@ def test_points_that_differ_in_adam_settings_train_as_one_ensemble_and_each_gets
     assert_same_results(read_csv(tmp_path / "two" / "results.csv"), read_csv(out / "results.csv"))
 
 
+@pytest.mark.parametrize(
+    "seeds, extra, sizes",
+    [
+        (4, "", [4, 4]),  # 400 samples per step per point: 4 points per group
+        (16, "", [1] * 8),  # 1,600 already: packing gains nothing, each point alone
+        (4, "pictures = true\n", [1] * 8),  # pictures and TensorBoard are per run: alone
+        (4, "batch = 50\n", [8]),  # 200 per point: all 8 fit in one
+    ],
+)
+def test_groups_pack_points_that_differ_in_adam_settings_up_to_a_width(tmp_path, seeds, extra, sizes):
+    from ganfit.sweep import groups
+
+    text = f"seeds = {seeds}\n[base]\n{extra}[axes]\nlr_d = [1e-4, 2e-4, 3e-4, 4e-4]\nbeta1 = [0.5, 0.9]\n"
+    points = load(sweep_file(tmp_path, text)).points
+    got = groups(points)
+    assert sorted(len(g) for g in got) == sorted(sizes)
+    assert sorted(p.id for g in got for p in g) == sorted(p.id for p in points)  # each point once
+    shaped = load(sweep_file(tmp_path, "seeds = 4\n[axes]\nlr_d = [1e-4, 2e-4]\ng_hidden = [10, 20]\n", "b.toml"))
+    assert all(len({p.config.g_hidden for p in g}) == 1 for g in groups(shaped.points))  # shapes never mix
+
+
 def test_a_point_dir_with_another_config_is_refused(tmp_path, capsys):
     out = tmp_path / "out"
     run_sweep(load(sweep_file(tmp_path, "seeds = 1\n" + QUICK + "[axes]\nlr_g = [1e-4]\n")), out, workers=1)

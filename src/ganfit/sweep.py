@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import multiprocessing
 import os
 import secrets
@@ -417,7 +418,7 @@ def groups(points: list) -> list[list]:
     out = []
     for family in families.values():
         c = family[0].config
-        n = -(-len(family) // max(1, GROUP_WIDTH // (c.seeds * c.batch)))
+        n = math.ceil(len(family) / max(1, GROUP_WIDTH // (c.seeds * c.batch)))
         out += [family[i::n] for i in range(n)]
     return out
 
