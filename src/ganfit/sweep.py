@@ -104,7 +104,7 @@ def run_group(task: dict) -> dict:
             "results": [{"id": p["id"], "status": "error", "error": str(e)} for p in task["points"]],
         }
     result = run_point(task | {"config": merged})
-    results, first = [], 0
+    results, first, here = [], 0, _sees_sweep_dir(task)
     for p, config in zip(task["points"], configs):
         out = {"id": p["id"], "status": result["status"], "wall": round(time.perf_counter() - started, 3)}
         out |= {k: result[k] for k in ("pid", "host") if k in result} | {"group": task["id"]}
@@ -113,7 +113,7 @@ def run_group(task: dict) -> dict:
                 out["error"] = result["error"]
             else:
                 files = _split(task, result, first, config)
-                if _sees_sweep_dir(task):
+                if here:
                     _write_files(Path(p["dir"]), files, fresh=True)
                 else:
                     out["files"] = files

@@ -51,6 +51,7 @@ class Game:
     opt_g: torch.optim.Optimizer | None
     fast: FastGame | None = None
     ema: list[torch.Tensor] | None = None  # the moving average of G's parameters (g_ema > 0)
+    g_live: list[torch.Tensor] = field(default_factory=list)  # G's parameters, detached, set by build
     epochs_done: int = 0  # a host-side count: the average's warm-up needs it, and reading it costs nothing
     pending_eps: list = field(default_factory=list)  # gp's eps for the drawn epochs not yet stepped
 
@@ -90,8 +91,9 @@ class Game:
                     else torch.optim.Adam(net.parameters(), lr=lr, betas=betas, foreach=True)
                 )
                 setattr(game, f"opt_{name}", opt)
+        game.g_live = [p.detach() for p in G.parameters()]  # views of the trained tensors (fast.py's too)
         if config.g_ema:
-            game.ema = [p.detach().clone() for p in G.parameters()]
+            game.ema = [p.clone() for p in game.g_live]
         return game
 
     def draw(self, keys: torch.Tensor, first: int, count: int) -> tuple[torch.Tensor, ...]:
@@ -129,18 +131,18 @@ class Game:
             # far, so that it forgets the random initial weights instead of decaying from them.
             t = self.epochs_done
             decay = min(self.config.g_ema, (1 + t) / (10 + t))
-            torch._foreach_lerp_(self.ema, [p.detach() for p in self.G.parameters()], 1.0 - decay)
+            torch._foreach_lerp_(self.ema, self.g_live, 1.0 - decay)
         return out
 
     def g_params(self) -> list[torch.Tensor]:
         """G's parameters as the run evaluates and saves them: the moving average when g_ema is on."""
-        return self.ema if self.ema is not None else [p.detach() for p in self.G.parameters()]
+        return self.ema if self.ema is not None else list(self.g_live)
 
     def use_ema(self) -> None:
         """At the end of training: G's weights become their moving average (when g_ema is on)."""
         if self.ema is not None:
             with torch.no_grad():
-                torch._foreach_copy_([p.detach() for p in self.G.parameters()], self.ema)
+                torch._foreach_copy_(self.g_live, self.ema)
 
     def _step(self, real: torch.Tensor, z_d: torch.Tensor, z_g: torch.Tensor):
         c, G, D, view = self.config, self.G, self.D, self.view
