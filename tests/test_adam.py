@@ -57,3 +57,43 @@ def test_a_member_with_its_own_seed_and_settings_trains_as_that_run_alone(engine
 def test_per_member_errors_name_the_problem(per_member, message):
     with pytest.raises(GanfitError, match=message):
         Config(seeds=2, per_member=per_member).validate()
+
+
+def test_lr_scale_is_flat_then_a_straight_line_down():
+    from ganfit.train import lr_scale
+
+    c = Config(epochs=10, lr_decay=0.3)  # the last 3 epochs: 3/3, 2/3, 1/3
+    assert [lr_scale(c, t) for t in range(10)] == [1.0] * 8 + [2 / 3, 1 / 3]
+    assert {lr_scale(c.replace(lr_decay=0.0), t) for t in range(10)} == {1.0}
+    assert [lr_scale(c.replace(lr_decay=1.0), t) for t in (0, 5, 9)] == [1.0, 0.5, 0.1]
+    with pytest.raises(GanfitError, match="lr_decay must be in"):
+        c.replace(lr_decay=1.5).validate()
+
+
+@pytest.mark.parametrize(
+    "engine, per_member",
+    [
+        ("fast", ""),
+        ("autograd", ""),
+        ("fast", "lr_d=1e-3,1e-3;lr_g=2e-4,2e-4"),
+        ("autograd", "lr_d=1e-3,1e-3;lr_g=2e-4,2e-4"),
+    ],
+)
+def test_lr_decay_scales_the_step_of_every_optimiser(engine, per_member):
+    from ganfit.rng import member_keys
+    from ganfit.train import Game
+
+    # Adam's first step moves each weight by lr * g / (|g| + 1e-8): lr times the sign of its gradient.
+    c = Config(seeds=2, epochs=10, lr_decay=0.5, lr_d=1e-3, lr_g=2e-4, engine=engine, per_member=per_member)
+    game = Game.build(c)
+    game.epochs_done = 8  # epoch 8 of the last 5: lr * 2/5
+    nets = (game.D, c.lr_d), (game.G, c.lr_g)
+    before = [[p.detach().clone() for p in net.parameters()] for net, _ in nets]
+    real, z_d, z_g = game.draw(member_keys([0, 1], "train"), 8, 1)
+    game.step(real[0], z_d[0], z_g[0])
+    for (net, lr), start in zip(nets, before):
+        moved = torch.cat([(p.detach() - s).abs().flatten() for p, s in zip(net.parameters(), start)])
+        ratio = moved[moved > 0] / (lr * 0.4)
+        assert len(ratio) > moved.numel() // 2
+        assert ratio.median().item() == pytest.approx(1.0, abs=2e-3)
+        assert ratio.max().item() < 1.01

@@ -106,3 +106,29 @@ def test_g_ema_averages_g_every_epoch_and_is_the_g_the_run_keeps(tmp_path, tiny,
     plain = train(config.replace(g_ema=0.0))
     assert not torch.equal(whole.G.weights[0], plain.G.weights[0])
     assert resumed.summary["median"]["ks"] == whole.summary["median"]["ks"]
+
+
+def test_a_run_stopped_during_its_lr_decay_resumes_bit_for_bit(tmp_path, tiny):
+    import os
+    import signal
+
+    class StopAt:  # a SIGTERM at the log row of epoch 40, in the last half where the rates fall
+        def start(self, *args):
+            pass
+
+        def update(self, epoch, line):
+            if epoch == 40:
+                os.kill(os.getpid(), signal.SIGTERM)
+
+        def close(self):
+            pass
+
+    config = tiny.replace(lr_decay=0.5, seeds=2, checkpoint_every=10, engine="autograd")
+    whole = train(config, tmp_path / "whole")
+    part = train(config, tmp_path / "part", progress=StopAt())
+    assert part.summary["status"] == "interrupted" and 40 < part.summary["epochs"] < 60
+    train(config, tmp_path / "part", resume=True)
+    for name in ("weights.safetensors", "metrics.jsonl"):
+        assert (tmp_path / "whole" / name).read_bytes() == (tmp_path / "part" / name).read_bytes()
+    plain = train(config.replace(lr_decay=0.0))
+    assert not torch.equal(whole.G.weights[0], plain.G.weights[0])

@@ -32,15 +32,16 @@ def prepared(settings: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return s | {"1-beta1": (1 - s["beta1"]).float(), "beta2_": s["beta2"].float(), "1-beta2": (1 - s["beta2"]).float()}
 
 
-def step(param, grad, exp_avg, exp_avg_sq, steps, settings: dict[str, torch.Tensor]) -> None:
-    """One Adam update of param [K, ...] (float32) in place; `steps` is the count after this update."""
+def step(param, grad, exp_avg, exp_avg_sq, steps, settings: dict[str, torch.Tensor], lr_scale: float = 1.0) -> None:
+    """One Adam update of param [K, ...] (float32) in place; `steps` is the count after this update;
+    every member's lr is multiplied by lr_scale (config.lr_decay)."""
     shape = (-1,) + (1,) * (param.dim() - 1)
     s = {k: v.view(shape) for k, v in settings.items()}
     t = steps.to(torch.float64)
     exp_avg.lerp_(grad, s["1-beta1"])
     exp_avg_sq.mul_(s["beta2_"]).addcmul_(grad, grad * s["1-beta2"])
     denom = (exp_avg_sq.sqrt() / (1 - s["beta2"] ** t).sqrt().float()).add_(EPS)
-    param.sub_(exp_avg / denom * (s["lr"] / (1 - s["beta1"] ** t)).float())
+    param.sub_(exp_avg / denom * (s["lr"] * lr_scale / (1 - s["beta1"] ** t)).float())
 
 
 class MemberAdam(torch.optim.Optimizer):
@@ -49,6 +50,7 @@ class MemberAdam(torch.optim.Optimizer):
     def __init__(self, params, settings: dict[str, torch.Tensor]):
         super().__init__(params, {})
         self.settings = prepared(settings)
+        self.lr_scale = 1.0
 
     @torch.no_grad()
     def step(self, closure=None):
@@ -64,4 +66,12 @@ class MemberAdam(torch.optim.Optimizer):
                         "exp_avg_sq": torch.zeros_like(p),
                     }
                 state["step"] += 1
-                step(p, p.grad, state["exp_avg"], state["exp_avg_sq"], state["step"].to(p.device), self.settings)
+                step(
+                    p,
+                    p.grad,
+                    state["exp_avg"],
+                    state["exp_avg_sq"],
+                    state["step"].to(p.device),
+                    self.settings,
+                    self.lr_scale,
+                )

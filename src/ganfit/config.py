@@ -89,6 +89,11 @@ class Config:
         " uses min(g_ema, (1 + t) / (10 + t))); the average is the G that is evaluated, saved and sampled"
         " (0: off, the live G; e.g. 0.999)",
     )
+    lr_decay: float = opt(
+        0.0,
+        "fraction of the epochs, at the end, over which both learning rates fall in a straight line towards 0:"
+        " in the last n = lr_decay * epochs epochs, epoch t uses lr * (epochs - t) / n (0: constant)",
+    )
     d_steps: int = opt(1, "D steps per epoch")
     g_steps: int = opt(1, "G steps per epoch")
     epochs: int = opt(30000, "training epochs")
@@ -159,6 +164,8 @@ class Config:
         for name in ("beta1", "beta2", "g_ema"):
             if not 0 <= getattr(self, name) < 1:
                 raise GanfitError(f"{name} must be in [0, 1), got {getattr(self, name)}")
+        if not 0 <= self.lr_decay <= 1:
+            raise GanfitError(f"lr_decay must be in [0, 1], got {self.lr_decay}")
         if self.seed < 0:
             raise GanfitError(f"seed must be >= 0, got {self.seed}")
         if self.snapshot_every < 0:

@@ -44,6 +44,7 @@ class FlatNet:
         self.exp_avg, self.exp_avg_sq = torch.zeros_like(self.theta), torch.zeros_like(self.theta)
         self.steps = torch.zeros((), device=self.theta.device)
         self.lr, self.betas, self.settings = lr, betas, settings  # settings: per member (adam.py), or None
+        self.lr_scale = 1.0  # config.lr_decay
         self.acts = [mlp._acts[i] for i in range(len(mlp.activations))]
         self.act_back = [ACT_BACKWARD[a] for a in mlp.activations]
         self.W, self.b, self.dW, self.db = [], [], [], []
@@ -82,7 +83,9 @@ class FlatNet:
     def adam(self) -> None:
         self.steps.add_(1)  # the kernel reads the step count after the increment (as torch.optim.Adam does)
         if self.settings is not None:
-            return adam.step(self.theta, self.grad, self.exp_avg, self.exp_avg_sq, self.steps, self.settings)
+            return adam.step(
+                self.theta, self.grad, self.exp_avg, self.exp_avg_sq, self.steps, self.settings, self.lr_scale
+            )
         torch._fused_adam_(
             [self.theta],
             [self.grad],
@@ -90,7 +93,7 @@ class FlatNet:
             [self.exp_avg_sq],
             [],
             [self.steps],
-            lr=self.lr,
+            lr=self.lr * self.lr_scale,
             beta1=self.betas[0],
             beta2=self.betas[1],
             weight_decay=0.0,

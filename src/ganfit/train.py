@@ -53,6 +53,7 @@ class Game:
     ema: list[torch.Tensor] | None = None  # the moving average of G's parameters (g_ema > 0)
     g_live: list[torch.Tensor] = field(default_factory=list)  # G's parameters, detached, set by build
     epochs_done: int = 0  # a host-side count: the average's warm-up needs it, and reading it costs nothing
+    lr_scale: float = 1.0  # both learning rates' factor now (config.lr_decay)
     pending_eps: list = field(default_factory=list)  # gp's eps for the drawn epochs not yet stepped
 
     @classmethod
@@ -124,6 +125,8 @@ class Game:
     def step(self, real: torch.Tensor, z_d: torch.Tensor, z_g: torch.Tensor):
         """One epoch for all members. Returns (losses, fake): a function giving the per-member D real,
         D fake and G losses of this epoch, and the fake batch of the last D step."""
+        if (scale := lr_scale(self.config, self.epochs_done)) != self.lr_scale:
+            self._scale_lr(scale)
         out = self.fast.step(real, z_d, z_g) if self.fast else self._step(real, z_d, z_g)
         self.epochs_done += 1
         if self.ema is not None:
@@ -133,6 +136,18 @@ class Game:
             decay = min(self.config.g_ema, (1 + t) / (10 + t))
             torch._foreach_lerp_(self.ema, self.g_live, 1.0 - decay)
         return out
+
+    def _scale_lr(self, scale: float) -> None:
+        self.lr_scale = scale
+        if self.fast:
+            self.fast.G.lr_scale = self.fast.D.lr_scale = scale
+            return
+        for opt, lr in ((self.opt_d, self.config.lr_d), (self.opt_g, self.config.lr_g)):
+            if isinstance(opt, MemberAdam):
+                opt.lr_scale = scale
+            else:
+                for group in opt.param_groups:
+                    group["lr"] = lr * scale
 
     def g_params(self) -> list[torch.Tensor]:
         """G's parameters as the run evaluates and saves them: the moving average when g_ema is on."""
@@ -205,6 +220,14 @@ class Game:
                         k: tensors[f"{name}.{i}.{k}"].clone().to(p.device if k != "step" else "cpu")
                         for k in ("step", "exp_avg", "exp_avg_sq")
                     }
+
+
+def lr_scale(config: Config, epoch: int) -> float:
+    """The learning rates' factor at epoch (0-based): 1, then in the last n = lr_decay * epochs epochs a
+    straight line from 1 down to 1/n at the last epoch."""
+    n = round(config.lr_decay * config.epochs)
+    left = config.epochs - epoch
+    return 1.0 if left > n else left / n
 
 
 def _device(name: str) -> torch.device:
