@@ -92,7 +92,8 @@ class Config:
     lr_decay: float = opt(
         0.0,
         "fraction of the epochs, at the end, over which both learning rates fall in a straight line towards 0:"
-        " in the last n = lr_decay * epochs epochs, epoch t uses lr * (epochs - t) / n (0: constant)",
+        " in the last n = lr_decay * epochs epochs, epoch t uses lr * (epochs - t) / n (0: constant; a resume"
+        " that asks for more epochs moves the decay with them)",
     )
     d_steps: int = opt(1, "D steps per epoch")
     g_steps: int = opt(1, "G steps per epoch")
