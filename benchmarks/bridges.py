@@ -25,11 +25,21 @@ from scipy.stats import chi2
 
 import ganfit
 from ganfit.checkpoint import CHECKPOINT
+from ganfit.metrics import HQ_SIGMAS, mode_distances
 
 
-def fractions(x: np.ndarray, modes: np.ndarray, stds: np.ndarray) -> dict[str, float]:
-    d = (np.sqrt(np.square(x[:, None, :] - modes).sum(-1)) / stds).min(1)  # in units of each mode's std
-    return {"hq": (d <= 3).mean(), "shoulder": ((d > 3) & (d <= 6)).mean(), "bridge": (d > 6).mean()}
+def nearest(x: np.ndarray, target) -> np.ndarray:
+    """Each sample's distance to its nearest mode, in that mode's stds (as the mode metrics measure it)."""
+    return mode_distances(x, target).min(-1)
+
+
+def fractions(d: np.ndarray) -> dict[str, float]:
+    far = 2 * HQ_SIGMAS
+    return {
+        "hq": (d < HQ_SIGMAS).mean(),
+        "shoulder": ((d >= HQ_SIGMAS) & (d <= far)).mean(),
+        "bridge": (d > far).mean(),
+    }
 
 
 def live_g(run: ganfit.Run, run_dir: Path) -> bool:
@@ -54,11 +64,11 @@ def main() -> None:
         target = ganfit.make_target(run.config.target)
         if target.modes is None:
             raise SystemExit(f"{run_dir}: {run.config.target} has no modes")
-        modes, stds = np.asarray(target.modes), np.asarray(target.mode_stds)
         saved = [run.sample(args.samples, member=m, seed=1) for m in range(run.members)]
-        rows = [fractions(x, modes, stds) for x in saved]
+        dists = [nearest(x, target) for x in saved]
+        rows = [fractions(d) for d in dists]
         live = (
-            [fractions(run.sample(args.samples, member=m, seed=1), modes, stds) for m in range(run.members)]
+            [fractions(nearest(run.sample(args.samples, member=m, seed=1), target)) for m in range(run.members)]
             if live_g(run, run_dir)
             else None
         )
@@ -70,20 +80,21 @@ def main() -> None:
             print(line)
         means = {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
         print("  mean:     " + "  ".join(f"{k} {v:.4f}" for k, v in means.items()))
-        print(f"  the target itself: hq {chi2.cdf(9, modes.shape[1]):.4f} (a Gaussian mode's mass within 3 std)")
-        if args.plot:
+        print(f"  the target itself: hq {chi2.cdf(HQ_SIGMAS**2, target.dim):.4f} (a Gaussian mode's mass within 3 std)")
+        if args.plot and target.dim != 2:
+            print("  --plot draws 2-D targets only")
+        elif args.plot:
             import matplotlib
 
             matplotlib.use("Agg")
             import matplotlib.pyplot as plt
 
             worst = int(np.argmin([r["hq"] for r in rows]))
-            x = saved[worst]
-            far = (np.sqrt(np.square(x[:, None, :] - modes).sum(-1)) / stds).min(1) > 6
+            x, far = saved[worst], dists[worst] > 2 * HQ_SIGMAS
             fig, ax = plt.subplots(figsize=(6, 6))
             ax.scatter(*x[~far].T, s=0.3, alpha=0.3, label="within 6 std of a mode")
             ax.scatter(*x[far].T, s=0.6, c="red", label=f"bridges ({far.mean():.1%})")
-            ax.scatter(*modes.T, s=12, c="black", marker="x", label="modes")
+            ax.scatter(*np.asarray(target.modes).T, s=12, c="black", marker="x", label="modes")
             ax.set_title(f"{run_dir.name}, member {worst}: high quality {rows[worst]['hq']:.1%}")
             ax.legend(loc="upper right", fontsize=8, markerscale=3)
             fig.savefig(args.plot, dpi=90, bbox_inches="tight")

@@ -164,10 +164,14 @@ def mmd_rbf(x: np.ndarray, ref: np.ndarray, n: int = MMD_SAMPLES) -> np.ndarray:
     return out
 
 
+def mode_distances(x: np.ndarray, target: Target) -> np.ndarray:
+    """Each sample's distance to each mode centre, in units of that mode's std: x [..., dim] -> [..., M]."""
+    return np.sqrt(np.square(x[..., None, :] - target.modes).sum(-1)) / target.mode_stds
+
+
 def mode_metrics(x: np.ndarray, target: Target, n: int = MODE_SAMPLES) -> dict[str, np.ndarray]:
     """VEEGAN/PacGAN mode metrics on the first n samples of each member, x [K, N, dim]."""
-    x = x[:, :n]
-    z = np.sqrt(np.square(x[:, :, None, :] - target.modes).sum(-1)) / target.mode_stds  # [K, n, M]
+    z = mode_distances(x[:, :n], target)  # [K, n, M]
     nearest = z.argmin(2)
     hq = np.take_along_axis(z, nearest[..., None], 2)[..., 0] < HQ_SIGMAS
     M = len(target.modes)

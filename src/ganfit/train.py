@@ -53,7 +53,6 @@ class Game:
     ema: list[torch.Tensor] | None = None  # the moving average of G's parameters (g_ema > 0)
     g_live: list[torch.Tensor] = field(default_factory=list)  # G's parameters, detached, set by build
     epochs_done: int = 0  # a host-side count: the average's warm-up needs it, and reading it costs nothing
-    lr_scale: float = 1.0  # both learning rates' factor now (config.lr_decay)
     pending_eps: list = field(default_factory=list)  # gp's eps for the drawn epochs not yet stepped
 
     @classmethod
@@ -125,8 +124,8 @@ class Game:
     def step(self, real: torch.Tensor, z_d: torch.Tensor, z_g: torch.Tensor):
         """One epoch for all members. Returns (losses, fake): a function giving the per-member D real,
         D fake and G losses of this epoch, and the fake batch of the last D step."""
-        if (scale := lr_scale(self.config, self.epochs_done)) != self.lr_scale:
-            self._scale_lr(scale)
+        if self.config.lr_decay:
+            self._scale_lr(lr_scale(self.config, self.epochs_done))
         out = self.fast.step(real, z_d, z_g) if self.fast else self._step(real, z_d, z_g)
         self.epochs_done += 1
         if self.ema is not None:
@@ -138,7 +137,7 @@ class Game:
         return out
 
     def _scale_lr(self, scale: float) -> None:
-        self.lr_scale = scale
+        """Both optimisers take `scale` times their configured learning rates from this step on."""
         if self.fast:
             self.fast.G.lr_scale = self.fast.D.lr_scale = scale
             return
