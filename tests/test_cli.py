@@ -122,3 +122,35 @@ def test_a_real_process_prints_no_traceback(tmp_path):
     r = run_cli("train", "--target", "gaussian:std=-1", "--out", str(tmp_path / "run"))
     assert r.returncode == 2 and r.stderr == "ganfit: error: target 'gaussian': std must be > 0, got -1.0\n"
     assert not (tmp_path / "run").exists()
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "ganfit", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_help_version_and_a_bare_command_load_neither_torch_nor_scipy():
+    probe = "import sys, ganfit.cli; print(sorted(m for m in ('torch', 'scipy', 'matplotlib') if m in sys.modules))"
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True).stdout.strip() == "[]"
+    version = run_cli("--version")
+    assert version.returncode == 0 and version.stdout.strip() == f"ganfit {__import__('ganfit').__version__}"
+    bare = run_cli()
+    assert bare.returncode == 0 and bare.stdout.startswith("usage: ganfit") and "train" in bare.stdout
+    assert "sweep" in bare.stdout and "report" in bare.stdout
+
+
+def test_train_help_shows_the_flags_in_the_configs_sections():
+    from ganfit.config import FIELDS, sections
+
+    text = run_cli("train", "--help").stdout
+    titles = [title for title, _ in sections()]
+    at = [text.index(f"config: {t}:") for t in titles]
+    assert at == sorted(at)  # in the config's order
+    for (title, names), start, end in zip(sections(), at, at[1:] + [len(text)]):
+        for name in names:  # each flag within its own section
+            assert "--" + name.replace("_", "-") in text[start:end], (title, name)
+    assert sorted(n for _, names in sections() for n in names) == sorted(FIELDS)
+
+
+def test_sweep_names_its_executor_and_the_gradients_apart(tmp_path):
+    text = run_cli("sweep", "--help").stdout
+    assert "--executor {local,ray}" in text and "--gradients GRADIENTS" in text and "--engine" not in text

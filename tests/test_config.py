@@ -57,3 +57,20 @@ def test_bad_config_files_name_the_problem(tmp_path, text, message):
 def test_missing_config_file(tmp_path):
     with pytest.raises(GanfitError, match="no such file"):
         Config.from_toml(tmp_path / "nope.toml")
+
+
+def test_an_old_config_file_with_engine_still_loads_as_gradients(tmp_path):
+    f = tmp_path / "old.toml"
+    f.write_text('engine = "autograd"\nepochs = 5\n')
+    assert Config.from_toml(f).gradients == "autograd"
+    f.write_text('engine = "warp"\n')
+    with pytest.raises(GanfitError, match="gradients must be auto, fast, autograd"):
+        Config.from_toml(f)
+
+
+def test_help_of_config_shows_every_fields_meaning():
+    from ganfit.config import FIELDS
+
+    doc = Config.__doc__
+    for name, f in FIELDS.items():
+        assert f"{name} = {f.default!r}: {f.metadata['doc']}" in doc

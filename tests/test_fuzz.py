@@ -8,9 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ganfit import Config, GanfitError, cli
-from ganfit.models import make_view
-from ganfit.noise import make_noise
-from ganfit.targets import make_target
+from ganfit.game.noise import make_noise
+from ganfit.game.targets import make_target
+from ganfit.game.views import make_view
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 NAMES = [

@@ -1,7 +1,7 @@
 import pytest
 
 from ganfit import Config, GanfitError, cli, recipes
-from ganfit.targets import make_target
+from ganfit.game.targets import make_target
 
 
 def test_recipe_files_are_whole_configs_in_sync_with_their_definitions():

@@ -1,9 +1,9 @@
 import pytest
 
 from ganfit import GanfitError
-from ganfit.noise import make_noise
+from ganfit.game.noise import make_noise
+from ganfit.game.targets import make_target
 from ganfit.specs import parse_spec
-from ganfit.targets import make_target
 
 
 def test_parse_spec():

@@ -77,20 +77,20 @@ def test_out_that_already_holds_files_is_refused(tmp_path, tiny):
 
 @pytest.mark.parametrize("engine", ["fast", "autograd"])
 def test_g_ema_averages_g_every_epoch_and_is_the_g_the_run_keeps(tmp_path, tiny, engine):
-    from ganfit.rng import member_keys
-    from ganfit.train import Game
+    from ganfit.game import Game
+    from ganfit.game.rng import member_keys
 
-    config = tiny.replace(g_ema=0.9, seeds=2, engine=engine)
+    config = tiny.replace(g_ema=0.9, seeds=2, gradients=engine)
     game = Game.build(config)
     start = [p.detach().clone() for p in game.G.parameters()]
-    real, z_d, z_g = game.draw(member_keys([0, 1], "train"), 0, 2)
-    game.step(real[0], z_d[0], z_g[0])
+    drawn = game.draw(member_keys([0, 1], "train"), 0, 2)
+    game.step(*drawn.at(0))
     live = [p.detach().clone() for p in game.G.parameters()]
     d1, d2 = 2 / 11, 3 / 12  # the warm-up's decays at epochs 1 and 2 (below g_ema = 0.9)
     for e, s, p in zip(game.ema, start, live):
         assert not torch.equal(s, p)
         assert torch.allclose(e, d1 * s + (1 - d1) * p, atol=1e-7)
-    game.step(real[1], z_d[1], z_g[1])
+    game.step(*drawn.at(1))
     for e, s, p, q in zip(game.ema, start, live, game.G.parameters()):
         assert torch.allclose(e, d2 * (d1 * s + (1 - d1) * p) + (1 - d2) * q.detach(), atol=1e-7)
 
@@ -123,7 +123,7 @@ def test_a_run_stopped_during_its_lr_decay_resumes_bit_for_bit(tmp_path, tiny):
         def close(self):
             pass
 
-    config = tiny.replace(lr_decay=0.5, seeds=2, checkpoint_every=10, engine="autograd")
+    config = tiny.replace(lr_decay=0.5, seeds=2, checkpoint_every=10, gradients="autograd")
     whole = train(config, tmp_path / "whole")
     part = train(config, tmp_path / "part", progress=StopAt())
     assert part.summary["status"] == "interrupted" and 40 < part.summary["epochs"] < 60

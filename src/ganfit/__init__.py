@@ -1,5 +1,16 @@
-"""ganfit: train GANs on 1-D and 2-D distributions, measure what they learned, and show the game."""
+"""ganfit: train GANs on 1-D and 2-D distributions, measure what they learned, and show the game.
 
+    import ganfit
+    run = ganfit.train(ganfit.Config(seeds=8, epochs=10_000), out="runs/lib")
+    x = run.sample(1000, member=2)  # numpy [1000, dim], in the data's units
+    run = ganfit.load("runs/lib")
+
+The names below load on first use (PEP 562), so that `import ganfit` and `ganfit --help` do not pay
+for torch and scipy. The layers, bottom up: config and files; game/ (the five parts and the engines);
+measure/; rundir/; pictures/; training.py; sweep/; cli.py (docs/architecture.md).
+"""
+
+import importlib
 import os
 
 # OpenMP threads that spin while waiting make every small op ~25x slower as soon as another process
@@ -7,11 +18,28 @@ import os
 # takes effect only if torch is not imported yet (the CLI always qualifies); users may override it.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from .config import Config
-from .errors import GanfitError
-from .run import Run, load
-from .targets import Target, make_target
-from .train import Game, train
-
-__all__ = ["Config", "Game", "GanfitError", "Run", "Target", "load", "make_target", "train"]
 __version__ = "0.1.0"
+
+_EXPORTS = {
+    "Config": ".config",
+    "GanfitError": ".errors",
+    "Game": ".game",
+    "Target": ".game",
+    "make_target": ".game",
+    "Run": ".rundir",
+    "load": ".rundir",
+    "train": ".training",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'ganfit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)
+    globals()[name] = value  # once: later lookups are plain attribute reads
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

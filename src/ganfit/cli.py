@@ -1,4 +1,9 @@
-"""The `ganfit` command: thin argument handling over the library (train, load, Run.sample)."""
+"""The `ganfit` command: thin argument handling over the library (train, load, Run.sample, report, sweep).
+
+Only the config, its parser and argparse load at start-up: each command imports the library it needs
+(torch, scipy, matplotlib) once its arguments are known to be good, so that `ganfit --help` and a
+mistyped flag answer at once.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +14,9 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
-from . import rundir
-from .config import FIELDS, Config
+from . import __version__, recipes
+from .config import FIELDS, Config, sections
 from .errors import GanfitError
-from .progress import Progress
-from .run import atomic_write, load
 from .specs import parse_spec
 
 
@@ -24,20 +25,24 @@ class _Parser(argparse.ArgumentParser):
         raise GanfitError(message)
 
 
-def _add_config_flags(p: argparse.ArgumentParser, rename: dict[str, str] | None = None) -> None:
-    for name, f in FIELDS.items():
-        flag = (rename or {}).get(name) or "--" + name.replace("_", "-")
-        doc = f"{f.metadata['doc']} (default: {f.default})"
-        if f.type == "bool":
-            p.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=None, help=doc)
-        else:
-            kind = {"int": int, "float": float, "str": str}[f.type]
-            p.add_argument(flag, dest=name, type=kind, default=None, metavar=name.upper(), help=doc)
+def _add_config_flags(p: argparse.ArgumentParser) -> None:
+    """One flag per config field, in the config's sections."""
+    for title, names in sections():
+        group = p.add_argument_group(f"config: {title}")
+        for name in names:
+            f, flag = FIELDS[name], "--" + name.replace("_", "-")
+            doc = f"{f.metadata['doc']} (default: {f.default})"
+            if f.type == "bool":
+                group.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=None, help=doc)
+            else:
+                kind = {"int": int, "float": float, "str": str}[f.type]
+                group.add_argument(flag, dest=name, type=kind, default=None, metavar=name.upper(), help=doc)
 
 
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="ganfit", description="Train GANs on low-dimensional distributions and measure what they learned.")
-    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    p.add_argument("--version", action="version", version=f"ganfit {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_Parser)
     t = sub.add_parser("train", help="train an ensemble of GANs (no options: the article's experiment)")
     t.add_argument("--config", metavar="FILE.toml", help="start from this config (flags override it)")
     t.add_argument("--recipe", metavar="NAME", help="start from a named preset: seed, robust1d, ring, grid")
@@ -58,17 +63,15 @@ def _parser() -> argparse.ArgumentParser:
     w = sub.add_parser("sweep", help="run a sweep file: config points x seeds, success rates with intervals")
     w.add_argument("sweep_file", metavar="SWEEP.toml")
     w.add_argument("--out", metavar="DIR", required=True, help="sweep directory; a rerun into it skips finished points")
-    w.add_argument("--engine", dest="sweep_engine", choices=("local", "ray"), default="local", help="where points run")
+    w.add_argument("--executor", choices=("local", "ray"), default="local", help="where points run (default: local)")
     w.add_argument("--address", metavar="auto|HOST:PORT", help="an existing Ray cluster (default: start one here)")
     w.add_argument("--workers", type=int, metavar="N", help="points at once here (default: one per core)")
-    _add_config_flags(w, rename={"engine": "--train-engine"})  # --engine picks the sweep's engine here
+    _add_config_flags(w)
     return p
 
 
 def config_from_args(args: argparse.Namespace) -> Config:
     if getattr(args, "recipe", None):
-        from . import recipes
-
         if args.config:
             raise GanfitError("--recipe and --config both name a starting config: give one")
         config = recipes.load(args.recipe)
@@ -102,7 +105,10 @@ MEDIANS = [
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from .train import train  # torch loads here, after the arguments are known to be good
+    # the library loads here, not at start-up (see the module's doc)
+    from .progress import Progress
+    from .rundir import reopen
+    from .training import train
 
     if args.resume:
         changed = [f"--{n.replace('_', '-')}" for n in FIELDS if getattr(args, n) is not None and n != "epochs"]
@@ -110,7 +116,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         if changed:
             raise GanfitError(f"--resume continues a run as configured: {', '.join(changed)} cannot change it")
         out = Path(args.resume)
-        run = train(rundir.reopen(out, args.epochs), out, progress=Progress(), resume=True)
+        run = train(reopen(out, args.epochs), out, progress=Progress(), resume=True)
     else:
         config = config_from_args(args)
         out = Path(args.out) if args.out else default_out(config)
@@ -134,6 +140,12 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
+    # the library loads here, not at start-up (see the module's doc)
+    import numpy as np
+
+    from .files import atomic_write
+    from .rundir import load
+
     run = load(args.run_dir)
     x = run.sample(args.n, member=args.member, seed=args.seed)
     if args.out and args.out.endswith(".npy"):
@@ -160,20 +172,21 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .report import write_report
+    # the library loads here, not at start-up (see the module's doc)
+    from .pictures.report import write_report
 
     print(f"wrote {write_report(args.run_dir, args.out)}")
     return 0
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from .sweep import run_sweep
-    from .sweepfile import load as load_sweep
+    # the library loads here, not at start-up (see the module's doc)
+    from .sweep import load_sweep, run_sweep
 
     if args.workers is not None and args.workers < 1:
         raise GanfitError(f"--workers must be >= 1, got {args.workers}")
     sweep = load_sweep(args.sweep_file, {n: getattr(args, n) for n in FIELDS if getattr(args, n) is not None})
-    results = run_sweep(sweep, args.out, engine=args.sweep_engine, address=args.address, workers=args.workers)
+    results = run_sweep(sweep, args.out, executor=args.executor, address=args.address, workers=args.workers)
     print("\n".join(results.best_lines()))
     out = Path(args.out)
     print(f"results: {out / 'results.csv'} (one row per member), {out / 'points.csv'} (one row per point)")
@@ -186,6 +199,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv:  # a bare `ganfit`: what it can do
+        _parser().print_help()
+        return 0
     try:
         args = _parser().parse_args(argv)
         return {"train": cmd_train, "sample": cmd_sample, "report": cmd_report, "sweep": cmd_sweep}[args.command](args)

@@ -18,6 +18,8 @@ from .errors import GanfitError
 
 LOSS_NAMES = ("bce", "ns", "minimax", "lsgan", "hinge", "wgan")  # losses.LOSSES, without importing torch
 PER_MEMBER = ("seed", "lr_d", "lr_g", "beta1", "beta2")  # what may differ between the members of one run
+GRADIENTS = ("auto", "fast", "autograd")
+RENAMED = {"engine": "gradients"}  # old config keys that still load
 
 
 def opt(default: Any, doc: str) -> Any:
@@ -26,6 +28,8 @@ def opt(default: Any, doc: str) -> Any:
 
 @dataclass
 class Config:
+    """Every number of a run (the defaults are the article's experiment); see FIELDS for each one's meaning."""
+
     # --- R and I: what to learn, from what
     target: str = opt(
         "gaussian:mean=4,std=1.25",
@@ -115,10 +119,14 @@ class Config:
     early_stop: str = opt("", "early stopping per member on a plateau of this metric (ks or w1; empty: off)")
     early_stop_patience: int = opt(20, "log intervals without improvement before a member stops")
     early_stop_delta: float = opt(0.0, "smallest decrease of the early-stop metric that counts as improvement")
-    engine: str = opt("auto", "auto | fast (hand-derived gradients, the seed's game) | autograd (the reference)")
+    gradients: str = opt(
+        "auto",
+        "how gradients are computed: auto (fast wherever it covers the game) | fast (derived by hand: the"
+        " seed's game) | autograd (torch's autograd: every loss, view and regulariser; the reference)",
+    )
     device: str = opt("cpu", "cpu or cuda")
     threads: int = opt(0, "CPU threads for torch (0: 1 for small ensembles, idle cores for large; recorded)")
-    # --- pictures and logs (views.py, tensorboard.py)
+    # --- pictures and logs (pictures/)
     pictures: bool = opt(
         False,
         "draw the GAN-Lab-style views (D vs D*, G's map, densities, heat maps) and evolution.gif in the run"
@@ -179,8 +187,8 @@ class Config:
             raise GanfitError(f"early_stop must be ks, w1 or empty, got {self.early_stop!r}")
         if self.early_stop_delta < 0:
             raise GanfitError(f"early_stop_delta must be >= 0, got {self.early_stop_delta}")
-        if self.engine not in ("auto", "fast", "autograd"):
-            raise GanfitError(f"engine must be auto, fast or autograd, got {self.engine!r}")
+        if self.gradients not in GRADIENTS:
+            raise GanfitError(f"gradients must be {', '.join(GRADIENTS)}, got {self.gradients!r}")
         self.member_values()  # checks per_member
         if self.loss not in LOSS_NAMES:
             raise GanfitError(f"unknown loss {self.loss!r} (known: {', '.join(LOSS_NAMES)})")
@@ -213,6 +221,10 @@ class Config:
             out[name] = vals
         return out
 
+    def logs_at(self, epoch: int) -> bool:
+        """Whether epoch (0-based) gets a metric row: every log_every epochs, and the last."""
+        return epoch % self.log_every == 0 or epoch == self.epochs - 1
+
     def member_seeds(self) -> list[int]:
         """Each member's seed: seed + i, unless per_member names them."""
         return self.member_values().get("seed") or [self.seed + i for i in range(self.seeds)]
@@ -225,6 +237,10 @@ class Config:
     @classmethod
     def from_dict(cls, values: dict[str, Any], where: str = "config") -> Config:
         names = {f.name for f in dataclasses.fields(cls)}
+        values = dict(values)
+        for old, new in RENAMED.items():
+            if old in values and new not in values:
+                values[new] = values.pop(old)
         for key in values:
             if key not in names:
                 raise GanfitError(f"{where}: unknown field {key!r}")
@@ -270,3 +286,29 @@ def _toml_value(v: Any) -> str:
 
 
 FIELDS = {f.name: f for f in dataclasses.fields(Config)}
+# The field groups of --help and of Config's docstring: (title, first field), in field order.
+SECTIONS = (
+    ("R and I: what to learn, from what", "target"),
+    ("G and D", "g_hidden"),
+    ("the game", "loss"),
+    ("the ensemble and the machine", "seed"),
+    ("pictures and logs", "pictures"),
+)
+
+
+def sections() -> list[tuple[str, list[str]]]:
+    """[(title, [field names])] covering every field once, in order."""
+    names, starts = list(FIELDS), [first for _, first in SECTIONS]
+    cuts = [names.index(s) for s in starts] + [len(names)]
+    return [(title, names[a:b]) for (title, _), a, b in zip(SECTIONS, cuts, cuts[1:])]
+
+
+def _docstring() -> str:
+    lines = [Config.__doc__, ""]
+    for title, names in sections():
+        lines.append(f"{title}:")
+        lines += [f"    {n} = {FIELDS[n].default!r}: {FIELDS[n].metadata['doc']}" for n in names]
+    return "\n".join(lines)
+
+
+Config.__doc__ = _docstring()

@@ -13,8 +13,7 @@ import sys
 from pathlib import Path
 
 from ganfit import Config, recipes, rundir, train
-from ganfit.sweep import run_sweep
-from ganfit.sweepfile import load as load_sweep
+from ganfit.sweep import load_sweep, run_sweep
 
 HASHES = Path(__file__).with_name("hashes.json")
 ONE = dict(threads=1, device="cpu")

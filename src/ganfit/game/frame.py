@@ -1,0 +1,44 @@
+"""The working frame: the affine map between the data's units and the units G and D train in.
+
+The seed's hyperparameters were tuned for N(4, 1.25); with `normalize`, any data is mapped to that
+mean and std (or the config's frame_mean and frame_std) to train, and every sample maps back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+
+@dataclass
+class Frame:
+    """frame = data * scale + shift, per dimension."""
+
+    scale: np.ndarray
+    shift: np.ndarray
+
+    @classmethod
+    def for_target(cls, target, config) -> Frame:
+        if not config.normalize:
+            return cls(np.ones(target.dim), np.zeros(target.dim))
+        scale = config.frame_std / target.std
+        return cls(scale, config.frame_mean - scale * target.mean)
+
+    def is_identity(self) -> bool:
+        return bool(np.all(self.scale == 1.0) and np.all(self.shift == 0.0))
+
+    def to_frame(self, x: torch.Tensor) -> torch.Tensor:
+        if self.is_identity():
+            return x
+        return x * torch.as_tensor(self.scale, dtype=x.dtype, device=x.device) + torch.as_tensor(
+            self.shift, dtype=x.dtype, device=x.device
+        )
+
+    def to_data(self, x: torch.Tensor) -> torch.Tensor:
+        if self.is_identity():
+            return x
+        scale = torch.as_tensor(self.scale, dtype=torch.float64, device=x.device)
+        shift = torch.as_tensor(self.shift, dtype=torch.float64, device=x.device)
+        return ((x.double() - shift) / scale).to(x.dtype)

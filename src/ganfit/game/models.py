@@ -1,0 +1,157 @@
+"""G and D: ensembles of K independent MLPs, weights with a leading member axis, run as baddbmm.
+
+Layer l of member k maps x[k] (rows x in) to x[k] @ W[k] + b[k], with W of shape [K, in, out]; no
+member ever reads another's weights, so K GANs train together exactly as they would apart.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..errors import GanfitError
+from . import rng
+from .noise import make_noise
+from .views import make_view
+
+ACTIVATIONS = {
+    "elu": F.elu,
+    "sigmoid": torch.sigmoid,
+    "tanh": torch.tanh,
+    "relu": torch.relu,
+    "leaky_relu": lambda x: F.leaky_relu(x, 0.2),
+}
+
+
+def parse_activations(text: str, what: str) -> list[str]:
+    names = [a.strip() for a in text.split(",") if a.strip()]
+    if not names:
+        raise GanfitError(f"{what}: needs at least one activation (known: {', '.join(ACTIVATIONS)})")
+    for a in names:
+        if a not in ACTIVATIONS:
+            raise GanfitError(f"{what}: unknown activation {a!r} (known: {', '.join(ACTIVATIONS)})")
+    return names
+
+
+class MLP(nn.Module):
+    """K stacked MLPs; a hidden activation after every layer but the last (G's output is linear, D's
+    is a logit: the loss applies the sigmoid)."""
+
+    def __init__(
+        self,
+        sizes: list[int],
+        activations: list[str],
+        seeds: list[int],
+        stream: str,
+        device: torch.device | str = "cpu",
+        spectral: bool = False,
+    ):
+        super().__init__()
+        assert len(activations) == len(sizes) - 2
+        self.sizes, self.activations = list(sizes), list(activations)
+        self._acts = [ACTIVATIONS[a] for a in activations]
+        K = len(seeds)
+        shapes = list(zip(sizes[:-1], sizes[1:]))
+        # PyTorch's nn.Linear default: weights and biases uniform on +-1/sqrt(fan_in), drawn from the
+        # member's own counter-based stream, so member i starts as a single run with seed i would.
+        n = sum(i * o + o for i, o in shapes)
+        u = 2.0 * rng.fixed(rng.member_keys(seeds, stream, device), n) - 1.0
+        self.weights, self.biases = nn.ParameterList(), nn.ParameterList()
+        at = 0
+        for fan_in, fan_out in shapes:
+            bound = 1.0 / math.sqrt(fan_in)
+            w = u[:, at : at + fan_in * fan_out].reshape(K, fan_in, fan_out) * bound
+            at += fan_in * fan_out
+            b = u[:, at : at + fan_out].reshape(K, 1, fan_out) * bound
+            at += fan_out
+            self.weights.append(nn.Parameter(w.contiguous()))
+            self.biases.append(nn.Parameter(b.contiguous()))
+        self.spectral = spectral
+        if spectral:
+            # Spectral norm (Miyato et al.): each member's power-iteration vector u per layer, started
+            # from its own stream. A parameter without gradient, so checkpoints carry it with the weights.
+            self.sn_u = nn.ParameterList()
+            for _, fan_out in shapes:
+                keys = rng.member_keys(seeds, f"{stream}/sn/{len(self.sn_u)}", device)
+                u = rng.fixed(keys, 2 * fan_out)
+                u = rng.box_muller(u[:, :fan_out], u[:, fan_out:]).reshape(K, 1, fan_out)
+                self.sn_u.append(nn.Parameter(F.normalize(u, dim=2), requires_grad=False))
+
+    @property
+    def members(self) -> int:
+        return self.weights[0].shape[0]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x: [K, rows, in] -> [K, rows, out]."""
+        return self._run(x, self._effective_weights(), list(self.biases))
+
+    def _effective_weights(self) -> list[torch.Tensor]:
+        if not self.spectral:
+            return list(self.weights)
+        out = []
+        for w, u in zip(self.weights, self.sn_u):
+            v = F.normalize(torch.bmm(u, w.detach().transpose(1, 2)), dim=2)  # [K, 1, in]
+            sigma = torch.bmm(torch.bmm(v, w), u.transpose(1, 2))  # [K, 1, 1]: v^T W u, differentiable in W
+            out.append(w / sigma)
+        return out
+
+    @torch.no_grad()
+    def power_iteration(self) -> None:
+        """One step of the power method per layer and member: u <- W^T W u, normalised."""
+        for w, u in zip(self.weights, self.sn_u):
+            v = F.normalize(torch.bmm(u, w.transpose(1, 2)), dim=2)
+            u.copy_(F.normalize(torch.bmm(v, w), dim=2))
+
+    def _run(self, x: torch.Tensor, weights: list, biases: list) -> torch.Tensor:
+        last = len(weights) - 1
+        for i, (w, b) in enumerate(zip(weights, biases)):
+            x = torch.baddbmm(b, x, w)
+            if i < last:
+                x = self._acts[i](x)
+        return x
+
+    @torch.no_grad()
+    def evaluate(self, x: torch.Tensor, budget: int = 1 << 22, params=None) -> torch.Tensor:
+        """forward() for many rows, a few members at a time so that hidden activations stay under
+        `budget` floats (K = 1024 members x 10,000 samples x 50 units would be 2 GB at once); with
+        the given (weights, biases) instead of the live ones, if any (G has no spectral norm)."""
+        step = max(1, budget // (x.shape[1] * max(self.sizes)))
+        parts = [slice(lo, lo + step) for lo in range(0, self.members, step)]
+        weights, biases = params or (self._effective_weights(), list(self.biases))
+        # Into one preallocated result: small outputs allocated between the big temporaries fragment
+        # the heap (measured: K = 1,024 grew RSS by 2 GB that way).
+        out = torch.empty(self.members, x.shape[1], self.sizes[-1], dtype=x.dtype, device=x.device)
+        for p in parts:
+            out[p] = self._run(x[p], [w[p] for w in weights], [b[p] for b in biases])
+        return out
+
+    def member(self, k: int) -> MLP:
+        """A K = 1 view of member k (shares storage; for sampling)."""
+        weights = [w.detach()[k : k + 1] for w in self._effective_weights()]
+        return self.sharing(weights, [b.detach()[k : k + 1] for b in self.biases])
+
+    def sharing(self, weights: list[torch.Tensor], biases: list[torch.Tensor]) -> MLP:
+        """This architecture over other tensors, without copying them (e.g. G's moving average)."""
+        other = MLP.__new__(MLP)
+        nn.Module.__init__(other)
+        other.sizes, other.activations, other._acts, other.spectral = self.sizes, self.activations, self._acts, False
+        other.weights = nn.ParameterList([nn.Parameter(w, requires_grad=False) for w in weights])
+        other.biases = nn.ParameterList([nn.Parameter(b, requires_grad=False) for b in biases])
+        return other
+
+
+def generator(config, dim: int, seeds: list[int], device: torch.device | str = "cpu") -> MLP:
+    """G: noise dim -> g_hidden (once per activation) -> dim, one member per seed."""
+    acts = parse_activations(config.g_activations, "g_activations")
+    sizes = [make_noise(config.noise).dim] + [config.g_hidden] * len(acts) + [dim]
+    return MLP(sizes, acts, seeds, "init_g", device)
+
+
+def discriminator(config, dim: int, seeds: list[int], device: torch.device | str = "cpu") -> MLP:
+    """D: what its view makes of a batch -> d_hidden (once per activation) -> one logit per D input."""
+    acts = parse_activations(config.d_activations, "d_activations")
+    sizes = [make_view(config.d_view).features(config.batch, dim)] + [config.d_hidden] * len(acts) + [1]
+    return MLP(sizes, acts, seeds, "init_d", device, spectral=config.spectral_norm)

@@ -1,0 +1,113 @@
+"""A run's metric rows: measured beside training, written to metrics.jsonl, shown as the status line.
+
+At a log epoch, `submit` copies what the row needs (the losses, G's and D's weights as the health
+check sees them) and hands the metrics to a worker thread, so that training goes on meanwhile on the
+other core. `collect`, at the next log epoch or checkpoint (always the same epochs, so that rows,
+health and resumes stay deterministic), judges the members, appends their rows to metrics.jsonl, and
+passes the row to TensorBoard and the progress line.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .errors import GanfitError
+from .files import jsonable
+from .game import Game
+from .measure import Health
+from .measure import metrics as M
+from .rundir.layout import METRICS
+
+
+def measure(game: Game, eval_z: torch.Tensor, g_params=None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Each member's samples of the fixed eval noise (data units) and their metrics, with `learned`."""
+    x = game.frame.to_data(game.G.evaluate(eval_z, params=g_params)).cpu().numpy()
+    row = M.compute(x, game.target)
+    return x, row | {"learned": M.judge(row, game.target)}
+
+
+class MetricLog:
+    def __init__(self, game: Game, eval_z, health: Health, run_dir: Path | None, hook, progress, history, nbytes):
+        self.game, self.eval_z, self.health, self.run_dir = game, eval_z, health, run_dir
+        self.hook, self.progress = hook, progress
+        self.history, self.metrics_bytes = history, nbytes
+        self.final: dict[str, np.ndarray] = {}  # the latest row, per member
+        self.samples = np.empty(0)  # the latest row's samples [K, N, dim]
+        self.seeds = game.config.member_seeds()
+        self.worker = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="ganfit-metrics")
+        self.pending: list = []
+        self.file = open(run_dir / METRICS, "ab") if run_dir else None
+
+    def submit(self, epoch: int, out, real_batch: torch.Tensor, write: bool = True) -> None:
+        """At log epoch `epoch`, with the step's output: measure this state of the members."""
+        self.collect()
+        losses = [x.cpu().numpy() for x in out[0]()]
+        if self.hook:
+            self.hook.take_frame(epoch)
+        params = self.health.snapshot()  # G's weights, then its biases, then D's: the order Health was given
+        n = len(self.game.G.weights)
+        job = self.worker.submit(measure, self.game, self.eval_z, (params[:n], params[n : 2 * n]))
+        self.pending.append((job, epoch, losses, params, write, real_batch, out[1]))
+
+    def collect(self) -> None:
+        """The pending row, if any: judged, written and shown."""
+        if not self.pending:
+            return
+        job, epoch, losses, params, write, real_batch, fake = self.pending.pop()
+        self.samples, row = job.result()
+        self.health.check(epoch, losses, row, params)
+        self.final = row | {"d_loss_real": losses[0], "d_loss_fake": losses[1], "g_loss": losses[2]}
+        lines = []
+        for k, seed in enumerate(self.seeds):
+            rec = {"epoch": epoch, "member": k, "seed": seed, "status": self.health.status(k)[0]}
+            rec = jsonable(rec | {n: v[k] for n, v in self.final.items()})
+            self.history.append(rec)
+            lines.append(json.dumps(rec, allow_nan=False) + "\n")
+        if self.file and write:
+            data = "".join(lines).encode()
+            try:
+                self.file.write(data)
+                self.file.flush()
+            except OSError as e:
+                raise GanfitError(f"cannot write in {self.run_dir}: {e.strerror or e}") from None
+            self.metrics_bytes += len(data)
+        if self.hook:
+            self.hook.write_row(epoch, self.final, self.samples)
+        if self.progress:
+            frame = self.game.frame
+            self.progress.update(epoch, status_line(epoch, losses, frame.to_data(real_batch), frame.to_data(fake), row))
+
+    def close(self) -> None:
+        self.worker.shutdown(wait=True, cancel_futures=True)
+        if self.file:
+            self.file.close()
+        if self.progress:
+            self.progress.close()
+
+
+def status_line(epoch: int, losses, real: torch.Tensor, fake: torch.Tensor, row: dict[str, np.ndarray]) -> str:
+    """The seed's status line for member 0, plus a one-line digest of the ensemble."""
+    lr, lf, lg = (float(x[0]) for x in losses)
+    r, f, K = real[0].double(), fake[0].double(), len(losses[0])
+    line = (
+        f"{epoch}: D: {lr:.4f}/{lf:.4f} G: {lg:.4f} (Real: [{r.mean():.4f}, {r.std(unbiased=False):.4f}], "
+        f"Fake: [{f.mean():.4f}, {f.std(unbiased=False):.4f}])"
+    )
+    if K > 1 and "mean" in row:
+        line += (
+            f"\n    ensemble of {K}: median mean {np.nanmedian(row['mean']):.3f}, median std "
+            f"{np.nanmedian(row['std']):.3f}, median KS {np.nanmedian(row['ks']):.3f}, "
+            f"learned {int(row['learned'].sum())}/{K}"
+        )
+    elif "sw" in row:  # 2-D: the distances and, for mixtures, the mode metrics
+        with np.errstate(all="ignore"):
+            line += f"\n    ensemble of {K}: median sliced W1 {np.nanmedian(row['sw']):.4f}"
+            if "modes" in row:
+                line += f", modes {np.nanmedian(row['modes']):g}, HQ {np.nanmedian(row['hq']):.3f}"
+            line += f", learned {int(row['learned'].sum())}/{K}"
+    return line

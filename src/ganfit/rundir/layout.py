@@ -1,0 +1,175 @@
+"""The run directory's files: created (or reopened to resume), config.toml, metrics.jsonl (its one
+reader) and summary.json, and the split of a packed ensemble's files into its points' own.
+
+    RUN_DIR/config.toml           the full resolved config: `ganfit train --config` repeats the run
+    RUN_DIR/metrics.jsonl         one JSON row per member and log epoch
+    RUN_DIR/summary.json          the outcome: status, success count, medians, every member's final row
+    RUN_DIR/weights.safetensors   G's and D's weights, the frame map and column names (run.py)
+    RUN_DIR/checkpoint.safetensors  what a resume needs (checkpoint.py)
+    RUN_DIR/*.png, *.gif, snapshots.npz, tensorboard/   the pictures (pictures/)
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from safetensors import safe_open
+from safetensors.torch import load_file, save
+
+from ..config import Config
+from ..errors import GanfitError
+from ..files import jsonable, write_text
+from ..game.targets import Target, make_target
+from ..measure import metrics as M
+from .checkpoint import CHECKPOINT
+
+METRICS, SUMMARY, CONFIG = "metrics.jsonl", "summary.json", "config.toml"
+
+
+def create(out: Path, config: Config) -> Path:
+    """Make the run directory and write config.toml first, so an unwritable place fails before training."""
+    if out.exists() and (not out.is_dir() or any(p.name != ".lock" for p in out.iterdir())):
+        raise GanfitError(f"--out {out}: already exists and is not an empty directory (choose another, or --resume it)")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        write_text(out / "config.toml", config.to_toml())
+    except OSError as e:
+        raise GanfitError(f"--out {out}: cannot write there ({e.strerror or e})") from None
+    return out
+
+
+def reopen(run_dir: Path, epochs: int | None = None) -> Config:
+    """The config of a run to resume (with another epoch count, if asked); checks there is something to
+    resume. train(..., resume=True) records a changed epoch count in config.toml once it holds the lock."""
+    if not (run_dir / "config.toml").is_file():
+        raise GanfitError(f"--resume {run_dir}: no config.toml (not a ganfit run directory)")
+    if not (run_dir / CHECKPOINT).is_file():
+        raise GanfitError(f"--resume {run_dir}: no {CHECKPOINT} (the run stopped before its first checkpoint)")
+    config = Config.from_toml(run_dir / "config.toml")
+    return config.replace(epochs=epochs).validate() if epochs is not None else config
+
+
+def cut_metrics(path: Path, upto: int) -> None:
+    """metrics.jsonl cut back to the checkpoint's byte count: rows a killed run wrote after it go."""
+    try:
+        with open(path, "r+b") as fh:
+            fh.truncate(upto)
+            size = fh.seek(0, 2)
+    except FileNotFoundError:
+        if upto:
+            raise GanfitError(f"{path}: missing, but the checkpoint counts {upto} bytes of it") from None
+        return
+    if size != upto:
+        raise GanfitError(f"{path}: shorter than the checkpoint's {upto} bytes")
+
+
+def read_metrics(path: Path) -> list[dict]:
+    """metrics.jsonl's rows; a line that is not one (half-written by a killed run, or damaged) is skipped."""
+    rows = []
+    try:
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return []
+    for line in text.splitlines():
+        try:
+            r = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(r, dict) and isinstance(r.get("epoch"), int) and isinstance(r.get("member"), int):
+            rows.append(r)
+    return rows
+
+
+def read_summary(run_dir: Path) -> dict:
+    """summary.json as a dict; {} where there is none (yet) or it cannot be read."""
+    try:
+        s = json.loads((run_dir / SUMMARY).read_text(encoding="utf-8"))
+        return s if isinstance(s, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def finished(run_dir: Path) -> bool:
+    return read_summary(run_dir).get("status") == "finished"
+
+
+def last_rows(history: list[dict], members: int) -> dict[str, np.ndarray]:
+    """The last log row of each member, as the per-member arrays a summary is made of."""
+    rows = history[-members:]
+    names = [n for n in rows[0] if n not in ("epoch", "member", "seed", "status")]
+    return {n: np.array([np.nan if r[n] is None else r[n] for r in rows]) for n in names}
+
+
+def summary(
+    c: Config, target: Target, final: dict, seeds: list[int], statuses, status: str, epochs_done: int, wall: float
+) -> dict:
+    K = len(seeds)
+    members = []
+    for k in range(K):
+        state, at = statuses[k]
+        members.append(
+            {"member": k, "seed": seeds[k], "status": state, "status_epoch": at} | {n: v[k] for n, v in final.items()}
+        )
+    median = medians(final, target) if final else {}
+    return jsonable(
+        {
+            "status": status,
+            "epochs": epochs_done,
+            "epochs_planned": c.epochs,
+            "members_total": K,
+            "learned": int(np.sum(final["learned"])) if final else 0,
+            "diverged": sum(s == "diverged" for s, _ in statuses),
+            "stopped_early": sum(s == "stopped" for s, _ in statuses),
+            "criterion": M.criterion(target),
+            "target": target.describe(),
+            "target_mean": target.mean.tolist(),
+            "target_std": target.std.tolist(),
+            "median": median,
+            "wall_seconds": round(wall, 3),
+            "gan_epochs_per_second": round(K * epochs_done / wall, 1) if wall > 0 else None,
+            "members": members,
+        }
+    )
+
+
+def medians(final: dict[str, np.ndarray], target: Target) -> dict:
+    names = (*M.names(target), "d_loss_real", "d_loss_fake", "g_loss")
+    return {n: np.nanmedian(final[n]) if np.isfinite(final[n]).any() else None for n in names if n in final}
+
+
+def split(run_dir: Path, first: int, config: Config) -> dict[str, bytes]:
+    """The files that members [first, first + config.seeds) of the finished run in run_dir would have
+    written as a run of their own with `config`: config.toml, metrics.jsonl, summary.json and
+    weights.safetensors (a sweep trains several points as one ensemble, then hands each its files)."""
+    K, whole = config.seeds, read_summary(run_dir)
+    mine = range(first, first + K)
+    rows = read_metrics(run_dir / METRICS)
+    metrics = "".join(json.dumps(r | {"member": r["member"] - first}) + "\n" for r in rows if r["member"] in mine)
+    members = [m | {"member": m["member"] - first} for m in whole["members"][first : first + K]]
+    scalars = {n for n, v in members[0].items() if isinstance(v, float | int | None) and n not in ("member", "seed")}
+    final = {n: np.array([np.nan if m[n] is None else m[n] for m in members], dtype=float) for n in scalars}
+    statuses = [m["status"] for m in members]
+    summary = whole | {
+        "epochs_planned": config.epochs,
+        "members_total": K,
+        "learned": sum(bool(m.get("learned")) for m in members),
+        "diverged": statuses.count("diverged"),
+        "stopped_early": statuses.count("stopped"),
+        "median": medians(final, make_target(config.target)),
+        "gan_epochs_per_second": round(K * whole["epochs"] / whole["wall_seconds"], 1)
+        if whole["wall_seconds"]
+        else None,
+        "members": members,
+    }
+    path = run_dir / "weights.safetensors"
+    with safe_open(path, "pt") as fh:
+        info = json.loads(fh.metadata()["ganfit"]) | {"members": K}
+    weights = {n: t[first : first + K].contiguous() for n, t in load_file(path).items()}
+    return {  # summary.json last: a directory with one is finished (sweep.py writes them in this order)
+        "config.toml": config.to_toml().encode(),
+        "metrics.jsonl": metrics.encode(),
+        "weights.safetensors": save(weights, metadata={"ganfit": json.dumps(info, sort_keys=True)}),
+        "summary.json": (json.dumps(jsonable(summary), indent=2) + "\n").encode(),
+    }

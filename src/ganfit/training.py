@@ -1,0 +1,161 @@
+"""Training: the seed's alternating game, played by K independent GANs at once.
+
+`train(config, out)` builds the game (game/), opens the run directory (rundir/), plays the epochs and
+ends the run. Each epoch, D takes `d_steps` steps (real batch labelled 1, G's samples 0) and then G
+`g_steps` (make D say 1). Randomness for a block of epochs is drawn ahead in one go from counter-based
+streams (game/rng.py); nothing in the step reads a value back to the host; metric rows are measured
+every `log_every` epochs beside training (metric_log.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from pathlib import Path
+
+import torch
+
+from .config import Config
+from .errors import GanfitError
+from .files import io_reason, write_text
+from .game import Game, rng
+from .measure import Health
+from .metric_log import MetricLog, measure
+from .pictures import figures
+from .pictures.hook import Snapshots
+from .rundir import checkpoint, layout
+from .rundir.layout import METRICS
+from .rundir.run import Run
+
+DRAW_BUDGET = 1 << 17  # uniforms drawn per block: small enough that int64 temporaries stay in cache
+
+
+def train(config: Config, out: str | Path | None = None, progress=None, resume: bool = False) -> Run:
+    """Train config.seeds GANs together; write the run directory `out` (if given); return the Run.
+
+    With resume=True, `out` is an existing run directory: training continues from its last checkpoint
+    and ends bit for bit where an uninterrupted run would. `progress`, if given, is told
+    `start(total, done)`, `update(epoch, line)` at every log row and `close()`.
+    """
+    if not config.threads:  # resolved and recorded: the thread count can change float rounding
+        config = config.replace(threads=default_threads(config))
+    game = Game.build(config)
+    run_dir = Path(out) if out is not None else None
+    if run_dir and not resume:
+        layout.create(run_dir, game.config)
+    with contextlib.ExitStack() as stack:
+        if run_dir:
+            stack.enter_context(checkpoint.RunLock(run_dir))
+            if resume and (run_dir / layout.CONFIG).read_text() != game.config.to_toml():
+                write_text(run_dir / layout.CONFIG, game.config.to_toml())  # a resume asked for more epochs
+        stop = stack.enter_context(checkpoint.StopSignals())
+        stack.callback(torch.set_num_threads, torch.get_num_threads())
+        torch.set_num_threads(game.config.threads)
+        return _train(game, run_dir, resume, stop, progress)
+
+
+def default_threads(config: Config) -> int:
+    """One thread for small ensembles, where a second one gains at most 20% (K = 16); from K * batch =
+    3,200 (K = 32 on the defaults), as many as there are idle cores (+50% on 2 idle cores): a thread
+    that has to share its core with another busy process slows every op down (docs/performance.md)."""
+    if config.threads:
+        return config.threads
+    cores = os.cpu_count() or 1
+    if config.seeds * config.batch < 3200 or cores == 1:
+        return 1
+    return max(1, min(cores, round(cores - os.getloadavg()[0])))
+
+
+def _train(game: Game, run_dir: Path | None, resume: bool, stop, progress) -> Run:
+    c, seeds = game.config, game.config.member_seeds()
+    device = game.G.weights[0].device
+    keys = rng.member_keys(seeds, "train", device)
+    nu = game.noise.n_uniforms
+    eval_u = rng.fixed(rng.member_keys(seeds, "eval", device), c.eval_samples * nu)
+    eval_z = game.noise.sample(eval_u.reshape(len(seeds), c.eval_samples, nu))
+    health = Health(
+        game.g_params() + list(game.D.parameters()), c.early_stop, c.early_stop_patience, c.early_stop_delta
+    )
+    epoch, history, nbytes = _restore(game, health, run_dir) if resume else (0, [], 0)
+    hook = Snapshots.start(game, eval_z, run_dir)  # pictures and TensorBoard; None when off
+    log = MetricLog(game, eval_z, health, run_dir, hook, progress, history, nbytes)
+    if progress:
+        progress.start(c.epochs, epoch)
+    started = time.perf_counter()
+    try:
+        epoch, status = _play(game, keys, log, health, stop, run_dir, epoch)
+    finally:
+        log.close()
+    return _finish(game, eval_z, log, health, hook, run_dir, status, epoch, time.perf_counter() - started)
+
+
+def _play(game: Game, keys, log: MetricLog, health: Health, stop, run_dir: Path | None, epoch: int):
+    """The epochs from `epoch` to the end or a stop; returns (the epochs done, the run's status)."""
+    c = game.config
+    block = max(1, DRAW_BUDGET // (keys.shape[0] * game.uniforms_per_epoch()))
+
+    def save(epoch: int) -> None:
+        log.collect()  # at every checkpoint epoch, with or without a run directory: the same schedule
+        if run_dir:
+            checkpoint.save(run_dir, game.state() | health.state(), epoch, log.metrics_bytes)
+
+    start = epoch
+    while epoch < c.epochs and not stop.requested and not health.all_frozen():
+        first = epoch - epoch % block  # blocks are aligned so that a resumed run draws identical blocks
+        drawn = game.draw(keys, first, min(block, c.epochs - first))  # real batches and noise, ahead
+        for t in range(epoch - first, len(drawn)):
+            out = game.step(*drawn.at(t))  # one epoch: D's steps, then G's
+            epoch += 1
+            if c.logs_at(epoch - 1):
+                log.submit(epoch - 1, out, drawn.real[t, -1])
+            if epoch % c.checkpoint_every == 0 or epoch == c.epochs:
+                save(epoch)
+            if stop.requested or health.all_frozen():
+                break
+    status = "finished"
+    if start < epoch < c.epochs:  # stopped early: keep where it got, say why
+        status = "interrupted" if stop.requested else "all members stopped"
+        save(epoch)
+        if not c.logs_at(epoch - 1):
+            log.submit(epoch - 1, out, drawn.real[t, -1], write=False)
+    log.collect()
+    return epoch, status
+
+
+def _restore(game: Game, health: Health, run_dir: Path) -> tuple[int, list[dict], int]:
+    """The state at the last checkpoint: (its epoch, metrics.jsonl's rows up to it, their bytes)."""
+    checkpoint.remove_stale_temporaries(run_dir)
+    tensors, epoch, nbytes = checkpoint.load(run_dir, game.state() | health.state())
+    game.load_state(tensors, epoch)
+    health.load_state(tensors)
+    if epoch >= game.config.epochs and layout.finished(run_dir):
+        raise GanfitError(f"{run_dir} has finished its {epoch} epochs: resume with --epochs N (N > {epoch})")
+    layout.cut_metrics(run_dir / METRICS, nbytes)
+    return epoch, layout.read_metrics(run_dir / METRICS), nbytes
+
+
+def _finish(game: Game, eval_z, log: MetricLog, health, hook, run_dir, status: str, epoch: int, wall: float) -> Run:
+    """The end of a run: the kept weights, the final rows, the summary, and the run directory's files."""
+    c, target, seeds = game.config, game.target, game.config.member_seeds()
+    if health.frozen.any():
+        health.restore()
+    game.use_ema()
+    final, samples = log.final, log.samples
+    if not final and log.history:  # killed after its last checkpoint: the final rows are in metrics.jsonl
+        final = layout.last_rows(log.history, len(seeds))
+        samples = measure(game, eval_z)[0]
+    if health.frozen.any():  # diverged or stopped members end in their kept state, measured as saved
+        samples, row = measure(game, eval_z)
+        final = final | row
+    run = Run(c, game.G, game.D, game.frame, list(target.columns), run_dir, history=log.history)
+    statuses = [health.status(k) for k in range(len(seeds))]
+    run.summary = layout.summary(c, target, final, seeds, statuses, status, epoch, wall)
+    if run_dir:
+        run.write_results()
+        snaps, gif = hook.finish() if hook else (None, None)
+        try:
+            figures.run_pictures(run_dir, target, run.history, samples, snaps, gif)
+        except OSError as e:
+            raise GanfitError(f"cannot write pictures in {run_dir}: {io_reason(e)}") from None
+    return run
