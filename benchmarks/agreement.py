@@ -33,7 +33,7 @@ def main() -> None:
     results = {}
     for engine in ("fast", "autograd"):
         start = time.perf_counter()
-        run = train(Config(seeds=args.seeds, epochs=args.epochs, engine=engine, log_every=1000))
+        run = train(Config(seeds=args.seeds, epochs=args.epochs, gradients=engine, log_every=1000))
         wall = time.perf_counter() - start
         members = run.summary["members"]
         ok = [m for m in members if m["learned"]]

@@ -24,8 +24,8 @@ from safetensors.torch import load_file
 from scipy.stats import chi2
 
 import ganfit
-from ganfit.checkpoint import CHECKPOINT
-from ganfit.metrics import HQ_SIGMAS, mode_distances
+from ganfit.measure.metrics import HQ_SIGMAS, mode_distances
+from ganfit.rundir.checkpoint import CHECKPOINT
 
 
 def nearest(x: np.ndarray, target) -> np.ndarray:

@@ -9,7 +9,8 @@ prints two ratios of wall times (on / off), medians over the pairs:
   rows from device buffers, and TensorBoard's records;
 - end to end: the whole train() call, which with pictures also draws the PNGs and the GIF at the end.
 On a shared machine these ratios carry the noise of two separate runs, so the "on" runs also time the
-hook itself (Snapshots.take_frame and write_row at log rows, Snapshots.finish at the end) and print it
+hook itself (Snapshots.take_frame and write_row at log rows; at the end Snapshots.finish and the drawing,
+figures.run_pictures) and print it
 as a fraction of their own training loop: a figure that other processes on the machine barely move.
 """
 
@@ -24,7 +25,8 @@ from pathlib import Path
 import torch
 
 from ganfit import Config, train
-from ganfit.snapshots import Snapshots
+from ganfit.pictures import figures
+from ganfit.pictures.hook import Snapshots
 
 SPENT = {"take": 0.0, "finish": 0.0}
 
@@ -43,6 +45,7 @@ def timed(name, f):
 Snapshots.take_frame = timed("take", Snapshots.take_frame)
 Snapshots.write_row = timed("take", Snapshots.write_row)
 Snapshots.finish = timed("finish", Snapshots.finish)
+figures.run_pictures = timed("finish", figures.run_pictures)  # looked up at call time by training.py
 
 
 def once(config: Config, out: Path) -> tuple[float, float]:

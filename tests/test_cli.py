@@ -124,10 +124,6 @@ def test_a_real_process_prints_no_traceback(tmp_path):
     assert not (tmp_path / "run").exists()
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ganfit", *args], capture_output=True, text=True, timeout=120)
-
-
 def test_help_version_and_a_bare_command_load_neither_torch_nor_scipy():
     probe = "import sys, ganfit.cli; print(sorted(m for m in ('torch', 'scipy', 'matplotlib') if m in sys.modules))"
     assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True).stdout.strip() == "[]"

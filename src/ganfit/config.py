@@ -129,7 +129,7 @@ class Config:
     # --- pictures and logs (pictures/)
     pictures: bool = opt(
         False,
-        "draw the GAN-Lab-style views (D vs D*, G's map, densities, heat maps) and evolution.gif in the run"
+        "draw the GAN-Lab-style panels (D vs D*, G's map, densities, heat maps) and evolution.gif in the run"
         " directory, from snapshots taken at log rows",
     )
     snapshot_every: int = opt(

@@ -58,10 +58,6 @@ class Run:
             x = self.G.member(member)(z)[0]
         return self.frame.to_data(x).cpu().numpy()
 
-    def member_history(self, name: str, member: int = 0) -> tuple[np.ndarray, np.ndarray]:
-        rows = [r for r in self.history if r["member"] == member]
-        return np.array([r["epoch"] for r in rows]), np.array([np.nan if r[name] is None else r[name] for r in rows])
-
     def save_weights(self, path: Path) -> None:
         tensors = {f"G.{name}": p.detach().cpu().contiguous() for name, p in self.G.named_parameters()}
         if self.D is not None:
