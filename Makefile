@@ -20,6 +20,10 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 	$(BIN)/pip install -q -e ".[dev,ray]"
 	touch $@
 
+$(VENV)/.installed-bench: $(VENV)/.installed-dev
+	$(BIN)/pip install -q -e ".[dev,ray,bench]"
+	touch $@
+
 demo: $(VENV)/.installed
 	$(BIN)/ganfit train --seeds 8 --pictures --out runs/demo-$$(date +%Y%m%d-%H%M%S)
 
@@ -29,6 +33,9 @@ test: $(VENV)/.installed-dev
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
+
+bench: $(VENV)/.installed-bench
+	$(BIN)/python benchmarks/real_data.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -9,8 +9,8 @@ prints two ratios of wall times (on / off), medians over the pairs:
   rows from device buffers, and TensorBoard's records;
 - end to end: the whole train() call, which with pictures also draws the PNGs and the GIF at the end.
 On a shared machine these ratios carry the noise of two separate runs, so the "on" runs also time the
-hook itself (Snapshots.take_frame and write_row at log rows; at the end Snapshots.finish and the drawing,
-figures.run_pictures) and print it
+hook itself (Snapshots.take_frame and write_row at log rows; at the end Snapshots.finish and the drawing
+of what only pictures add: the panels, curves.png and the GIF) and print it
 as a fraction of their own training loop: a figure that other processes on the machine barely move.
 """
 
@@ -25,7 +25,7 @@ from pathlib import Path
 import torch
 
 from ganfit import Config, train
-from ganfit.pictures import figures
+from ganfit.pictures import animate, figures, painter
 from ganfit.pictures.hook import Snapshots
 
 SPENT = {"take": 0.0, "finish": 0.0}
@@ -45,7 +45,11 @@ def timed(name, f):
 Snapshots.take_frame = timed("take", Snapshots.take_frame)
 Snapshots.write_row = timed("take", Snapshots.write_row)
 Snapshots.finish = timed("finish", Snapshots.finish)
-figures.run_pictures = timed("finish", figures.run_pictures)  # looked up at call time by training.py
+# looked up at call time by figures.run_pictures; moments.png and histogram.png, which every run draws, are not timed
+figures.panel_figures = timed("finish", figures.panel_figures)
+figures.curves = timed("finish", figures.curves)
+painter.collect = timed("finish", painter.collect)
+animate.evolution = timed("finish", animate.evolution)
 
 
 def once(config: Config, out: Path) -> tuple[float, float]:

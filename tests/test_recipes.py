@@ -24,7 +24,8 @@ def test_recipe_flag_then_overrides_and_errors():
     args = cli._parser().parse_args(["train", "--recipe", "ring", "--epochs", "7"])
     c = cli.config_from_args(args)
     assert (c.target, c.epochs, c.d_view) == ("ring:modes=8,radius=2,std=0.02", 7, "pack:m=2")
-    with pytest.raises(GanfitError, match="unknown recipe 'nope' \\(known: grid, ring, robust1d, seed\\)"):
+    known = "fit1d, fit2d, grid, ring, robust1d, seed"
+    with pytest.raises(GanfitError, match=f"unknown recipe 'nope' \\(known: {known}\\)"):
         cli.config_from_args(cli._parser().parse_args(["train", "--recipe", "nope"]))
     with pytest.raises(GanfitError, match="unknown recipe"):
         cli.config_from_args(cli._parser().parse_args(["train", "--recipe", "../config"]))

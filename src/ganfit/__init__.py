@@ -4,10 +4,11 @@
     run = ganfit.train(ganfit.Config(seeds=8, epochs=10_000), out="runs/lib")
     x = run.sample(1000, member=2)  # numpy [1000, dim], in the data's units
     run = ganfit.load("runs/lib")
+    run = ganfit.fit(my_array_or_dataframe, out="runs/mine")  # your data: validation, baselines
 
 The names below load on first use (PEP 562), so that `import ganfit` and `ganfit --help` do not pay
 for torch and scipy. The layers, bottom up: config and files; game/ (the five parts and the engines);
-measure/; rundir/; pictures/; training.py; sweep/; cli.py (docs/architecture.md).
+measure/; rundir/; pictures/; training.py and fitting.py; sweep/; cli.py (docs/architecture.md).
 """
 
 import importlib
@@ -29,6 +30,7 @@ _EXPORTS = {
     "Run": ".rundir",
     "load": ".rundir",
     "train": ".training",
+    "fit": ".fitting",
 }
 __all__ = sorted(_EXPORTS)
 

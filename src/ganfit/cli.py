@@ -45,16 +45,28 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_Parser)
     t = sub.add_parser("train", help="train an ensemble of GANs (no options: the article's experiment)")
     t.add_argument("--config", metavar="FILE.toml", help="start from this config (flags override it)")
-    t.add_argument("--recipe", metavar="NAME", help="start from a named preset: seed, robust1d, ring, grid")
+    t.add_argument("--recipe", metavar="NAME", help=f"start from a named preset: {', '.join(recipes.names())}")
     t.add_argument("--out", metavar="DIR", help="run directory (default: runs/<date-time>-<target>)")
     t.add_argument(
         "--resume", metavar="RUN_DIR", help="continue a run from its last checkpoint (--epochs may extend it)"
     )
     _add_config_flags(t)
+    f = sub.add_parser(
+        "fit", help="fit your own data: held-out validation, the best member kept, against a KDE and a mixture"
+    )
+    f.add_argument("data", metavar="DATA", help="a CSV file (pick with --column or --columns) or a .npy file")
+    f.add_argument("--column", metavar="NAME", help="the CSV column to fit (1-D)")
+    f.add_argument("--columns", metavar="A,B", help="two CSV columns to fit together (2-D)")
+    f.add_argument(
+        "--validation-fraction", type=float, default=0.2, metavar="F", help="held-out share of the rows (0.2)"
+    )
+    f.add_argument("--recipe", metavar="NAME", help="start from this preset (default: fit1d or fit2d by dimension)")
+    f.add_argument("--out", metavar="DIR", help="run directory (default: runs/<date-time>-fit-<data>)")
+    _add_config_flags(f)
     s = sub.add_parser("sample", help="draw samples from a trained generator, in the data's units")
     s.add_argument("run_dir", metavar="RUN_DIR")
     s.add_argument("-n", type=int, default=1000, help="how many samples (default: 1000)")
-    s.add_argument("--member", type=int, default=0, help="which ensemble member (default: 0)")
+    s.add_argument("--member", type=int, help="which ensemble member (default: the best on validation, else 0)")
     s.add_argument("--seed", type=int, default=0, help="seed of the noise (default: 0)")
     s.add_argument("--out", metavar="FILE", help="FILE.csv or FILE.npy (default: CSV on stdout)")
     r = sub.add_parser("report", help="write report.html: one self-contained page of a run (or a directory of runs)")
@@ -81,8 +93,9 @@ def config_from_args(args: argparse.Namespace) -> Config:
     return dataclasses.replace(config, **overrides).validate()
 
 
-def default_out(config: Config) -> Path:
-    name, _ = parse_spec(config.target, "target")
+def default_out(config: Config | None = None, name: str = "") -> Path:
+    name = name or parse_spec(config.target, "target")[0]
+    name = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
     base = Path("runs") / f"{time.strftime('%Y%m%d-%H%M%S')}-{name}"
     out, i = base, 1
     while out.exists():
@@ -121,8 +134,40 @@ def cmd_train(args: argparse.Namespace) -> int:
         config = config_from_args(args)
         out = Path(args.out) if args.out else default_out(config)
         run = train(config, out, progress=Progress())
+    return _closing(run, out)
+
+
+def cmd_fit(args: argparse.Namespace) -> int:
+    # the library loads here, not at start-up (see the module's doc)
+    from .fitting import comparison_lines, fit
+    from .progress import Progress
+
+    fields = {n: getattr(args, n) for n in FIELDS if getattr(args, n) is not None}
+    columns = [c.strip() for c in args.columns.split(",")] if args.columns else None
+    if args.column and columns:
+        raise GanfitError("give --column NAME (1-D) or --columns A,B (2-D), not both")
+    name = Path(args.data).stem + (f"-{args.column or '-'.join(columns)}" if args.column or columns else "")
+    out = Path(args.out) if args.out else default_out(name=f"fit-{name}")
+    run = fit(
+        args.data,
+        out,
+        column=args.column,
+        columns=columns,
+        validation_fraction=args.validation_fraction,
+        recipe=args.recipe,
+        progress=Progress(),
+        **fields,
+    )
+    print("\n".join(comparison_lines(run.summary)))
+    print(f"sample it: ganfit sample {out} -n 1000  (member {run.best_member}, the best on validation)")
+    return _closing(run, out, learned=False)
+
+
+def _closing(run, out: Path, learned: bool = True) -> int:
+    """The closing lines of a run: its outcome, where its files are, and how it ended."""
     s = run.summary
-    print(f"learned: {s['learned']}/{s['members_total']} members ({s['criterion']})")
+    if learned:
+        print(f"learned: {s['learned']}/{s['members_total']} members ({s['criterion']})")
     shown = [(label, s["median"][n]) for n, label in MEDIANS if s["median"].get(n) is not None]
     medians = ", ".join(f"{label} {v:.4g}" for label, v in shown)
     print(f"median: {medians}; {s['epochs']} epochs in {s['wall_seconds']:.1f} s")
@@ -143,7 +188,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     # the library loads here, not at start-up (see the module's doc)
     import numpy as np
 
-    from .files import atomic_write
+    from .files import atomic_write, io_reason
     from .rundir import load
 
     run = load(args.run_dir)
@@ -166,8 +211,9 @@ def cmd_sample(args: argparse.Namespace) -> int:
     try:
         atomic_write(Path(args.out), write)
     except OSError as e:
-        raise GanfitError(f"--out {args.out}: cannot write ({e.strerror or e})") from None
-    print(f"wrote {len(x)} samples of member {args.member} to {args.out}", file=sys.stderr)
+        raise GanfitError(f"--out {args.out}: cannot write ({io_reason(e)})") from None
+    member = run.best_member if args.member is None else args.member
+    print(f"wrote {len(x)} samples of member {member} to {args.out}", file=sys.stderr)
     return 0
 
 
@@ -205,7 +251,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         args = _parser().parse_args(argv)
-        return {"train": cmd_train, "sample": cmd_sample, "report": cmd_report, "sweep": cmd_sweep}[args.command](args)
+        commands = {"train": cmd_train, "fit": cmd_fit, "sample": cmd_sample, "report": cmd_report, "sweep": cmd_sweep}
+        return commands[args.command](args)
     except GanfitError as e:
         print(f"ganfit: error: {e}", file=sys.stderr)
         return 2

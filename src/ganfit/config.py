@@ -20,6 +20,8 @@ LOSS_NAMES = ("bce", "ns", "minimax", "lsgan", "hinge", "wgan")  # losses.LOSSES
 PER_MEMBER = ("seed", "lr_d", "lr_g", "beta1", "beta2")  # what may differ between the members of one run
 GRADIENTS = ("auto", "fast", "autograd")
 RENAMED = {"engine": "gradients"}  # old config keys that still load
+# metrics that early_stop and keep_best may watch (the 2-D ones and val_ ones where the run has them)
+WATCHABLE = ("ks", "w1", "sw", "mmd", "val_ks", "val_w1", "val_sw", "val_mmd")
 
 
 def opt(default: Any, doc: str) -> Any:
@@ -37,7 +39,14 @@ class Config:
         " | student_t:df=,loc=,scale= | lognormal:mu=,sigma= | exponential:rate=,loc="
         " | mog:means=A;B,stds=S;T,weights=P;Q | csv:path=FILE[,column=NAME]."
         " 2-D: ring:modes=8,radius=2,std=0.02 | grid:n=5,spacing=2,std=0.05 | spiral:noise=0.25,scale=7.5"
-        " | moons:noise=0.1 | csv:path=FILE,columns=A;B",
+        " | moons:noise=0.1 | csv:path=FILE,columns=A;B. Either: npy:path=FILE[,columns=A;B] | data in memory"
+        " (Config(target=array), recorded as array:sha256=...; a run directory keeps it as target.npy)",
+    )
+    validation: str = opt(
+        "",
+        "held-out samples of the same data (a csv:, npy: or in-memory target, never trained on): every member"
+        " is measured against them at each log row, as val_ks and val_w1 (1-D) or val_sw and val_mmd (2-D)"
+        " (empty: none)",
     )
     noise: str = opt("uniform:dim=1", "I, the generator's input: uniform:dim=N (on [0, 1)) | normal:dim=N")
     normalize: bool = opt(
@@ -116,9 +125,16 @@ class Config:
     checkpoint_every: int = opt(
         1000, "epochs between checkpoints in the run directory (also written on SIGINT/SIGTERM)"
     )
-    early_stop: str = opt("", "early stopping per member on a plateau of this metric (ks or w1; empty: off)")
+    early_stop: str = opt(
+        "", "early stopping per member on a plateau of this metric (ks, w1, sw, mmd or a val_ one; empty: off)"
+    )
     early_stop_patience: int = opt(20, "log intervals without improvement before a member stops")
     early_stop_delta: float = opt(0.0, "smallest decrease of the early-stop metric that counts as improvement")
+    keep_best: str = opt(
+        "",
+        "keep each member's weights from the log row where this metric was lowest (e.g. val_w1): they are what"
+        " the run saves, measures and samples (empty: the last weights)",
+    )
     gradients: str = opt(
         "auto",
         "how gradients are computed: auto (fast wherever it covers the game) | fast (derived by hand: the"
@@ -138,6 +154,14 @@ class Config:
     tensorboard: bool = opt(
         False, "write TensorBoard events (scalars per member, histograms of fake samples) to RUN_DIR/tensorboard"
     )
+
+    def __post_init__(self):
+        for name in ("target", "validation"):
+            if not isinstance(getattr(self, name), str):
+                # numpy loads only for data given in memory: the CLI's start-up never pays for it
+                from .arrays import spec_for
+
+                setattr(self, name, spec_for(getattr(self, name), name))
 
     def validate(self) -> Config:
         """Check types and ranges; return self. Specs are checked where they are built."""
@@ -183,8 +207,9 @@ class Config:
             raise GanfitError(f"threads must be >= 0, got {self.threads}")
         if self.device not in ("cpu", "cuda") and not self.device.startswith("cuda:"):
             raise GanfitError(f"device must be cpu or cuda, got {self.device!r}")
-        if self.early_stop not in ("", "ks", "w1"):
-            raise GanfitError(f"early_stop must be ks, w1 or empty, got {self.early_stop!r}")
+        for name in ("early_stop", "keep_best"):
+            if getattr(self, name) not in ("", *WATCHABLE):
+                raise GanfitError(f"{name} must be one of {', '.join(WATCHABLE)} or empty, got {getattr(self, name)!r}")
         if self.early_stop_delta < 0:
             raise GanfitError(f"early_stop_delta must be >= 0, got {self.early_stop_delta}")
         if self.gradients not in GRADIENTS:
@@ -237,10 +262,7 @@ class Config:
     @classmethod
     def from_dict(cls, values: dict[str, Any], where: str = "config") -> Config:
         names = {f.name for f in dataclasses.fields(cls)}
-        values = dict(values)
-        for old, new in RENAMED.items():
-            if old in values and new not in values:
-                values[new] = values.pop(old)
+        values = renamed(values)
         for key in values:
             if key not in names:
                 raise GanfitError(f"{where}: unknown field {key!r}")
@@ -260,6 +282,11 @@ class Config:
             lines.append(f"# {f.metadata['doc']}")
             lines.append(f"{f.name} = {_toml_value(getattr(self, f.name))}")
         return "\n".join(lines) + "\n"
+
+
+def renamed(values: dict[str, Any]) -> dict[str, Any]:
+    """A table of config fields with old names (RENAMED) under their new ones, in the same order."""
+    return {(RENAMED[k] if k in RENAMED and RENAMED[k] not in values else k): v for k, v in values.items()}
 
 
 def read_toml(path: str | Path, where: str) -> dict[str, Any]:

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from .errors import GanfitError
-from .files import jsonable
+from .files import io_reason, jsonable
 from .game import Game
 from .measure import Health
 from .measure import metrics as M
@@ -25,9 +25,12 @@ from .rundir.layout import METRICS
 
 
 def measure(game: Game, eval_z: torch.Tensor, g_params=None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Each member's samples of the fixed eval noise (data units) and their metrics, with `learned`."""
+    """Each member's samples of the fixed eval noise (data units) and their metrics, with `learned` (and
+    the distances to the held-out samples, where the run has them)."""
     x = game.frame.to_data(game.G.evaluate(eval_z, params=g_params)).cpu().numpy()
     row = M.compute(x, game.target)
+    if game.validation is not None:
+        row |= M.against(x, game.validation.data, game.target.std)
     return x, row | {"learned": M.judge(row, game.target)}
 
 
@@ -74,7 +77,7 @@ class MetricLog:
                 self.file.write(data)
                 self.file.flush()
             except OSError as e:
-                raise GanfitError(f"cannot write in {self.run_dir}: {e.strerror or e}") from None
+                raise GanfitError(f"cannot write in {self.run_dir}: {io_reason(e)}") from None
             self.metrics_bytes += len(data)
         if self.hook:
             self.hook.write_row(epoch, self.final, self.samples)

@@ -21,6 +21,7 @@ from .errors import GanfitError
 from .files import io_reason, write_text
 from .game import Game, rng
 from .measure import Health
+from .measure import metrics as M
 from .metric_log import MetricLog, measure
 from .pictures import figures
 from .pictures.hook import Snapshots
@@ -41,9 +42,10 @@ def train(config: Config, out: str | Path | None = None, progress=None, resume: 
     if not config.threads:  # resolved and recorded: the thread count can change float rounding
         config = config.replace(threads=default_threads(config))
     game = Game.build(config)
+    _check_watched(game)
     run_dir = Path(out) if out is not None else None
     if run_dir and not resume:
-        layout.create(run_dir, game.config)
+        game.config = layout.create(run_dir, game.config)  # in-memory data become files there
     with contextlib.ExitStack() as stack:
         if run_dir:
             stack.enter_context(checkpoint.RunLock(run_dir))
@@ -53,6 +55,15 @@ def train(config: Config, out: str | Path | None = None, progress=None, resume: 
         stack.callback(torch.set_num_threads, torch.get_num_threads())
         torch.set_num_threads(game.config.threads)
         return _train(game, run_dir, resume, stop, progress)
+
+
+def _check_watched(game: Game) -> None:
+    """early_stop and keep_best name metrics this run computes."""
+    c, known = game.config, M.watchable(game.target, game.validation is not None)
+    for name in ("early_stop", "keep_best"):
+        if getattr(c, name) and getattr(c, name) not in known:
+            needs = " (val_ metrics need a validation set)" if getattr(c, name).startswith("val_") else ""
+            raise GanfitError(f"{name} {getattr(c, name)!r}: this run computes {', '.join(known)}{needs}")
 
 
 def default_threads(config: Config) -> int:
@@ -74,9 +85,8 @@ def _train(game: Game, run_dir: Path | None, resume: bool, stop, progress) -> Ru
     nu = game.noise.n_uniforms
     eval_u = rng.fixed(rng.member_keys(seeds, "eval", device), c.eval_samples * nu)
     eval_z = game.noise.sample(eval_u.reshape(len(seeds), c.eval_samples, nu))
-    health = Health(
-        game.g_params() + list(game.D.parameters()), c.early_stop, c.early_stop_patience, c.early_stop_delta
-    )
+    params = game.g_params() + list(game.D.parameters())
+    health = Health(params, c.early_stop, c.early_stop_patience, c.early_stop_delta, c.keep_best)
     epoch, history, nbytes = _restore(game, health, run_dir) if resume else (0, [], 0)
     hook = Snapshots.start(game, eval_z, run_dir)  # pictures and TensorBoard; None when off
     log = MetricLog(game, eval_z, health, run_dir, hook, progress, history, nbytes)
@@ -138,23 +148,24 @@ def _restore(game: Game, health: Health, run_dir: Path) -> tuple[int, list[dict]
 def _finish(game: Game, eval_z, log: MetricLog, health, hook, run_dir, status: str, epoch: int, wall: float) -> Run:
     """The end of a run: the kept weights, the final rows, the summary, and the run directory's files."""
     c, target, seeds = game.config, game.target, game.config.member_seeds()
-    if health.frozen.any():
-        health.restore()
+    health.restore()
     game.use_ema()
     final, samples = log.final, log.samples
     if not final and log.history:  # killed after its last checkpoint: the final rows are in metrics.jsonl
         final = layout.last_rows(log.history, len(seeds))
         samples = measure(game, eval_z)[0]
-    if health.frozen.any():  # diverged or stopped members end in their kept state, measured as saved
+    if health.frozen.any() or c.keep_best:  # members end in their kept or best state, measured as saved
         samples, row = measure(game, eval_z)
         final = final | row
+    if c.keep_best:
+        final["best_epoch"] = health.best_epoch.numpy()
     run = Run(c, game.G, game.D, game.frame, list(target.columns), run_dir, history=log.history)
     statuses = [health.status(k) for k in range(len(seeds))]
     run.summary = layout.summary(c, target, final, seeds, statuses, status, epoch, wall)
     if run_dir:
         run.write_results()
-        snaps, gif = hook.finish() if hook else (None, None)
         try:
+            snaps, gif = hook.finish() if hook else (None, None)
             figures.run_pictures(run_dir, target, run.history, samples, snaps, gif)
         except OSError as e:
             raise GanfitError(f"cannot write pictures in {run_dir}: {io_reason(e)}") from None

@@ -3,7 +3,7 @@
 A sweep over learning rates or betas trains its points as one ensemble (config.per_member); then each
 parameter's leading member axis gets its own hyperparameters. The arithmetic is torch.optim.Adam's
 (single-tensor form, no weight decay), so a member trains as the same member alone does, to float
-rounding (tests/test_adam.py). Runs whose members share their settings keep torch's fused kernels.
+rounding (tests/game/test_adam.py). Runs whose members share their settings keep torch's fused kernels.
 """
 
 from __future__ import annotations

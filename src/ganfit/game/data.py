@@ -1,5 +1,5 @@
-"""A user's samples from a CSV file: numeric columns by name or index, with or without a header, every
-problem named in one line."""
+"""A user's samples from a file: numeric columns of a CSV file by name or index, with or without a
+header, or a .npy array; every problem named in one line."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..arrays import as_array
 from ..errors import GanfitError
 
 
@@ -74,6 +75,9 @@ def read_csv_columns(path: str, columns: list[str] | None = None) -> tuple[np.nd
     for i, (line, row) in enumerate(body):
         for j, (index, _) in enumerate(picked):
             cell = row[index].strip() if index < len(row) else ""
+            if not cell:
+                name = picked[j][1]
+                raise GanfitError(f"csv file {path} line {line}: no value in column {name!r} (drop rows with gaps)")
             try:
                 values[i, j] = float(cell)
             except ValueError:
@@ -85,3 +89,18 @@ def read_csv_columns(path: str, columns: list[str] | None = None) -> tuple[np.nd
             f"csv file {path}: needs at least two distinct values in each column, got {len(values)} row(s)"
         )
     return values, [name for _, name in picked]
+
+
+def read_npy(path: str, columns: list[str] | None = None) -> tuple[np.ndarray, list[str]]:
+    """A .npy file of numbers [n] or [n, dim] (never unpickled), with its column names."""
+    try:
+        x = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise GanfitError(f"npy file {path}: no such file") from None
+    except IsADirectoryError:
+        raise GanfitError(f"npy file {path}: is a directory") from None
+    except (OSError, ValueError, EOFError) as e:
+        raise GanfitError(f"npy file {path}: not a numeric .npy array ({e})") from None
+    if x.dtype.kind not in "iuf":
+        raise GanfitError(f"npy file {path}: holds {x.dtype} values, not numbers")
+    return as_array(x, f"npy file {path}", columns or None)

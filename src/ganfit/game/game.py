@@ -77,6 +77,7 @@ class Game:
     G: MLP
     D: MLP
     engine: FastEngine | AutogradEngine
+    validation: Target | None = None  # held-out samples the members are measured against (config.validation)
     ema: list[torch.Tensor] | None = None  # the moving average of G's parameters (g_ema > 0)
     g_live: list[torch.Tensor] = field(default_factory=list)  # G's parameters, detached
     epochs_done: int = 0  # a host-side count: the average's warm-up needs it, and reading it costs nothing
@@ -90,7 +91,11 @@ class Game:
         engine = make_engine(config, G, D, view)
         g_live = [p.detach() for p in G.parameters()]  # after the engine: views of the tensors it trains
         ema = [p.clone() for p in g_live] if config.g_ema else None
-        return cls(config, target, noise, Frame.for_target(target, config), view, G, D, engine, ema, g_live)
+        validation = make_target(config.validation) if config.validation else None
+        if validation is not None and (validation.data is None or validation.dim != target.dim):
+            raise GanfitError(f"validation: needs {target.dim}-D samples (csv:, npy: or data in memory)")
+        frame = Frame.for_target(target, config)
+        return cls(config, target, noise, frame, view, G, D, engine, validation, ema, g_live)
 
     def draw(self, keys: torch.Tensor, first: int, count: int) -> Draws:
         """Real batches and noise for epochs [first, first + count)."""

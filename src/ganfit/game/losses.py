@@ -23,7 +23,7 @@ what the view makes of them: one sample, a pack of m, or the whole batch):
   x_hat = eps * x_real + (1 - eps) * x_fake and eps ~ U[0, 1) drawn per sample, not per batch.
 - R1 / R2 (Mescheder et al. 2018): gamma / 2 * mean over inputs of |grad D(x)|^2 on real (R1) or
   fake (R2) samples. For a linear D(x) = w.x + b the penalty is gamma/2 |w|^2 and adds gamma * w to
-  D's gradient (tests/test_losses.py checks both).
+  D's gradient (tests/game/test_losses.py checks both).
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from torch import nn
 
 from ..errors import GanfitError
 from . import rng
+from .frame import Frame
 from .noise import make_noise
 from .views import make_view
 
@@ -155,3 +156,32 @@ def discriminator(config, dim: int, seeds: list[int], device: torch.device | str
     acts = parse_activations(config.d_activations, "d_activations")
     sizes = [make_view(config.d_view).features(config.batch, dim)] + [config.d_hidden] * len(acts) + [1]
     return MLP(sizes, acts, seeds, "init_d", device, spectral=config.spectral_norm)
+
+
+class Generator(nn.Module):
+    """One member's G as a plain module in the data's units: noise [N, noise_dim] -> samples [N, dim],
+    with the working frame's map back to the data inside it. Its weights are copies: it outlives the run,
+    and `torch.export.export` (or TorchScript) takes it as it is."""
+
+    def __init__(self, G: MLP, member: int, frame: Frame):
+        super().__init__()
+        one = G.member(member)
+        self.weights = nn.ParameterList([nn.Parameter(w.detach().clone(), requires_grad=False) for w in one.weights])
+        self.biases = nn.ParameterList([nn.Parameter(b.detach().clone(), requires_grad=False) for b in one.biases])
+        self.activations = list(G.activations)
+        self._acts = [ACTIVATIONS[a] for a in self.activations]
+        self.identity = frame.is_identity()
+        self.register_buffer("scale", torch.as_tensor(frame.scale, dtype=torch.float64))
+        self.register_buffer("shift", torch.as_tensor(frame.shift, dtype=torch.float64))
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        x = z.unsqueeze(0)  # the ensemble's layout with one member: the same kernels as the run's G
+        last = len(self.weights) - 1
+        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
+            x = torch.baddbmm(b, x, w)
+            if i < last:
+                x = self._acts[i](x)
+        x = x[0]
+        if self.identity:
+            return x
+        return ((x.double() - self.shift) / self.scale).to(x.dtype)

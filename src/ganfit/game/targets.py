@@ -6,7 +6,7 @@ Targets are built from specs (specs.py); a CSV file is read by data.py. 1-D: `ga
 `csv` with `columns=A;B`. Every parameter is in the spec, so it is recorded in config.toml; nothing is
 rescaled here (the working frame, if any, is the config's `normalize`).
 
-Sampling is a pure transform of counter-based uniforms (see rng.py): `n_uniforms` per sample, so a
+Sampling is a pure transform of counter-based uniforms (see game/rng.py): `n_uniforms` per sample, so a
 member's real batches depend only on its seed and the epoch. What a target knows beyond sampling:
 `dist` (1-D closed forms: cdf, ppf, pdf, logpdf), `logpdf` (any closed-form density, 1-D or 2-D), and
 for mixtures `modes`, `mode_stds` and `weights`, which the mode metrics use.
@@ -22,10 +22,11 @@ import numpy as np
 import torch
 from scipy import special, stats
 
+from .. import arrays
 from ..errors import GanfitError
 from ..specs import build
 from . import rng
-from .data import read_csv_columns
+from .data import read_csv_columns, read_npy
 from .rng import box_muller
 
 
@@ -395,7 +396,27 @@ def csv_target(*, path: str, column: str = "", columns: list[str] = ()) -> Targe
     if len(set(columns)) != len(columns):
         raise GanfitError("target 'csv': columns= names the same column twice")
     data, names = read_csv_columns(path, list(columns) or ([column] if column else None))
-    return Samples(f"csv({path})", data.shape[1], 1, data.mean(0), data.std(0), names, data=data)
+    arrays.check_spread(data, names, f"csv file {path}")
+    return samples(f"csv({path})", data, names)
+
+
+def samples(label: str, data: np.ndarray, names: list[str]) -> Target:
+    """A target made of a user's samples [n, dim] (float64), however they arrived."""
+    return Samples(label, data.shape[1], 1, data.mean(0), data.std(0), list(names), data=data)
+
+
+def npy_target(*, path: str, columns: list[str] = ()) -> Target:
+    """A user's samples in a .npy file, [n] (1-D) or [n, 2] (2-D); `columns=A;B` names them."""
+    data, names = read_npy(path, list(columns))
+    return samples(f"npy({path})", data, names)
+
+
+def array_target(*, sha256: str, rows: int = 0, columns: list[str] = ()) -> Target:
+    """Data given in memory (Config(target=array)): held in this process under its sha256."""
+    data, names = arrays.held(sha256)
+    if rows and rows != len(data):
+        raise GanfitError(f"target 'array': {sha256[:12]}... holds {len(data)} rows, the spec says {rows}")
+    return samples(f"array({sha256[:12]})", data, list(columns) or names)
 
 
 TARGETS = {
@@ -407,6 +428,8 @@ TARGETS = {
     "exponential": exponential,
     "mog": mog,
     "csv": csv_target,
+    "npy": npy_target,
+    "array": array_target,
     "ring": ring,
     "grid": grid,
     "spiral": spiral,

@@ -40,6 +40,42 @@ HQ_SIGMAS = 3.0
 MIN_HQ, MAX_RKL, MAX_SW = 0.9, 0.1, 0.05
 
 
+def validation_names(dim: int) -> tuple[str, ...]:
+    """The metrics against held-out samples: the distances of that dimension, prefixed val_."""
+    return ("val_ks", "val_w1") if dim == 1 else ("val_sw", "val_mmd")
+
+
+def against(samples: np.ndarray, data: np.ndarray, scale: np.ndarray) -> dict[str, np.ndarray]:
+    """Each member's samples [K, N, dim] against held-out samples data [n, dim] (two-sample distances):
+    val_ks and val_w1 (in the data's units) in 1-D; in 2-D val_sw and val_mmd with each column divided by
+    `scale` (the train part's std), so that a column in larger units does not outweigh the other. NaN
+    for a member with non-finite samples."""
+    x = np.asarray(samples, dtype=np.float64).reshape(len(samples), np.shape(samples)[1], -1)
+    if x.shape[2] > 1:
+        x, data = x / scale, data / scale
+    out = {n: np.full(len(x), np.nan) for n in validation_names(x.shape[2])}
+    finite = np.isfinite(x).all((1, 2))
+    if not finite.any():
+        return out
+    if x.shape[2] == 1:
+        ref = data[:, 0]
+        parts = {
+            "val_ks": [stats.ks_2samp(row, ref).statistic for row in x[finite, :, 0]],
+            "val_w1": [stats.wasserstein_distance(row, ref) for row in x[finite, :, 0]],
+        }
+    else:
+        parts = {"val_sw": sliced_w1(x[finite], data), "val_mmd": mmd_rbf(x[finite], data)}
+    for n, v in parts.items():
+        out[n][finite] = v
+    return out
+
+
+def watchable(target: Target, validation: bool) -> tuple[str, ...]:
+    """The metrics a run of this target computes that early stopping and keep_best may watch."""
+    base = ("ks", "w1") if target.dim == 1 else ("sw", "mmd")
+    return base + (validation_names(target.dim) if validation else ())
+
+
 def names(target: Target) -> tuple[str, ...]:
     """The scalar metrics computed for this target, in order."""
     base = NAMES_1D if target.dim == 1 else NAMES_2D

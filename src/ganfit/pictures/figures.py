@@ -28,7 +28,7 @@ from .panels import (
     fake_cdf,
     fake_density,
 )
-from .snapdata import SnapData
+from .snapdata import EVOLUTION, SnapData
 
 
 def run_pictures(
@@ -47,7 +47,7 @@ def run_pictures(
         if history:
             written.append(curves(history, out / "curves.png", truths(target)))
         if len(snaps.epochs) > 1:
-            written.append(painter.collect(gif) or animate.evolution(snaps, target, out / "evolution.gif"))
+            written.append(painter.collect(gif) or animate.evolution(snaps, target, out / EVOLUTION))
     return written
 
 
@@ -291,3 +291,38 @@ def _save_panels(fig, path: Path) -> Path:
     if fig.get_layout_engine() is None:
         fig.subplots_adjust(left=0.08, right=0.98, bottom=0.12, top=0.9, wspace=0.22)
     return save(fig, path)
+
+
+def fit_picture(run, train_x: np.ndarray, val_x: np.ndarray, baselines: dict, path: Path) -> Path:
+    """`ganfit fit`'s picture: the best member's samples, the KDE's and the mixture's over the data, train
+    and validation parts apart (1-D: densities over histograms; 2-D: one scatter per model)."""
+    best = run.best_member
+    models = [(f"ganfit, best member ({best})", run.sample(len(next(iter(baselines.values()))[1]), best))]
+    models += list(baselines.values())
+    names = run.columns
+    if train_x.shape[1] == 1:
+        fig, ax = subplots(figsize=(8, 4.4))
+        lo, hi = np.quantile(np.concatenate([train_x[:, 0], val_x[:, 0]]), [0, 1])
+        span = hi - lo
+        edges = np.linspace(lo - 0.25 * span, hi + 0.25 * span, 41)
+        ax.hist(train_x[:, 0], edges, density=True, color="0.8", label=f"train part ({len(train_x)} rows)")
+        ax.hist(
+            val_x[:, 0], edges, density=True, histtype="step", color="C3", lw=1.5, label=f"validation ({len(val_x)})"
+        )
+        fine = np.linspace(edges[0], edges[-1], 81)
+        for (label, x), color in zip(models, ("C0", "C2", "C1")):
+            counts, _ = np.histogram(x[:, 0], fine, density=True)
+            ax.plot(0.5 * (fine[1:] + fine[:-1]), counts, color=color, lw=2 if color == "C0" else 1.3, label=label)
+        ax.set(xlabel=names[0], ylabel="density", title=f"{names[0]}: the fit over the data")
+        ax.legend(fontsize=8)
+        ax.grid(alpha=0.3)
+        return _save(fig, path)
+    fig, axes = subplots(1, len(models), figsize=(4.6 * len(models), 4.4), squeeze=False, layout="constrained")
+    for ax, (label, x) in zip(axes[0], models):
+        ax.scatter(*x[:1500].T, s=3, color="C0", alpha=0.35, label="model samples")
+        ax.scatter(*train_x.T, s=10, color="0.3", label="train part")
+        ax.scatter(*val_x.T, s=14, color="C3", marker="x", label="validation")
+        ax.set(xlabel=names[0], ylabel=names[1], title=label)
+        ax.title.set_fontsize(9)
+    axes[0][0].legend(fontsize=8, markerscale=2)
+    return save(fig, path, dpi=100)

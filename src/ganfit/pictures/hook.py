@@ -16,7 +16,7 @@ import torch
 
 from . import painter
 from .capture import Capture
-from .snapdata import SNAPSHOTS, SnapData
+from .snapdata import EVOLUTION, SNAPSHOTS, SnapData
 from .tensorboard import EventLog
 
 
@@ -75,5 +75,5 @@ class Snapshots:
         snaps.save(self.run_dir / SNAPSHOTS)
         gif = None
         if len(snaps.epochs) > 1:
-            gif = painter.submit(self.run_dir / SNAPSHOTS, self.game.config.target, self.run_dir / "evolution.gif")
+            gif = painter.submit(self.run_dir / SNAPSHOTS, self.game.config.target, self.run_dir / EVOLUTION)
         return snaps, gif

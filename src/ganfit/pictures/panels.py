@@ -1,4 +1,5 @@
-"""GAN-Lab-style views of a run, drawn from its snapshots (snapshots.py), in the data's own units.
+"""GAN-Lab-style views of a run (panels), drawn from its snapshots (snapdata.py, taken by capture.py), in the
+data's own units.
 
 1-D: the fake density and CDF over the target's; D's output beside the optimal D*(x) = p_data / (p_data
 + p_G) (a per-sample D), or D's verdict on real and fake batches over epochs (a batch D); G's map z -> G(z)

@@ -19,9 +19,9 @@ from pathlib import Path
 
 from ..config import Config
 from ..errors import GanfitError
-from ..files import write_text
+from ..files import io_reason, write_text
 from ..game.targets import make_target
-from ..rundir.layout import METRICS, read_metrics, read_summary
+from ..rundir.layout import CONFIG, METRICS, read_metrics, read_summary
 from ..rundir.run import load
 from . import figures
 from .capture import capture_once
@@ -29,6 +29,10 @@ from .capture import capture_once
 REPORT = "report.html"
 # (file, caption) in reading order; whatever else a run holds as .png / .gif follows, by name
 PICTURES = [
+    (
+        "fit.png",
+        "ganfit fit: the best member's samples, the KDE's and the mixture's over the train and validation parts.",
+    ),
     ("evolution.gif", "The game through training, member 0 (one frame per snapshot)."),
     ("distribution.png", "Member 0's fake density and CDF over the target's; earlier epochs grey."),
     ("field.png", "D's output as a heat map, real and fake points, and where G's loss pushes each fake point."),
@@ -123,18 +127,18 @@ def page(title: str, subtitle: str, body: list[str]) -> str:
 
 
 def is_run(d: Path) -> bool:
-    return (d / "config.toml").is_file()
+    return (d / CONFIG).is_file()
 
 
 def _render(draw) -> bytes:
-    """PNG bytes of a picture function that writes to a path (plots and views write files)."""
+    """PNG bytes of a picture function that writes to a path (figures and panels write files)."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "x.png"
         draw(path)
         return path.read_bytes()
 
 
-def run_pictures(d: Path, config: Config, history: list[dict]) -> tuple[list[tuple[str, bytes, str]], list[str]]:
+def page_pictures(d: Path, config: Config, history: list[dict]) -> tuple[list[tuple[str, bytes, str]], list[str]]:
     """[(name, bytes, caption)] of the run's pictures, and notes on what could not be drawn. A run trained
     without --pictures gets its views drawn here from its final weights (no animation)."""
     notes: list[str] = []
@@ -208,6 +212,27 @@ def members_table(members: list[dict]) -> str:
     )
 
 
+def comparison_table(summary: dict) -> list[str]:
+    """`ganfit fit`'s comparison on the validation part: the best and median member, the baselines."""
+    comp, split = summary.get("comparison"), summary.get("split") or {}
+    if not isinstance(comp, dict) or not comp.get("rows"):
+        return []
+    names = [k for k in comp["rows"][0] if str(k).startswith("val_")]
+    head = "<tr><th class=l>model</th>" + "".join(f"<th>{esc(n)}</th>" for n in names) + "</tr>"
+    rows = [
+        f"<tr><td class=l>{esc(r.get('model'))}</td>"
+        + "".join(f"<td>{esc(fmt(r.get(n)))}</td>" for n in names)
+        + "</tr>"
+        for r in comp["rows"]
+    ]
+    return [
+        "<h2>Against the baselines, on held-out data</h2>",
+        f"<p>{esc(split.get('validation_rows'))} validation rows, never trained on ({esc(split.get('train_rows'))} in"
+        f" the train part); lower is better; the best member is chosen by {esc(comp.get('metric'))}.</p>",
+        f"<table class=comparison>{head}{''.join(rows)}</table>",
+    ]
+
+
 def learned_line(summary: dict) -> str:
     if "members_total" not in summary:
         return ""
@@ -220,9 +245,9 @@ def learned_line(summary: dict) -> str:
 
 
 def run_page(d: Path) -> str:
-    config = Config.from_toml(d / "config.toml")
+    config = Config.from_toml(d / CONFIG)
     summary, history = read_summary(d), read_metrics(d / METRICS)
-    pictures, notes = run_pictures(d, config, history)
+    pictures, notes = page_pictures(d, config, history)
     facts = [
         ("target", summary.get("target", config.target)),
         ("status", summary.get("status", "no summary.json (unfinished?)")),
@@ -244,6 +269,7 @@ def run_page(d: Path) -> str:
     if median:
         body.append("<p>Ensemble medians:</p><table><tr>" + "".join(f"<th>{esc(k)}</th>" for k in median) + "</tr><tr>")
         body.append("".join(f"<td>{esc(fmt(v))}</td>" for v in median.values()) + "</tr></table>")
+    body += comparison_table(summary)
     body += ["<h2>Members</h2>", members_table(summary.get("members") or [])]
     body.append("<h2>Pictures</h2>")
     body += [f"<p class=bad>{esc(n)}</p>" for n in notes]
@@ -265,7 +291,7 @@ def sweep_page(d: Path, runs: list[Path]) -> str:
     for r in runs:
         s = read_summary(r)
         try:
-            c = Config.from_toml(r / "config.toml")
+            c = Config.from_toml(r / CONFIG)
             target, seeds = c.target, c.seeds
         except GanfitError as e:
             target, seeds = f"(unreadable config: {e})", None
@@ -369,7 +395,7 @@ def write_report(path: str | Path, out: str | Path | None = None) -> Path:
     try:
         write_text(target, text)
     except OSError as e:
-        raise GanfitError(f"report: cannot write {target} ({e.strerror or e})") from None
+        raise GanfitError(f"report: cannot write {target} ({io_reason(e)})") from None
     return target
 
 

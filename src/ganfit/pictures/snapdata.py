@@ -15,7 +15,7 @@ import numpy as np
 from ..errors import GanfitError
 from ..files import atomic_write
 
-SNAPSHOTS = "snapshots.npz"
+SNAPSHOTS, EVOLUTION = "snapshots.npz", "evolution.gif"
 
 
 @dataclass

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import GanfitError
+from ..files import io_reason
 
 HISTOGRAM_MEMBERS = 8
 BINS = 60
@@ -61,7 +62,7 @@ class EventLog:
                 for e in events:
                     w.write(e.SerializeToString())
         except OSError as e:
-            raise GanfitError(f"cannot write TensorBoard events in {self.root}: {e.strerror or e}") from None
+            raise GanfitError(f"cannot write TensorBoard events in {self.root}: {io_reason(e)}") from None
 
     def _scalars(self, step: int, values: dict[str, float]) -> object:
         vals = [self.Summary.Value(tag=tag(n), simple_value=float(v)) for n, v in values.items() if np.isfinite(v)]

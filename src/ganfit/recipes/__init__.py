@@ -36,6 +36,10 @@ _2D = _GAME | dict(
     seeds=10,
 )
 
+# `ganfit fit`'s recipes: a user's small data, split into train and validation parts, in a standardised
+# frame; 8 members, each kept at its best validation score (fitting.py fills target and validation).
+_FIT = dict(seeds=8, frame_mean=0.0, frame_std=1.0, log_every=100, eval_samples=4000)
+
 RECIPES: dict[str, dict] = {
     # The article's experiment, exactly the defaults.
     "seed": {},
@@ -54,6 +58,34 @@ RECIPES: dict[str, dict] = {
         epochs=4000,
     ),
     "ring": _2D | {"target": "ring:modes=8,radius=2,std=0.02"},
+    # 1-D data: robust1d's game, 8 members, each member's weights at its lowest W1 to the validation part.
+    "fit1d": _GAME
+    | _FIT
+    | dict(
+        noise="normal:dim=1",
+        g_activations="elu,elu",
+        d_view="sample",
+        d_activations="elu,elu",
+        r1=1.0,
+        epochs=4000,
+        keep_best="val_w1",
+    ),
+    # 2-D data: the 2-D recipes' game (PacGAN2, R1, G's average) with smaller nets, in a standardised frame.
+    "fit2d": _GAME
+    | _FIT
+    | dict(
+        noise="normal:dim=2",
+        g_hidden=64,
+        g_activations="relu,relu,relu",
+        d_view="pack:m=2",
+        d_hidden=64,
+        d_activations="leaky_relu,leaky_relu",
+        r1=0.1,
+        epochs=4000,
+        log_every=200,
+        eval_samples=2500,
+        keep_best="val_sw",
+    ),
     # The grid's 25 modes need G to move faster: lr_g 3e-4 (on 3 seeds x 20,000 epochs, high quality
     # 0.92-0.94 against 0.39-0.70 at 1e-4, 0.85-0.94 at 1e-3 and 0.19-0.88 with D at 3e-4 too). Its
     # low-quality samples are bridges, lines G draws between modes: a batch of 512 leaves 3.0% of the

@@ -3,7 +3,7 @@
 A checkpoint holds every tensor the run's future depends on (weights, Adam's moments and step counts,
 the health tracker's state) plus the epoch and how many bytes of metrics.jsonl belong to it. There is
 no random generator state to save: every random number is a function of (seed, epoch, slot), see
-rng.py. So a run killed at any moment and resumed from its last checkpoint ends bit for bit where an
+game/rng.py. So a run killed at any moment and resumed from its last checkpoint ends bit for bit where an
 uninterrupted run ends.
 """
 
@@ -70,7 +70,7 @@ class RunLock:
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as e:
-            raise GanfitError(f"cannot lock {self.path.parent}: {e.strerror or e}") from None
+            raise GanfitError(f"cannot lock {self.path.parent}: {io_reason(e)}") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -20,34 +20,55 @@ from safetensors.torch import load_file, save
 
 from ..config import Config
 from ..errors import GanfitError
-from ..files import jsonable, write_text
+from ..files import atomic_write, io_reason, jsonable, write_text
 from ..game.targets import Target, make_target
 from ..measure import metrics as M
 from .checkpoint import CHECKPOINT
 
-METRICS, SUMMARY, CONFIG = "metrics.jsonl", "summary.json", "config.toml"
+METRICS, SUMMARY, CONFIG, WEIGHTS = "metrics.jsonl", "summary.json", "config.toml", "weights.safetensors"
+DATA_FIELDS = ("target", "validation")  # config fields that may hold data given in memory
 
 
-def create(out: Path, config: Config) -> Path:
-    """Make the run directory and write config.toml first, so an unwritable place fails before training."""
+def create(out: Path, config: Config) -> Config:
+    """Make the run directory and write config.toml first, so an unwritable place fails before training.
+    Data given in memory are written there too (target.npy, validation.npy), and the returned config,
+    the one config.toml holds, names those files: the directory repeats the run on its own."""
     if out.exists() and (not out.is_dir() or any(p.name != ".lock" for p in out.iterdir())):
         raise GanfitError(f"--out {out}: already exists and is not an empty directory (choose another, or --resume it)")
     try:
         out.mkdir(parents=True, exist_ok=True)
-        write_text(out / "config.toml", config.to_toml())
+        config = config.replace(**{f: _data_file(out, f, getattr(config, f)) for f in DATA_FIELDS})
+        write_text(out / CONFIG, config.to_toml())
     except OSError as e:
-        raise GanfitError(f"--out {out}: cannot write there ({e.strerror or e})") from None
-    return out
+        raise GanfitError(f"--out {out}: cannot write there ({io_reason(e)})") from None
+    return config
+
+
+def _data_file(out: Path, field: str, spec: str) -> str:
+    """An in-memory data spec as a .npy file in the run directory (other specs as they are)."""
+    if not spec.startswith("array:"):
+        return spec
+    target = make_target(spec)
+    path = (out / f"{field}.npy").resolve()
+    if any(c in str(path) for c in ",;=:"):
+        raise GanfitError(f"--out {out}: a path with , ; = or : cannot be named in a data spec; choose another")
+
+    def write(tmp):
+        with open(tmp, "wb") as fh:  # a file, not a name: np.save would append ".npy" to a name
+            np.save(fh, target.data)
+
+    atomic_write(path, write)
+    return f"npy:path={path},columns={';'.join(target.columns)}"
 
 
 def reopen(run_dir: Path, epochs: int | None = None) -> Config:
     """The config of a run to resume (with another epoch count, if asked); checks there is something to
     resume. train(..., resume=True) records a changed epoch count in config.toml once it holds the lock."""
-    if not (run_dir / "config.toml").is_file():
+    if not (run_dir / CONFIG).is_file():
         raise GanfitError(f"--resume {run_dir}: no config.toml (not a ganfit run directory)")
     if not (run_dir / CHECKPOINT).is_file():
         raise GanfitError(f"--resume {run_dir}: no {CHECKPOINT} (the run stopped before its first checkpoint)")
-    config = Config.from_toml(run_dir / "config.toml")
+    config = Config.from_toml(run_dir / CONFIG)
     return config.replace(epochs=epochs).validate() if epochs is not None else config
 
 
@@ -55,14 +76,12 @@ def cut_metrics(path: Path, upto: int) -> None:
     """metrics.jsonl cut back to the checkpoint's byte count: rows a killed run wrote after it go."""
     try:
         with open(path, "r+b") as fh:
+            if fh.seek(0, 2) < upto:  # truncate would pad a short file with NULs
+                raise GanfitError(f"{path}: shorter than the checkpoint's {upto} bytes")
             fh.truncate(upto)
-            size = fh.seek(0, 2)
     except FileNotFoundError:
         if upto:
             raise GanfitError(f"{path}: missing, but the checkpoint counts {upto} bytes of it") from None
-        return
-    if size != upto:
-        raise GanfitError(f"{path}: shorter than the checkpoint's {upto} bytes")
 
 
 def read_metrics(path: Path) -> list[dict]:
@@ -135,7 +154,7 @@ def summary(
 
 
 def medians(final: dict[str, np.ndarray], target: Target) -> dict:
-    names = (*M.names(target), "d_loss_real", "d_loss_fake", "g_loss")
+    names = (*M.names(target), *M.validation_names(target.dim), "d_loss_real", "d_loss_fake", "g_loss")
     return {n: np.nanmedian(final[n]) if np.isfinite(final[n]).any() else None for n in names if n in final}
 
 
@@ -163,13 +182,13 @@ def split(run_dir: Path, first: int, config: Config) -> dict[str, bytes]:
         else None,
         "members": members,
     }
-    path = run_dir / "weights.safetensors"
+    path = run_dir / WEIGHTS
     with safe_open(path, "pt") as fh:
         info = json.loads(fh.metadata()["ganfit"]) | {"members": K}
     weights = {n: t[first : first + K].contiguous() for n, t in load_file(path).items()}
-    return {  # summary.json last: a directory with one is finished (sweep.py writes them in this order)
-        "config.toml": config.to_toml().encode(),
+    return {  # summary.json last: a directory with one is finished (sweep/tasks.write_files keeps the order)
+        CONFIG: config.to_toml().encode(),
         "metrics.jsonl": metrics.encode(),
-        "weights.safetensors": save(weights, metadata={"ganfit": json.dumps(info, sort_keys=True)}),
+        WEIGHTS: save(weights, metadata={"ganfit": json.dumps(info, sort_keys=True)}),
         "summary.json": (json.dumps(jsonable(summary), indent=2) + "\n").encode(),
     }

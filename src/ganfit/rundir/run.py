@@ -20,11 +20,9 @@ from ..errors import GanfitError
 from ..files import atomic_write, io_reason, write_text
 from ..game import rng
 from ..game.frame import Frame
-from ..game.models import MLP, generator
+from ..game.models import MLP, Generator, generator
 from ..game.noise import make_noise
-from .layout import CONFIG, METRICS, SUMMARY, read_metrics, read_summary
-
-WEIGHTS = "weights.safetensors"
+from .layout import CONFIG, METRICS, SUMMARY, WEIGHTS, read_metrics, read_summary
 
 
 @dataclass
@@ -44,19 +42,35 @@ class Run:
     def members(self) -> int:
         return self.G.members
 
-    def sample(self, n: int, member: int = 0, seed: int = 0) -> np.ndarray:
-        """n samples [n, dim] from member `member`'s generator, in the data's own units."""
-        if not 0 <= member < self.members:
-            raise GanfitError(f"member {member} out of range: this run has {self.members} member(s)")
-        if n < 1:
-            raise GanfitError(f"number of samples must be >= 1, got {n}")
-        noise = make_noise(self.config.noise)
-        device = self.G.weights[0].device
-        u = rng.fixed(rng.member_keys([seed], f"sample/{member}", device), n * noise.n_uniforms)
-        z = noise.sample(u.reshape(1, n, noise.n_uniforms))
+    @property
+    def best_member(self) -> int:
+        """The member chosen on validation (summary.json's best_member), else member 0."""
+        best = self.summary.get("best_member")
+        return best if isinstance(best, int) and 0 <= best < self.members else 0
+
+    def _member(self, member: int | None) -> int:
+        member = self.best_member if member is None else member
+        if isinstance(member, bool) or not isinstance(member, int) or not 0 <= member < self.members:
+            raise GanfitError(f"member {member!r} out of range: this run has {self.members} member(s)")
+        return member
+
+    def generator(self, member: int | None = None) -> torch.nn.Module:
+        """A plain torch module of one member's G (default: the best member) that maps noise [N, noise_dim]
+        to samples [N, dim] in the data's units; draw its noise with `noise`."""
+        return Generator(self.G, self._member(member), self.frame).eval()
+
+    def noise(self, n: int, seed: int = 0, member: int | None = None) -> torch.Tensor:
+        """The noise [n, noise_dim] that `sample(n, member, seed)` (and `ganfit sample`) feeds to G."""
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise GanfitError(f"number of samples must be >= 1 (a whole number), got {n!r}")
+        noise, member = make_noise(self.config.noise), self._member(member)
+        u = rng.fixed(rng.member_keys([seed], f"sample/{member}", self.G.weights[0].device), n * noise.n_uniforms)
+        return noise.sample(u.reshape(n, noise.n_uniforms))
+
+    def sample(self, n: int, member: int | None = None, seed: int = 0) -> np.ndarray:
+        """n samples [n, dim] from one member's generator (default: the best member), in the data's units."""
         with torch.no_grad():
-            x = self.G.member(member)(z)[0]
-        return self.frame.to_data(x).cpu().numpy()
+            return self.generator(member)(self.noise(n, seed, member)).cpu().numpy()
 
     def save_weights(self, path: Path) -> None:
         tensors = {f"G.{name}": p.detach().cpu().contiguous() for name, p in self.G.named_parameters()}

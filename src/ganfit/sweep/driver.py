@@ -33,9 +33,9 @@ from tqdm import tqdm
 
 from ..config import FIELDS, Config
 from ..errors import GanfitError
-from ..files import write_text
+from ..files import io_reason, write_text
 from ..rundir.checkpoint import RunLock
-from ..rundir.layout import read_summary
+from ..rundir.layout import CONFIG, read_summary
 from . import executors
 from .criteria import succeeded
 from .file import Sweep
@@ -55,13 +55,13 @@ def _prepare(sweep: Sweep, points_dir: Path) -> tuple[list[dict], list]:
         diff = differences(d, p.config, ignore_epochs=True)
         if diff:
             f = diff[0]
-            old = Config.from_toml(d / "config.toml")
+            old = Config.from_toml(d / CONFIG)
             raise GanfitError(
                 f"{d} was trained with {f} = {getattr(old, f)!r}, this sweep asks for {getattr(p.config, f)!r}:"
                 " use another --out, or remove that point's directory"
             )
         summary = read_summary(d)
-        old_epochs = Config.from_toml(d / "config.toml").epochs if diff == [] else None
+        old_epochs = Config.from_toml(d / CONFIG).epochs if diff == [] else None
         if summary.get("status") in DONE and old_epochs == p.config.epochs:
             done.append({"id": p.id, "status": summary["status"], "summary": summary, "skipped": True})
         elif old_epochs is not None and old_epochs > p.config.epochs and summary.get("status") in DONE:
@@ -92,14 +92,14 @@ def run_sweep(
     try:
         (out / POINTS).mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise GanfitError(f"--out {out}: cannot write there ({e.strerror or e})") from None
+        raise GanfitError(f"--out {out}: cannot write there ({io_reason(e)})") from None
     with RunLock(out):
         token = secrets.token_hex(16)
         try:
             write_text(out / "sweep.toml", sweep.text)
             write_text(out / TOKEN, token + "\n")
         except OSError as e:
-            raise GanfitError(f"--out {out}: cannot write there ({e.strerror or e})") from None
+            raise GanfitError(f"--out {out}: cannot write there ({io_reason(e)})") from None
         results = Results(sweep, out)
         done, todo = _prepare(sweep, out / POINTS)
         for r in done:

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
 from ..errors import GanfitError
+from ..files import io_reason
 from .tasks import run_task
 
 RAY_RETRIES = 3
@@ -69,7 +70,7 @@ def ray(tasks: list[dict], address: str | None, workers: int) -> Iterator[dict]:
     try:  # Ray is optional (ganfit[ray]), and reads the environment above when it is imported
         import ray
     except ImportError:
-        raise GanfitError("--engine ray needs Ray: pip install 'ganfit[ray]'") from None
+        raise GanfitError("--executor ray needs Ray: pip install 'ganfit[ray]'") from None
     started = False
     if not ray.is_initialized():
         try:
@@ -111,5 +112,5 @@ def reachable(address: str) -> str:
     try:
         socket.create_connection((host, int(port)), timeout=5).close()
     except OSError as e:
-        raise GanfitError(f"--address {address}: no Ray cluster answers there ({e.strerror or e})") from None
+        raise GanfitError(f"--address {address}: no Ray cluster answers there ({io_reason(e)})") from None
     return host

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from .. import recipes
-from ..config import FIELDS, Config, read_toml
+from ..config import FIELDS, Config, read_toml, renamed
 from ..errors import GanfitError
 from ..game.targets import make_target
 from ..measure import metrics
@@ -83,6 +83,7 @@ def load(path: str | Path, overrides: dict[str, Any] | None = None) -> Sweep:
     axes_raw = raw.get("axes", {})
     if not isinstance(axes_raw, dict):
         raise GanfitError(f"{where}: axes must be a table ([axes]), got {axes_raw!r}")
+    axes_raw = renamed(axes_raw)
     for name in axes_raw:
         if name not in FIELDS:
             raise GanfitError(f"{where}: [axes] unknown field {name!r}")
@@ -142,6 +143,7 @@ def _base(raw: dict, path: Path, where: str) -> Config:
     fields = raw.get("base", {})
     if not isinstance(fields, dict):
         raise GanfitError(f"{where}: base must be a table ([base]), got {fields!r}")
+    fields = renamed(fields)
     for key, value in fields.items():
         if key not in FIELDS:
             raise GanfitError(f"{where}: [base] unknown field {key!r}")

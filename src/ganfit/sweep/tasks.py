@@ -23,6 +23,7 @@ from ..errors import GanfitError
 from ..files import write_bytes, write_text
 from ..rundir import layout
 from ..rundir.checkpoint import CHECKPOINT, RunLock
+from ..rundir.layout import CONFIG
 from ..training import train
 
 GROUPABLE = ("lr_d", "lr_g", "beta1", "beta2")  # what members of one ensemble may differ in (besides seed)
@@ -115,7 +116,7 @@ def _split(task: dict, result: dict, first: int, config: Config) -> dict[str, by
         d = Path(task["dir"]) if "files" not in result else Path(tmp)
         if "files" in result:  # trained where DIR is not visible: the group's files came back
             write_files(d, result["files"])
-        threads = Config.from_toml(d / "config.toml").threads
+        threads = Config.from_toml(d / CONFIG).threads
         return layout.split(d, first, config.replace(threads=threads))
 
 
@@ -150,7 +151,7 @@ def train_point(config: Config, d: Path) -> dict:
 def differences(d: Path, config: Config, ignore_epochs: bool = False) -> list[str] | None:
     """Fields in which d's config.toml differs from config (None: no readable config there)."""
     try:
-        old = Config.from_toml(d / "config.toml")
+        old = Config.from_toml(d / CONFIG)
     except GanfitError:
         return None
     skip = RUNTIME_FIELDS + (("epochs",) if ignore_epochs else ())

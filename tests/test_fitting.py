@@ -1,0 +1,156 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+import ganfit
+from ganfit import GanfitError, arrays, cli
+from ganfit.fitting import fit, split
+from ganfit.measure import metrics as M
+from ganfit.measure.baselines import baseline_samples, gaussian_mixture
+
+palmerpenguins = pytest.importorskip("palmerpenguins")  # the dev extra installs it
+FLIPPERS = palmerpenguins.load_penguins()["flipper_length_mm"].dropna()
+QUICK = dict(epochs=300, seeds=3, log_every=50, eval_samples=1000, threads=1)
+
+
+def test_the_split_is_disjoint_covering_and_repeatable():
+    train, val = split(100, 0.2, seed=3)
+    assert len(val) == 20 and len(train) == 80 and not set(train) & set(val)
+    assert sorted([*train, *val]) == list(range(100))
+    again = split(100, 0.2, seed=3)
+    assert np.array_equal(again[0], train) and np.array_equal(again[1], val)
+    assert not np.array_equal(split(100, 0.2, seed=4)[1], val)
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory):
+    out = tmp_path_factory.mktemp("fit") / "run"
+    return fit(FLIPPERS, out, **QUICK), out
+
+
+def test_validation_rows_are_never_trained_on_and_the_split_is_recorded(fitted):
+    run, out = fitted
+    info = json.loads((out / "split.json").read_text())
+    x = FLIPPERS.to_numpy()
+    assert info["rows"] == len(x) and len(info["train"]) + len(info["validation"]) == len(x)
+    trained = np.load(out / "target.npy")[:, 0]
+    held = np.load(out / "validation.npy")[:, 0]
+    assert np.array_equal(trained, x[info["train"]]) and np.array_equal(held, x[info["validation"]])
+    config = ganfit.load(out).config
+    assert str(out / "target.npy") in config.target and str(out / "validation.npy") in config.validation
+    assert run.summary["split"]["sha256"] == arrays.fingerprint(x[:, None])
+
+
+def test_each_member_keeps_its_best_weights_and_the_best_member_is_chosen(fitted):
+    run, _ = fitted
+    members = run.summary["members"]
+    for m in members:  # the saved weights are the member's best log row, measured again as saved
+        rows = [r for r in run.history if r["member"] == m["member"]]
+        best = min(rows, key=lambda r: r["val_w1"])
+        assert m["val_w1"] == best["val_w1"] and m["best_epoch"] == best["epoch"]
+    scores = [m["val_w1"] for m in members]
+    assert run.summary["best_member"] == int(np.argmin(scores)) == run.best_member
+    best_row = run.summary["comparison"]["rows"][0]
+    assert best_row["key"] == "ganfit" and best_row["val_w1"] == min(scores)
+
+
+def test_the_baselines_are_fitted_on_the_train_part_and_scored_on_the_validation_part(fitted):
+    run, out = fitted
+    info = json.loads((out / "split.json").read_text())
+    x = FLIPPERS.to_numpy()[:, None]
+    train, val = x[info["train"]], x[info["validation"]]
+    rows = {r["key"]: r for r in run.summary["comparison"]["rows"]}
+    for key, (_, samples) in baseline_samples(train, run.config.eval_samples, run.config.seed).items():
+        assert rows[key]["val_w1"] == pytest.approx(M.against(samples[None], val, train.std(0))["val_w1"][0], rel=1e-12)
+    assert rows["train"]["val_ks"] == pytest.approx(M.against(train[None], val, train.std(0))["val_ks"][0], rel=1e-12)
+
+
+def test_in_memory_data_trains_bit_for_bit_as_the_same_csv(tmp_path):
+    x = FLIPPERS.to_numpy()
+    (tmp_path / "f.csv").write_text("flipper\n" + "\n".join(repr(float(v)) for v in x) + "\n")
+    config = ganfit.Config(epochs=200, seeds=2, log_every=50, eval_samples=500, threads=1)
+    a = ganfit.train(config.replace(target=f"csv:path={tmp_path / 'f.csv'},column=flipper"), tmp_path / "csv")
+    b = ganfit.train(config.replace(target=FLIPPERS.rename("flipper")), tmp_path / "mem")
+    c = ganfit.train(config.replace(target=list(x)))  # a list, in memory only
+    for name in ("weights.safetensors", "metrics.jsonl"):
+        assert (a.dir / name).read_bytes() == (b.dir / name).read_bytes()
+    assert np.array_equal(a.sample(500), c.sample(500)) and np.array_equal(a.sample(500), b.sample(500))
+    assert "array:sha256=" in config.replace(target=x).target  # the config holds a name, not the data
+    fitted_csv = fit(tmp_path / "f.csv", column="flipper", **QUICK)
+    fitted_mem = fit(x, **QUICK)
+    np.save(tmp_path / "f.npy", x)
+    fitted_npy = fit(tmp_path / "f.npy", **QUICK)
+    assert np.array_equal(fitted_csv.sample(300), fitted_mem.sample(300))
+    assert np.array_equal(fitted_npy.sample(300), fitted_mem.sample(300))
+
+
+def test_the_generator_module_is_ganfit_sample_bit_for_bit_and_exports(fitted, tmp_path):
+    run, out = fitted
+    assert cli.main(["sample", str(out), "-n", "700", "--out", str(tmp_path / "s.npy")]) == 0
+    from_cli = np.load(tmp_path / "s.npy")
+    G, z = run.generator(), run.noise(700)
+    assert isinstance(G, torch.nn.Module) and z.shape == (700, 1)
+    with torch.no_grad():
+        mine = G(z).numpy()
+    assert np.array_equal(mine, from_cli)  # the best member, in the data's units (mm)
+    assert 160 < np.median(mine) < 230
+    exported = torch.export.export(G, (z,)).module()
+    with torch.no_grad():
+        assert torch.equal(exported(z), G(z))
+        other = run.generator(member=(run.best_member + 1) % run.members)
+        assert not torch.equal(other(z), G(z))
+
+
+def test_a_fit_on_real_data_beats_a_deliberately_poor_baseline():
+    run = fit(FLIPPERS, epochs=1000, seeds=4, log_every=100, threads=1)
+    x = FLIPPERS.to_numpy()[:, None]
+    _, rows = split(len(x), 0.2, run.config.seed)
+    poor = np.random.default_rng(0).uniform(x.min(), x.max(), (run.config.eval_samples, 1))  # flat over the range
+    score = M.against(poor[None], x[rows], x.std(0))["val_w1"][0]
+    best = run.summary["comparison"]["rows"][0]["val_w1"]
+    assert best < 0.85 * score  # seeds 0-4 at this budget: 0.49-0.77 of the flat baseline's W1
+
+
+def test_the_mixture_finds_two_separated_clusters_by_bic():
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.normal(-5, 1, 300), rng.normal(5, 1, 300)])[:, None]
+    m = gaussian_mixture(x)
+    assert m.k == 2 and np.allclose(np.sort(m.means[:, 0]), [-5, 5], atol=0.3)
+
+
+def run_fit(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "ganfit", "fit", *args], capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize(
+    "content, args, message",
+    [
+        ("x\n1\n2\n3\n4\n5\n", ["--column", "x"], "fit needs at least 8 train and 2 validation rows"),
+        ("x\n" + "3\n" * 30, ["--column", "x"], "needs at least two distinct values"),
+        ("x\n" + "1\n" * 10 + "nan\n" + "2\n" * 10, ["--column", "x"], "'nan' is not a finite number"),
+        ("x\n" + "1\n" * 10 + "inf\n" + "2\n" * 10, ["--column", "x"], "'inf' is not a finite number"),
+        ("x,z\n" + "1,2\n2,4\n" * 10, ["--columns", "x,y"], "no column 'y'"),
+        ("x,z\n" + "1,2\n2,4\n" * 10, ["--column", "w"], "no column 'w'"),
+        ("a,b,c\n" + "1,2,3\n2,3,5\n" * 10, ["--columns", "a,b,c"], "ganfit fits 1-D and 2-D data"),
+        ("x\n" + "".join(f"{i}\n" for i in range(30)), ["--column", "x", "--validation-fraction", "1.5"], "in (0, 1)"),
+        ("x\n" + "".join(f"{i}\n" for i in range(30)), ["--column", "x", "--validation-fraction", "0"], "in (0, 1)"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2_with_nothing_written(tmp_path, content, args, message):
+    (tmp_path / "d.csv").write_text(content)
+    r = run_fit(str(tmp_path / "d.csv"), *args, "--out", str(tmp_path / "run"))
+    assert r.returncode == 2 and message in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and not (tmp_path / "run").exists()
+
+
+def test_in_memory_bad_input_is_a_ganfit_error():
+    with pytest.raises(GanfitError, match="ganfit fits 1-D and 2-D data"):
+        fit(np.zeros((50, 3)))
+    with pytest.raises(GanfitError, match="not finite"):
+        fit(np.r_[np.arange(20.0), np.nan])
+    with pytest.raises(GanfitError, match="unknown config field 'epoch'"):
+        fit(np.arange(30.0), epoch=3)
