@@ -44,7 +44,7 @@ def test_int_is_accepted_for_float_fields(tmp_path):
         ("[model]\nx = 1", "unknown table \\[model\\]"),
         ("epochs = = 3", "not valid TOML"),
         ("device = 'tpu'", "device must be cpu or cuda"),
-        ("loss = 'hinged'", "unknown loss 'hinged' \\(known: bce, ns, minimax, lsgan, hinge, wgan\\)"),
+        ("loss = 'hinged'", "unknown loss 'hinged' \\(known: bce, ns, minimax, lsgan, hinge, wgan, or a function"),
     ],
 )
 def test_bad_config_files_name_the_problem(tmp_path, text, message):

@@ -27,8 +27,8 @@ _EXPORTS = {
     "Game": ".game",
     "Target": ".game",
     "make_target": ".game",
-    "Run": ".rundir",
-    "load": ".rundir",
+    "Run": ".run",
+    "load": ".run",
     "train": ".training",
     "fit": ".fitting",
 }

@@ -10,11 +10,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import io
+import shlex
 import sys
 import time
 from pathlib import Path
 
-from . import __version__, recipes
+from . import __version__, provenance, recipes
 from .config import FIELDS, Config, sections
 from .errors import GanfitError
 from .specs import parse_spec
@@ -89,6 +90,8 @@ def config_from_args(args: argparse.Namespace) -> Config:
         config = recipes.load(args.recipe)
     else:
         config = Config.from_toml(args.config) if args.config else Config()
+        if args.config:
+            provenance.note(provenance.read(Path(args.config)))
     overrides = {n: getattr(args, n) for n in FIELDS if getattr(args, n) is not None}
     return dataclasses.replace(config, **overrides).validate()
 
@@ -189,7 +192,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     import numpy as np
 
     from .files import atomic_write, io_reason
-    from .rundir import load
+    from .run import load
 
     run = load(args.run_dir)
     x = run.sample(args.n, member=args.member, seed=args.seed)
@@ -249,6 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     if not argv:  # a bare `ganfit`: what it can do
         _parser().print_help()
         return 0
+    before, provenance.COMMAND = provenance.COMMAND, shlex.join(["ganfit", *argv])
     try:
         args = _parser().parse_args(argv)
         commands = {"train": cmd_train, "fit": cmd_fit, "sample": cmd_sample, "report": cmd_report, "sweep": cmd_sweep}
@@ -261,3 +265,5 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    finally:
+        provenance.COMMAND = before

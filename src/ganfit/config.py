@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import custom
 from .errors import GanfitError
 
 LOSS_NAMES = ("bce", "ns", "minimax", "lsgan", "hinge", "wgan")  # losses.LOSSES, without importing torch
@@ -63,6 +64,12 @@ class Config:
     g_activations: str = opt(
         "elu,sigmoid", "G's hidden activations, one per hidden layer (elu, sigmoid, tanh, relu, leaky_relu)"
     )
+    g_model: str = opt(
+        "",
+        "G's network from Python instead of the MLP: a torch.nn.Module for one member, which ganfit copies per"
+        " member (each initialised from its seed) and stacks, or a factory(in_features, out_features, seeds,"
+        " device) returning an ensemble net [K, rows, in] -> [K, rows, out]; recorded as custom:NAME (empty: MLP)",
+    )
     d_view: str = opt(
         "minibatch:diffs=true",
         "how D sees samples: minibatch:diffs=true|false (the seed's: the whole batch as one vector;"
@@ -72,12 +79,15 @@ class Config:
     )
     d_hidden: int = opt(50, "D's hidden width")
     d_activations: str = opt("elu,elu", "D's hidden activations, one per hidden layer; D's output is a sigmoid")
+    d_model: str = opt("", "D's network from Python, as g_model (its input is what d_view makes of a batch)")
     # --- the game
     loss: str = opt(
         "bce",
         "bce: the seed's: D's binary cross-entropy, real 1 and fake 0; G's BCE against label 1"
         " | ns: the same (Goodfellow's non-saturating G) | minimax: G minimises log(1 - D(G(z)))"
-        " | lsgan: least squares (targets 1 and 0) | hinge | wgan: Wasserstein (critic; add gp)",
+        " | lsgan: least squares (targets 1 and 0) | hinge | wgan: Wasserstein (critic; add gp)"
+        " | from Python: a function (real_logits, fake_logits) -> (d_on_real, d_on_fake, g), each [K] per member,"
+        " recorded as custom:NAME",
     )
     gp: float = opt(
         0.0,
@@ -90,6 +100,11 @@ class Config:
     r2: float = opt(0.0, "R2 gamma: the same penalty on fake data (0: off)")
     spectral_norm: bool = opt(
         False, "divide each of D's weight matrices by its spectral norm (one power iteration per D step)"
+    )
+    d_penalty: str = opt(
+        "",
+        "a regulariser on D from Python, added to D's loss: a function (D, view, real, fake) -> [K], real and fake"
+        " [K, B, dim], D(view(x)) D's logits (as r1 and gp are; see game/losses.py); recorded as custom:NAME",
     )
     batch: int = opt(100, "samples per minibatch (the seed's D input size)")
     lr_d: float = opt(2e-4, "D's Adam learning rate")
@@ -156,6 +171,9 @@ class Config:
     )
 
     def __post_init__(self):
+        for name in custom.FIELDS:
+            if not isinstance(getattr(self, name), str):
+                setattr(self, name, custom.hold(getattr(self, name)))
         for name in ("target", "validation"):
             if not isinstance(getattr(self, name), str):
                 # numpy loads only for data given in memory: the CLI's start-up never pays for it
@@ -215,12 +233,22 @@ class Config:
         if self.gradients not in GRADIENTS:
             raise GanfitError(f"gradients must be {', '.join(GRADIENTS)}, got {self.gradients!r}")
         self.member_values()  # checks per_member
-        if self.loss not in LOSS_NAMES:
-            raise GanfitError(f"unknown loss {self.loss!r} (known: {', '.join(LOSS_NAMES)})")
+        self._check_custom()
         for name in ("gp", "r1", "r2"):
             if getattr(self, name) < 0:
                 raise GanfitError(f"{name} must be >= 0, got {getattr(self, name)}")
         return self
+
+    def _check_custom(self) -> None:
+        """The loss is a known name or custom code; the other custom fields are custom code or empty."""
+        if self.loss not in LOSS_NAMES and not custom.is_custom(self.loss):
+            raise GanfitError(f"unknown loss {self.loss!r} (known: {', '.join(LOSS_NAMES)}, or a function from Python)")
+        for name in ("d_penalty", "g_model", "d_model"):
+            if getattr(self, name) and not custom.is_custom(getattr(self, name)):
+                raise GanfitError(f"{name}: give a function or module from Python, got {getattr(self, name)!r}")
+        for name in custom.FIELDS:
+            if custom.is_custom(getattr(self, name)):
+                custom.get(getattr(self, name))  # held in this process, or one clear line
 
     def member_values(self) -> dict[str, list]:
         """per_member parsed: {name: one value per member} for the names it gives."""
@@ -271,13 +299,27 @@ class Config:
     @classmethod
     def from_toml(cls, path: str | Path) -> Config:
         values = read_toml(path, f"config file {path}")
-        nested = [k for k, v in values.items() if isinstance(v, dict)]
+        nested = [k for k, v in values.items() if isinstance(v, dict) and k != "provenance"]
         if nested:
             raise GanfitError(f"config file {path}: unknown table [{nested[0]}] (fields are top-level keys)")
+        values.pop("provenance", None)  # how the run was made (provenance.py), not what it is
+        # custom code is never imported from a file: only parts this process holds, given in Python, are used
+        named = [f"{k} = {v!r}" for k, v in values.items() if custom.is_custom(v) and not custom.held(v)]
+        if named:
+            raise GanfitError(
+                f"config file {path}: {named[0]} is custom code given in Python, which a config file cannot bring:"
+                " repeat the run from the Python that defines it"
+            )
         return cls.from_dict(values, f"config file {path}")
 
     def to_toml(self) -> str:
         lines = ["# ganfit run configuration: `ganfit train --config THIS_FILE` repeats the run.", ""]
+        named = [f"{f} = {getattr(self, f)}" for f in custom.FIELDS if custom.is_custom(getattr(self, f))]
+        if named:
+            lines[0:1] = [
+                f"# ganfit run configuration with custom code from Python ({', '.join(named)}):",
+                "# `ganfit train --config` cannot repeat it; rerun it from the Python that defined those parts.",
+            ]
         for f in dataclasses.fields(self):
             lines.append(f"# {f.metadata['doc']}")
             lines.append(f"{f.name} = {_toml_value(getattr(self, f.name))}")

@@ -26,8 +26,8 @@ from .game.data import read_csv_columns, read_npy
 from .measure import metrics as M
 from .measure.baselines import baseline_samples
 from .pictures import figures
+from .run import Run
 from .rundir.layout import SUMMARY
-from .rundir.run import Run
 from .training import train
 
 MIN_TRAIN, MIN_VALIDATION = 8, 2

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from .config import Config
 from .errors import GanfitError
 from .files import io_reason, jsonable
-from .game import Game
+from .game import Game, Target
 from .measure import Health
 from .measure import metrics as M
 from .rundir.layout import METRICS
@@ -34,10 +36,26 @@ def measure(game: Game, eval_z: torch.Tensor, g_params=None) -> tuple[np.ndarray
     return x, row | {"learned": M.judge(row, game.target)}
 
 
+@dataclass
+class LogRow:
+    """What a callback is given at each metric row (never inside the step: training goes on meanwhile)."""
+
+    epoch: int
+    metrics: dict[str, np.ndarray]  # name -> one value per member: losses, metrics, learned
+    samples: np.ndarray  # each member's samples of the fixed eval noise [K, N, dim], in the data's units
+    history: list[dict]  # metrics.jsonl's rows so far, this one included
+    config: Config
+    target: Target
+    run_dir: Path | None
+
+
 class MetricLog:
-    def __init__(self, game: Game, eval_z, health: Health, run_dir: Path | None, hook, progress, history, nbytes):
+    def __init__(
+        self, game: Game, eval_z, health: Health, run_dir: Path | None, hook, progress, history, nbytes, callbacks=()
+    ):
         self.game, self.eval_z, self.health, self.run_dir = game, eval_z, health, run_dir
-        self.hook, self.progress = hook, progress
+        self.hook, self.progress, self.callbacks = hook, progress, list(callbacks)
+        self.stopped = False  # a callback asked the run to stop
         self.history, self.metrics_bytes = history, nbytes
         self.final: dict[str, np.ndarray] = {}  # the latest row, per member
         self.samples = np.empty(0)  # the latest row's samples [K, N, dim]
@@ -52,9 +70,9 @@ class MetricLog:
         losses = [x.cpu().numpy() for x in out[0]()]
         if self.hook:
             self.hook.take_frame(epoch)
-        params = self.health.snapshot()  # G's weights, then its biases, then D's: the order Health was given
-        n = len(self.game.G.weights)
-        job = self.worker.submit(measure, self.game, self.eval_z, (params[:n], params[n : 2 * n]))
+        params = self.health.snapshot()  # G's parameters, then D's: the order Health was given
+        n = len(list(self.game.G.parameters()))
+        job = self.worker.submit(measure, self.game, self.eval_z, params[:n])
         self.pending.append((job, epoch, losses, params, write, real_batch, out[1]))
 
     def collect(self) -> None:
@@ -84,6 +102,12 @@ class MetricLog:
         if self.progress:
             frame = self.game.frame
             self.progress.update(epoch, status_line(epoch, losses, frame.to_data(real_batch), frame.to_data(fake), row))
+        if self.callbacks:
+            g = self.game
+            event = LogRow(epoch, self.final, self.samples, self.history, g.config, g.target, self.run_dir)
+            for callback in self.callbacks:
+                if callback(event) is True:  # True: stop the run (at the next epoch, with a checkpoint)
+                    self.stopped = True
 
     def close(self) -> None:
         self.worker.shutdown(wait=True, cancel_futures=True)

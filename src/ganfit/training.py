@@ -12,33 +12,46 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+import warnings
 from pathlib import Path
 
 import torch
 
+from . import provenance
 from .config import Config
 from .errors import GanfitError
-from .files import io_reason, write_text
-from .game import Game, rng
+from .files import io_reason
+from .game import Game, eval_noise, rng
 from .measure import Health
 from .measure import metrics as M
 from .metric_log import MetricLog, measure
 from .pictures import figures
 from .pictures.hook import Snapshots
+from .progress import Progress
+from .run import Run
 from .rundir import checkpoint, layout
 from .rundir.layout import METRICS
-from .rundir.run import Run
 
 DRAW_BUDGET = 1 << 17  # uniforms drawn per block: small enough that int64 temporaries stay in cache
 
 
-def train(config: Config, out: str | Path | None = None, progress=None, resume: bool = False) -> Run:
+def train(config: Config, out: str | Path | None = None, progress="auto", resume: bool = False, callbacks=()) -> Run:
     """Train config.seeds GANs together; write the run directory `out` (if given); return the Run.
 
     With resume=True, `out` is an existing run directory: training continues from its last checkpoint
-    and ends bit for bit where an uninterrupted run would. `progress`, if given, is told
-    `start(total, done)`, `update(epoch, line)` at every log row and `close()`.
+    and ends bit for bit where an uninterrupted run would. `progress`: "auto" (a progress bar in a
+    terminal or a notebook, nothing elsewhere), None, or an object told `start(total, done)`,
+    `update(epoch, line)` at every log row and `close()`. `callbacks`: functions called with a
+    metric_log.LogRow at every metric row, beside training (never inside the step); one that returns
+    True stops the run, which then ends as an interrupted one does (checkpointed, resumable).
     """
+    if progress == "auto":
+        progress = Progress(lines=False)
+    if out is None and (config.pictures or config.tensorboard):
+        warnings.warn(
+            "pictures and tensorboard are written to a run directory: give out=DIR (or run.save(DIR) after)",
+            stacklevel=2,
+        )
     if not config.threads:  # resolved and recorded: the thread count can change float rounding
         config = config.replace(threads=default_threads(config))
     game = Game.build(config)
@@ -49,12 +62,13 @@ def train(config: Config, out: str | Path | None = None, progress=None, resume: 
     with contextlib.ExitStack() as stack:
         if run_dir:
             stack.enter_context(checkpoint.RunLock(run_dir))
-            if resume and (run_dir / layout.CONFIG).read_text() != game.config.to_toml():
-                write_text(run_dir / layout.CONFIG, game.config.to_toml())  # a resume asked for more epochs
+            if resume:
+                provenance.note(provenance.read(run_dir / layout.CONFIG))
+                layout.rewrite_config(run_dir, game.config)  # when a resume asked for more epochs
         stop = stack.enter_context(checkpoint.StopSignals())
         stack.callback(torch.set_num_threads, torch.get_num_threads())
         torch.set_num_threads(game.config.threads)
-        return _train(game, run_dir, resume, stop, progress)
+        return _train(game, run_dir, resume, stop, progress, callbacks)
 
 
 def _check_watched(game: Game) -> None:
@@ -78,18 +92,16 @@ def default_threads(config: Config) -> int:
     return max(1, min(cores, round(cores - os.getloadavg()[0])))
 
 
-def _train(game: Game, run_dir: Path | None, resume: bool, stop, progress) -> Run:
+def _train(game: Game, run_dir: Path | None, resume: bool, stop, progress, callbacks) -> Run:
     c, seeds = game.config, game.config.member_seeds()
-    device = game.G.weights[0].device
+    device = game.G.device
     keys = rng.member_keys(seeds, "train", device)
-    nu = game.noise.n_uniforms
-    eval_u = rng.fixed(rng.member_keys(seeds, "eval", device), c.eval_samples * nu)
-    eval_z = game.noise.sample(eval_u.reshape(len(seeds), c.eval_samples, nu))
+    eval_z = eval_noise(c, game.noise, device)
     params = game.g_params() + list(game.D.parameters())
     health = Health(params, c.early_stop, c.early_stop_patience, c.early_stop_delta, c.keep_best)
     epoch, history, nbytes = _restore(game, health, run_dir) if resume else (0, [], 0)
     hook = Snapshots.start(game, eval_z, run_dir)  # pictures and TensorBoard; None when off
-    log = MetricLog(game, eval_z, health, run_dir, hook, progress, history, nbytes)
+    log = MetricLog(game, eval_z, health, run_dir, hook, progress, history, nbytes, callbacks)
     if progress:
         progress.start(c.epochs, epoch)
     started = time.perf_counter()
@@ -111,7 +123,7 @@ def _play(game: Game, keys, log: MetricLog, health: Health, stop, run_dir: Path 
             checkpoint.save(run_dir, game.state() | health.state(), epoch, log.metrics_bytes)
 
     start = epoch
-    while epoch < c.epochs and not stop.requested and not health.all_frozen():
+    while epoch < c.epochs and not stop.requested and not log.stopped and not health.all_frozen():
         first = epoch - epoch % block  # blocks are aligned so that a resumed run draws identical blocks
         drawn = game.draw(keys, first, min(block, c.epochs - first))  # real batches and noise, ahead
         for t in range(epoch - first, len(drawn)):
@@ -121,11 +133,11 @@ def _play(game: Game, keys, log: MetricLog, health: Health, stop, run_dir: Path 
                 log.submit(epoch - 1, out, drawn.real[t, -1])
             if epoch % c.checkpoint_every == 0 or epoch == c.epochs:
                 save(epoch)
-            if stop.requested or health.all_frozen():
+            if stop.requested or log.stopped or health.all_frozen():
                 break
     status = "finished"
     if start < epoch < c.epochs:  # stopped early: keep where it got, say why
-        status = "interrupted" if stop.requested else "all members stopped"
+        status = "interrupted" if stop.requested else "stopped by a callback" if log.stopped else "all members stopped"
         save(epoch)
         if not c.logs_at(epoch - 1):
             log.submit(epoch - 1, out, drawn.real[t, -1], write=False)
@@ -161,12 +173,16 @@ def _finish(game: Game, eval_z, log: MetricLog, health, hook, run_dir, status: s
         final["best_epoch"] = health.best_epoch.numpy()
     run = Run(c, game.G, game.D, game.frame, list(target.columns), run_dir, history=log.history)
     statuses = [health.status(k) for k in range(len(seeds))]
-    run.summary = layout.summary(c, target, final, seeds, statuses, status, epoch, wall)
+    run.summary = layout.summary(c, target, final, seeds, statuses, status, epoch, wall) | {
+        "provenance": provenance.collect()
+    }
     if run_dir:
         run.write_results()
         try:
             snaps, gif = hook.finish() if hook else (None, None)
             figures.run_pictures(run_dir, target, run.history, samples, snaps, gif)
+            if hook:
+                hook.close(run.summary)  # TensorBoard's hparams, final metrics and the pictures
         except OSError as e:
             raise GanfitError(f"cannot write pictures in {run_dir}: {io_reason(e)}") from None
     return run

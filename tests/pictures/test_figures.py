@@ -215,3 +215,107 @@ def test_the_painter_neither_reruns_a_users_script_nor_outlives_its_parent(tmp_p
     else:
         os.kill(pid, signal.SIGKILL)
         raise AssertionError("the painter outlived its parent")
+
+
+# ---- each picture says what it draws and its axes hold the data
+
+
+@pytest.fixture(scope="module")
+def runs_1d_2d(tmp_path_factory):
+    """{dim: (history, member 0's final samples [1, N, dim], target)} of a short 1-D run and a short ring."""
+    base, out = tmp_path_factory.mktemp("kinds"), {}
+    quick = dict(seeds=2, epochs=120, log_every=20, eval_samples=500)
+    for dim, cfg in ((1, Config(**quick)), (2, Config(target="ring", noise="normal:dim=2", d_view="sample", **quick))):
+        run = train(cfg, base / f"d{dim}")
+        out[dim] = (run.history, run.sample(1000, 0)[None], make_target(cfg.target))
+    return out
+
+
+def holds(lim, values) -> bool:
+    v = np.asarray(values, float)
+    v = v[np.isfinite(v)]
+    return v.size > 0 and lim[0] <= v.min() and v.max() <= lim[1]
+
+
+@pytest.mark.parametrize("dim", [1, 2])
+def test_moments_titles_name_what_is_drawn_and_the_axes_hold_it(runs_1d_2d, dim):
+    history, _, target = runs_1d_2d[dim]
+    fig = figures.moments_figure(history, target)
+    titles = [ax.get_title() for ax in fig.axes]
+    if dim == 1:
+        assert titles == ["generated mean", "generated std"]
+    else:
+        assert titles == ["sliced W1 to the target", "high-quality fraction (within 3 std of a mode)"]
+    assert fig.get_suptitle().startswith(f"{figures.moments_what(target)} over epochs\n{target.describe()}")
+    assert ("mean and std" in fig.get_suptitle()) == (dim == 1)
+    for ax, (name, truth) in zip(fig.axes, figures.moment_pairs(target), strict=True):
+        epochs, v = figures.history_matrix(history, name)
+        assert ax.get_xlim() == (epochs.min(), epochs.max()) == (0, 119)
+        assert holds(ax.get_ylim(), [*v.ravel(), np.nan if truth is None else truth])
+
+
+@pytest.mark.parametrize("dim", [1, 2])
+def test_histogram_titles_name_what_is_drawn_and_the_axes_hold_the_data(runs_1d_2d, dim):
+    _, samples, target = runs_1d_2d[dim]
+    samples = samples.copy()
+    samples[0, 0] = 60.0 if dim == 1 else (6.0, -5.0)  # one sample far off
+    fig = figures.histogram_figure(samples, target)
+    (ax,) = fig.axes
+    x = samples[0]
+    if dim == 1:
+        assert ax.get_title() == "member 0's final samples over the target's density"
+        lo, hi = ax.get_xlim()
+        mu, sd = target.mean[0], target.std[0]
+        assert lo <= mu - 4.5 * sd and hi >= mu + 4.5 * sd and np.mean((x >= lo) & (x <= hi)) >= 0.997
+        outside = int(np.sum((x < lo) | (x > hi)))  # the far sample among them, and said in the legend
+        assert outside >= 1 and f"; {outside} outside the axes" in ax.get_legend().get_texts()[-1].get_text()
+    else:
+        assert ax.get_title() == f"{target.describe()}: member 0's final samples over the target's modes"
+        points = np.concatenate([target.modes, x])
+        for lim, v in ((ax.get_xlim(), points[:, 0]), (ax.get_ylim(), points[:, 1])):
+            assert holds(lim, v) and lim[0] < v.min() - 0.04 * np.ptp(v) and lim[1] > v.max() + 0.04 * np.ptp(v)
+        assert ax.get_aspect() == 1.0 and np.isclose(np.ptp(ax.get_xlim()), np.ptp(ax.get_ylim()))
+
+
+@pytest.mark.parametrize("dim", [1, 2])
+def test_curves_panels_span_the_whole_run_and_say_when_nothing_is_finite(runs_1d_2d, dim):
+    history, _, target = runs_1d_2d[dim]
+    fig = figures.curves_figure(history, figures.truths(target))
+    names = figures.curve_names(history)
+    panels = [ax for ax in fig.axes if ax.axison]
+    assert [ax.get_title() for ax in panels] == [n.replace("_", " ") for n in names] + ["fraction of members learned"]
+    assert all(ax.get_xlim() == (0, 119) for ax in panels)
+    empty = []
+    for ax, name in zip(panels, names):
+        nothing = not np.isfinite(figures.history_matrix(history, name)[1]).any()
+        assert [t.get_text() for t in ax.texts] == (["no finite values"] if nothing else [])
+        empty += [name] * nothing
+    assert empty == ([] if dim == 1 else ["reverse_kl"])  # the ring captures no mode in 120 epochs
+
+
+def test_a_metric_finite_at_one_epoch_is_drawn_as_a_point_on_the_whole_run():
+    rows = [
+        {"epoch": e, "member": k, "g_loss": 1.0, "reverse_kl": 0.3 if (e, k) == (600, 0) else None}
+        for e in range(0, 601, 50)
+        for k in range(2)
+    ]
+    fig = figures.curves_figure(rows)
+    ax = next(ax for ax in fig.axes if ax.get_title() == "reverse kl")
+    assert ax.get_xlim() == (0, 600) and not ax.texts
+    member0 = next(line for line in ax.lines if line.get_label() == "member 0")
+    assert member0.get_marker() == "." and holds(ax.get_ylim(), [0.3])
+
+
+def test_compare_draws_each_runs_median_labelled_by_its_name(runs_1d_2d):
+    h = runs_1d_2d[1][0]
+    later = [r | {"epoch": r["epoch"] + 100, "ks": r["ks"] + 1} for r in h]
+    histories = {"a $x$": h, "_b": later, "empty": [], "nulls": [r | {"ks": None} for r in h]}
+    assert figures.compare_names(histories)[:3] == list(figures.LOSS_NAMES) and "ks" in figures.compare_names(histories)
+    (ax,) = figures.compare_figure(histories, "ks").axes
+    assert ax.get_title() == "ks: each run's ensemble median"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [r"a \$x\$", " _b", "empty", "nulls"]
+    median = np.median(figures.history_matrix(h, "ks")[1], 0)
+    assert np.allclose(ax.lines[0].get_ydata(), median) and np.allclose(ax.lines[1].get_ydata(), median + 1)
+    assert ax.get_xlim() == (0, 219) and holds(ax.get_ylim(), [*median, *(median + 1)])
+    (ax,) = figures.compare_figure({"nulls": histories["nulls"]}, "ks").axes
+    assert [t.get_text() for t in ax.texts] == ["no finite values"] and ax.get_legend() is None

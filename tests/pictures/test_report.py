@@ -12,7 +12,9 @@ import pytest
 from PIL import Image
 
 from ganfit import Config, cli, train
-from ganfit.pictures.report import write_report
+from ganfit.pictures import figures
+from ganfit.pictures.report import moments_caption, write_report
+from ganfit.rundir.layout import read_metrics
 
 HOSTILE = "<img src=x onerror=alert(1)> \"q\" & 'y'"  # no '/': one path component
 QUICK = dict(epochs=60, log_every=20, eval_samples=300)
@@ -65,13 +67,49 @@ def test_run_without_pictures_gets_its_views_from_the_weights(tmp_path):
 
 
 def test_a_directory_of_runs_gets_a_comparison_report(tmp_path):
-    for name in ("points/b-run", f"a {HOSTILE}"):  # a run right in DIR, and one in `ganfit sweep`'s DIR/points
-        train(Config(**QUICK), tmp_path / "sweep" / name)
-    (tmp_path / "sweep" / "notes").mkdir()  # not a run: left out
-    text = write_report(tmp_path / "sweep").read_text()
+    sweep = tmp_path / "sweep"
+    for name, lr_g in (("points/b-run", 1e-3), (f"a {HOSTILE}", 2e-4)):  # right in DIR, and in DIR/points
+        train(Config(lr_g=lr_g, **QUICK), sweep / name)
+    (sweep / "notes").mkdir()  # not a run: left out
+    text = write_report(sweep).read_text()
     assert html.escape(f"a {HOSTILE}") in text and HOSTILE not in text
-    names = re.findall(r"<h3>(.*?)</h3>", text)
-    assert names == [html.escape(f"a {HOSTILE}"), "b-run"] and "notes" not in names
+    assert "<title>ganfit runs sweep: 2 runs</title>" in text  # not a `ganfit sweep` directory
+    table = text.split('<table class="sortable runs">')[1].split("</table>")[0]
+    assert re.findall(r"<th[^>]*>([^<]*)</th>", table)[:3] == ["run", "lr_g", "target"]  # the field that differs
+    rows = [re.findall(r"<td[^>]*>([^<]*)</td>", r) for r in re.findall(r"<tr>(.*?)</tr>", table.split("<tbody>")[1])]
+    assert [r[:2] for r in rows] == [[html.escape(f"a {HOSTILE}"), "0.0002"], ["b-run", "0.001"]]
+    assert "differ in 1 field(s): lr_g; every other is the same." in text
+    # one picture per metric, each run a line in it, instead of one block of curves per run
+    metrics = re.findall(r"<figcaption><code>([^<]*)</code> — median per run</figcaption>", text)
+    assert metrics == figures.compare_names({"b": read_metrics(sweep / "points" / "b-run" / "metrics.jsonl")})
+    assert "<h3>" not in text and "curves.png" not in text
+    (sweep / "sweep.toml").write_text("[sweep]\n")
+    assert "<title>ganfit sweep sweep</title>" in write_report(sweep).read_text()
+
+
+def test_provenance_is_a_small_table_under_the_outcome_when_the_summary_has_one(hostile_run, tmp_path):
+    out = tmp_path / "run"
+    shutil.copytree(hostile_run[0], out)
+    summary = json.loads((out / "summary.json").read_text())
+    summary.pop("provenance", None)
+    (out / "summary.json").write_text(json.dumps(summary))
+    assert "Provenance" not in write_report(out).read_text()
+    prov = {"ganfit": "0.1.0", "torch": "2.13.0", "platform": HOSTILE, "command": "ganfit train --seeds 8"}
+    (out / "summary.json").write_text(json.dumps(summary | {"provenance": prov | {"git_commit": None}}))
+    text = write_report(out).read_text()
+    assert text.index("<h2>Outcome</h2>") < text.index("<h3>Provenance</h3>") < text.index("<h2>Members</h2>")
+    table = text.split("<table class=provenance>")[1].split("</table>")[0]
+    rows = re.findall(r"<tr><th class=l>([^<]*)</th><td class=l><code>([^<]*)</code></td></tr>", table)
+    assert rows == [(k, html.escape(v)) for k, v in prov.items()] + [("git_commit", "—")]
+    assert HOSTILE not in text
+
+
+def test_the_moments_caption_says_what_the_picture_draws(hostile_run):
+    one, ring = moments_caption(Config()), moments_caption(Config(target="ring"))
+    assert one.startswith("Generated mean and std over epochs (the article's picture)")
+    assert ring.startswith("Sliced W1 to the target and high-quality fraction") and "Generated mean" not in ring
+    assert moments_caption(Config(target="moons")).startswith("Sliced W1 to the target over epochs")
+    assert f"<code>moments.png</code> — {html.escape(one)}" in hostile_run[1].read_text()  # a 1-D run's page
 
 
 def test_bad_report_input_is_one_line_and_exit_2(tmp_path, capsys):

@@ -198,7 +198,7 @@ def test_sigkill_after_the_last_checkpoint_but_before_the_results_then_resume(re
     out = tmp_path / "run"
     script = f"""
 import os, signal, sys
-from ganfit.rundir.run import Run
+from ganfit.run import Run
 Run.write_results = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)
 from ganfit.cli import main
 sys.exit(main({["train", *ARGS, "--out", str(out)]!r}))

@@ -18,9 +18,10 @@ from .models import MLP
 class AutogradEngine:
     def __init__(self, config, G: MLP, D: MLP, view):
         self.config, self.G, self.D, self.view = config, G, D, view
+        self.needs_real = getattr(losses.get(config.loss), "needs_real", False)
         self.opts = {}
         for name, net in (("d", D), ("g", G)):
-            settings = adam.member_settings(config, name, G.weights[0].device)
+            settings = adam.member_settings(config, name, G.device)
             lr, betas = getattr(config, f"lr_{name}"), (config.beta1, config.beta2)
             self.opts[name] = (
                 MemberAdam(net.parameters(), settings)
@@ -48,8 +49,12 @@ class AutogradEngine:
             opt_d.zero_grad(set_to_none=True)
             total.sum().backward()  # a sum over members: each member's gradient is its own
             opt_d.step()
+        real_logits = None
+        if self.needs_real:  # a custom loss's G part sees D's verdict on real data, as a constant
+            with torch.no_grad():
+                real_logits = D(view(real[c.d_steps - 1]))
         for s in range(c.g_steps):
-            l_g = losses.g_loss(D(view(G(z_g[s]))), c.loss)
+            l_g = losses.g_loss(D(view(G(z_g[s]))), c.loss, real_logits)
             opt_g.zero_grad(set_to_none=True)
             l_g.sum().backward(inputs=list(G.parameters()))  # D's weights are left untouched
             opt_g.step()

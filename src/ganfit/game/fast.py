@@ -27,13 +27,14 @@ ACT_BACKWARD = {  # d activation, written in terms of its output y
 }
 
 
-COVERS = "loss bce with the minibatch view and no gp, r1, r2 or spectral_norm"
+COVERS = "loss bce with the minibatch view, ganfit's MLPs and no gp, r1, r2, d_penalty or spectral_norm"
 
 
 def covers(config, view) -> bool:
     """Whether this engine plays config's game: the seed's only (regularisers and the rest: autograd)."""
     plain = config.gp == 0 and config.r1 == 0 and config.r2 == 0 and not config.spectral_norm
-    return config.loss == "bce" and isinstance(view, MinibatchView) and plain
+    mlps = not (config.d_penalty or config.g_model or config.d_model)
+    return config.loss == "bce" and isinstance(view, MinibatchView) and plain and mlps
 
 
 class FlatNet:

@@ -51,6 +51,13 @@ def make_engine(config: Config, G: MLP, D: MLP, view) -> FastEngine | AutogradEn
     return AutogradEngine(config, G, D, view)
 
 
+def eval_noise(config: Config, noise: Noise, device, n: int | None = None) -> torch.Tensor:
+    """Each member's fixed eval noise [K, n, noise dim] (n: eval_samples): the same at every log row."""
+    n = n or config.eval_samples
+    u = rng.fixed(rng.member_keys(config.member_seeds(), "eval", device), n * noise.n_uniforms)
+    return noise.sample(u.reshape(config.seeds, n, noise.n_uniforms))
+
+
 def device_for(name: str) -> torch.device:
     if name.startswith("cuda") and not torch.cuda.is_available():
         raise GanfitError(f"device {name!r}: CUDA is not available on this machine (use --device cpu)")

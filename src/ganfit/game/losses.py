@@ -34,7 +34,9 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from .. import custom
 from ..config import LOSS_NAMES
+from ..errors import GanfitError
 
 
 @dataclass(frozen=True)
@@ -70,15 +72,58 @@ LOSSES = {
 assert tuple(LOSSES) == LOSS_NAMES
 
 
+@dataclass(frozen=True)
+class CustomLoss:
+    """A loss from Python: fn(real_logits, fake_logits) -> (D's loss on real, D's loss on fake, G's loss),
+    each [K] (per member), from logits [K, rows, 1]. G's loss may use the real logits too (as the
+    relativistic losses do): G's step passes D's logits of the epoch's last real batch, without gradient."""
+
+    name: str
+    fn: Callable
+    probability: bool = False
+    ratio_optimum: bool = False
+    needs_real: bool = True
+
+    def verdict(self, logits: torch.Tensor) -> torch.Tensor:
+        return logits
+
+    def __call__(self, logits_real: torch.Tensor, logits_fake: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        out = self.fn(logits_real, logits_fake)
+        K = logits_fake.shape[0]
+        if not (isinstance(out, tuple | list) and len(out) == 3 and all(_per_member(t, K) for t in out)):
+            got = f"{len(out)} values" if isinstance(out, tuple | list) else type(out).__name__
+            raise GanfitError(
+                f"loss {self.name}: must return (d_on_real, d_on_fake, g), each of shape [{K}]; got {got}"
+            )
+        return tuple(out)
+
+
+def _per_member(t, K: int) -> bool:
+    return isinstance(t, torch.Tensor) and tuple(t.shape) == (K,)
+
+
+def get(loss: str) -> Loss | CustomLoss:
+    """A loss by its config name: a built-in one, or custom:NAME from Python."""
+    if custom.is_custom(loss):
+        return CustomLoss(loss, custom.get(loss))
+    return LOSSES[loss]
+
+
 def d_loss(logits_real: torch.Tensor, logits_fake: torch.Tensor, loss: str = "bce") -> tuple[torch.Tensor, ...]:
     """D's loss on real and on fake inputs, per member (for bce: BCE against 1 and 0)."""
-    f = LOSSES[loss]
+    f = get(loss)
+    if isinstance(f, CustomLoss):
+        return f(logits_real, logits_fake)[:2]
     return f.d_real(logits_real).mean((1, 2)), f.d_fake(logits_fake).mean((1, 2))
 
 
-def g_loss(logits_fake: torch.Tensor, loss: str = "bce") -> torch.Tensor:
-    """G's loss, per member (for bce: BCE against label 1, the seed's)."""
-    return LOSSES[loss].g(logits_fake).mean((1, 2))
+def g_loss(logits_fake: torch.Tensor, loss: str = "bce", logits_real: torch.Tensor | None = None) -> torch.Tensor:
+    """G's loss, per member (for bce: BCE against label 1, the seed's); a custom loss also gets D's
+    logits of real data."""
+    f = get(loss)
+    if isinstance(f, CustomLoss):
+        return f(logits_real, logits_fake)[2]
+    return f.g(logits_fake).mean((1, 2))
 
 
 def input_gradients(D, view, x: torch.Tensor) -> torch.Tensor:
@@ -110,6 +155,13 @@ def gradient_penalty(D, view, real: torch.Tensor, fake: torch.Tensor, eps: torch
 def penalties(config, D, view, real: torch.Tensor, fake: torch.Tensor, eps: torch.Tensor | None) -> torch.Tensor | None:
     """The sum of the configured regularisers, per member, or None when there are none."""
     terms = []
+    if config.d_penalty:  # a researcher's own, from Python: fn(D, view, real, fake) -> [K]
+        term = custom.get(config.d_penalty)(D, view, real, fake)
+        if not _per_member(term, real.shape[0]):
+            raise GanfitError(
+                f"d_penalty {config.d_penalty}: must return one value per member, shape [{real.shape[0]}]"
+            )
+        terms.append(term)
     if config.r1:
         terms.append(r1(D, view, real, config.r1))
     if config.r2:

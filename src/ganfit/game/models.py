@@ -6,6 +6,7 @@ member ever reads another's weights, so K GANs train together exactly as they wo
 
 from __future__ import annotations
 
+import copy
 import math
 
 import torch
@@ -13,8 +14,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import GanfitError
-from . import rng
+from . import nets, rng
 from .frame import Frame
+from .nets import EnsembleNet
 from .noise import make_noise
 from .views import make_view
 
@@ -85,6 +87,10 @@ class MLP(nn.Module):
     def members(self) -> int:
         return self.weights[0].shape[0]
 
+    @property
+    def device(self) -> torch.device:
+        return self.weights[0].device
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: [K, rows, in] -> [K, rows, out]."""
         return self._run(x, self._effective_weights(), list(self.biases))
@@ -115,13 +121,15 @@ class MLP(nn.Module):
         return x
 
     @torch.no_grad()
-    def evaluate(self, x: torch.Tensor, budget: int = 1 << 22, params=None) -> torch.Tensor:
+    def evaluate(self, x: torch.Tensor, budget: int = 1 << 22, params: list | None = None) -> torch.Tensor:
         """forward() for many rows, a few members at a time so that hidden activations stay under
         `budget` floats (K = 1024 members x 10,000 samples x 50 units would be 2 GB at once); with
-        the given (weights, biases) instead of the live ones, if any (G has no spectral norm)."""
+        `params` (tensors in parameters() order: weights, then biases) instead of the live ones, if given
+        (G has no spectral norm)."""
         step = max(1, budget // (x.shape[1] * max(self.sizes)))
         parts = [slice(lo, lo + step) for lo in range(0, self.members, step)]
-        weights, biases = params or (self._effective_weights(), list(self.biases))
+        n = len(self.weights)
+        weights, biases = (params[:n], params[n : 2 * n]) if params else (self._effective_weights(), list(self.biases))
         # Into one preallocated result: small outputs allocated between the big temporaries fragment
         # the heap (measured: K = 1,024 grew RSS by 2 GB that way).
         out = torch.empty(self.members, x.shape[1], self.sizes[-1], dtype=x.dtype, device=x.device)
@@ -132,10 +140,13 @@ class MLP(nn.Module):
     def member(self, k: int) -> MLP:
         """A K = 1 view of member k (shares storage; for sampling)."""
         weights = [w.detach()[k : k + 1] for w in self._effective_weights()]
-        return self.sharing(weights, [b.detach()[k : k + 1] for b in self.biases])
+        return self.sharing(weights + [b.detach()[k : k + 1] for b in self.biases])
 
-    def sharing(self, weights: list[torch.Tensor], biases: list[torch.Tensor]) -> MLP:
-        """This architecture over other tensors, without copying them (e.g. G's moving average)."""
+    def sharing(self, params: list[torch.Tensor]) -> MLP:
+        """This architecture over other tensors (in parameters() order: weights, then biases), without
+        copying them (e.g. G's moving average)."""
+        n = len(self.weights)
+        weights, biases = params[:n], params[n : 2 * n]
         other = MLP.__new__(MLP)
         nn.Module.__init__(other)
         other.sizes, other.activations, other._acts, other.spectral = self.sizes, self.activations, self._acts, False
@@ -144,17 +155,24 @@ class MLP(nn.Module):
         return other
 
 
-def generator(config, dim: int, seeds: list[int], device: torch.device | str = "cpu") -> MLP:
-    """G: noise dim -> g_hidden (once per activation) -> dim, one member per seed."""
+def generator(config, dim: int, seeds: list[int], device: torch.device | str = "cpu") -> MLP | EnsembleNet:
+    """G: noise dim -> g_hidden (once per activation) -> dim, one member per seed (or config.g_model's)."""
+    n_in = make_noise(config.noise).dim
+    if config.g_model:
+        return nets.build(config.g_model, n_in, dim, seeds, "init_g", device)
     acts = parse_activations(config.g_activations, "g_activations")
-    sizes = [make_noise(config.noise).dim] + [config.g_hidden] * len(acts) + [dim]
+    sizes = [n_in] + [config.g_hidden] * len(acts) + [dim]
     return MLP(sizes, acts, seeds, "init_g", device)
 
 
-def discriminator(config, dim: int, seeds: list[int], device: torch.device | str = "cpu") -> MLP:
-    """D: what its view makes of a batch -> d_hidden (once per activation) -> one logit per D input."""
+def discriminator(config, dim: int, seeds: list[int], device: torch.device | str = "cpu") -> MLP | EnsembleNet:
+    """D: what its view makes of a batch -> d_hidden (once per activation) -> one logit per D input (or
+    config.d_model's net)."""
+    n_in = make_view(config.d_view).features(config.batch, dim)
+    if config.d_model:
+        return nets.build(config.d_model, n_in, 1, seeds, "init_d", device)
     acts = parse_activations(config.d_activations, "d_activations")
-    sizes = [make_view(config.d_view).features(config.batch, dim)] + [config.d_hidden] * len(acts) + [1]
+    sizes = [n_in] + [config.d_hidden] * len(acts) + [1]
     return MLP(sizes, acts, seeds, "init_d", device, spectral=config.spectral_norm)
 
 
@@ -163,24 +181,30 @@ class Generator(nn.Module):
     with the working frame's map back to the data inside it. Its weights are copies: it outlives the run,
     and `torch.export.export` (or TorchScript) takes it as it is."""
 
-    def __init__(self, G: MLP, member: int, frame: Frame):
+    def __init__(self, G: MLP | EnsembleNet, member: int, frame: Frame):
         super().__init__()
+        self.identity = frame.is_identity()
+        self.register_buffer("scale", torch.as_tensor(frame.scale, dtype=torch.float64))
+        self.register_buffer("shift", torch.as_tensor(frame.shift, dtype=torch.float64))
+        self.custom = copy.deepcopy(G.member(member)) if isinstance(G, EnsembleNet) else None  # runs as trained
+        if self.custom is not None:
+            return
         one = G.member(member)
         self.weights = nn.ParameterList([nn.Parameter(w.detach().clone(), requires_grad=False) for w in one.weights])
         self.biases = nn.ParameterList([nn.Parameter(b.detach().clone(), requires_grad=False) for b in one.biases])
         self.activations = list(G.activations)
         self._acts = [ACTIVATIONS[a] for a in self.activations]
-        self.identity = frame.is_identity()
-        self.register_buffer("scale", torch.as_tensor(frame.scale, dtype=torch.float64))
-        self.register_buffer("shift", torch.as_tensor(frame.shift, dtype=torch.float64))
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         x = z.unsqueeze(0)  # the ensemble's layout with one member: the same kernels as the run's G
-        last = len(self.weights) - 1
-        for i, (w, b) in enumerate(zip(self.weights, self.biases)):
-            x = torch.baddbmm(b, x, w)
-            if i < last:
-                x = self._acts[i](x)
+        if self.custom is not None:
+            x = self.custom(x)
+        else:
+            last = len(self.weights) - 1
+            for i, (w, b) in enumerate(zip(self.weights, self.biases)):
+                x = torch.baddbmm(b, x, w)
+                if i < last:
+                    x = self._acts[i](x)
         x = x[0]
         if self.identity:
             return x

@@ -16,12 +16,12 @@ import numpy as np
 import torch
 from safetensors.torch import load_file
 
-from ..game import rng
-from ..game.losses import LOSSES
+from ..game import losses, rng
+from ..game.game import eval_noise
 from ..game.models import discriminator
 from ..game.noise import make_noise
 from ..game.views import SampleView, make_view
-from ..rundir.run import WEIGHTS
+from ..rundir.layout import WEIGHTS
 from .snapdata import SnapData
 
 VERDICT_BATCHES = 10  # real and fake batches per member on which D's verdict is taken
@@ -36,7 +36,7 @@ class Capture:
         c, target, frame = parts.config, parts.target, parts.frame
         self.parts, self.dim = parts, target.dim
         self.device = eval_z.device
-        self.loss_name, self.loss = c.loss, LOSSES[c.loss]
+        self.loss_name, self.loss = c.loss, losses.get(c.loss)
         self.view = parts.view
         self.per_sample = isinstance(self.view, SampleView)
         self.batch = c.batch
@@ -51,8 +51,8 @@ class Capture:
         mean_f = target.mean * frame.scale + frame.shift
         std_f = target.std * frame.scale
         # G as the run evaluates it: its moving average where g_ema is on (Game.g_params)
-        ema, n = getattr(parts, "ema", None), len(parts.G.weights)
-        self.G = parts.G if ema is None else parts.G.sharing(ema[:n], ema[n:])
+        ema = getattr(parts, "ema", None)
+        self.G = parts.G if ema is None else parts.G.sharing(ema)
         with torch.no_grad():  # one look at G's start, so that the fixed range holds its first samples too
             x0 = self.G.member(0)(eval_z[:1, : min(N, 2000)])[0].float().cpu().numpy()
         lo = np.minimum(mean_f - 5 * std_f, np.nanquantile(x0, 0.005, axis=0) if np.isfinite(x0).any() else np.inf)
@@ -135,7 +135,7 @@ class Capture:
                 out["heat"] = self.loss.verdict(self._logits(D0, self.heat_points[None], fake0))[0, :, 0].reshape(
                     GRID_2D, GRID_2D
                 )
-            if D0 is not None and self.n_points:
+            if D0 is not None and self.n_points and not getattr(self.loss, "needs_real", False):
                 out["arrows"] = self._push(D0, pts)
         return out
 
@@ -155,6 +155,7 @@ class Capture:
             "d_view": p.config.d_view,
             "per_sample": self.per_sample,
             "verdict": "probability" if self.loss.probability else "raw output",
+            "ratio_optimum": self.loss.ratio_optimum,
             "noise_kind": self.noise_kind,
             "noise_dim": self.noise_dim,
             "scale": p.frame.scale.tolist(),
@@ -185,9 +186,7 @@ def capture_once(run, target) -> SnapData:
     parts = SimpleNamespace(
         config=c, target=target, noise=noise, frame=run.frame, view=make_view(c.d_view), G=run.G, D=D
     )
-    n = min(c.eval_samples, 10_000)
-    u = rng.fixed(rng.member_keys(c.member_seeds(), "eval", "cpu"), n * noise.n_uniforms)
-    eval_z = noise.sample(u.reshape(run.members, n, noise.n_uniforms))
+    eval_z = eval_noise(c, noise, "cpu", min(c.eval_samples, 10_000))
     cap = Capture(parts, eval_z)
     frame = cap.take()
     arrays = {k: v[None].float().cpu().numpy() for k, v in frame.items()}

@@ -3,7 +3,8 @@
 Every run with a directory: moments.png (the article's picture: fake mean and std over epochs, or the
 2-D distances) and histogram.png (member 0's final samples over the target). With `pictures`, from the
 snapshots: distribution.png, discriminator.png and generator.png (1-D), field.png, warp.png and
-discriminator.png (2-D), curves.png and evolution.gif.
+discriminator.png (2-D), curves.png and evolution.gif. Each of moments, histogram and curves builds its
+Figure in a `*_figure` function (what the tests inspect) and saves it in another.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from matplotlib.figure import Figure
 
 from ..game.targets import Target
+from ..measure.metrics import HQ_SIGMAS
 from . import animate, painter
-from .mpl import save, subplots
+from .mpl import colormaps, save, subplots
 from .panels import (
     bins,
     draw_cdf,
@@ -55,84 +58,166 @@ def _save(fig, path: Path) -> Path:
     return save(fig, path, dpi=110, tight=True)
 
 
-def moments(history: list[dict], target: Target, path: Path) -> Path:
-    """Fake mean and std over epochs: every member faint, member 0 bold, the target dashed. In 2-D:
-    sliced W1 and, for mixtures, the high-quality fraction (no truth line: the target's is 0 and 1)."""
+# ---- what every panel over epochs shares
+
+
+def _epoch_axis(ax, epochs: np.ndarray) -> None:
+    """The run's whole epoch range on the x-axis, whatever part of it has finite values."""
+    if len(epochs) and epochs.max() > epochs.min():
+        ax.set_xlim(epochs.min(), epochs.max())
+    ax.set_xlabel("epoch", fontsize=8)
+    ax.tick_params(labelsize=8)
+    ax.grid(alpha=0.3)
+
+
+def _no_finite(ax, values: np.ndarray) -> bool:
+    """Says 'no finite values' on a panel with nothing to draw (instead of an empty plot); True if so."""
+    if np.isfinite(values).any():
+        return False
+    ax.text(0.5, 0.5, "no finite values", ha="center", va="center", transform=ax.transAxes, color="0.4")
+    ax.set_yticks([])
+    return True
+
+
+def _marks(values: np.ndarray) -> dict:
+    """Plot options with a marker where some finite value has no finite neighbour (a line would not show it)."""
+    f = np.isfinite(np.atleast_2d(values))
+    pad = np.pad(f, ((0, 0), (1, 1)))
+    alone = f & ~pad[:, :-2] & ~pad[:, 2:]
+    return {"marker": ".", "ms": 6} if alone.any() else {}
+
+
+def _median(v: np.ndarray) -> np.ndarray:
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an epoch where every member is NaN
+        return np.nanmedian(v, 0)
+
+
+def _robust_ylim(ax, values: np.ndarray, truth: float | None = None) -> None:
+    """y-limits over the 1st to 99th percentile of the values: one wild member does not flatten the rest."""
+    finite = values[np.isfinite(values)]
+    if not finite.size:
+        return
+    lo, hi = np.percentile(finite, [1, 99])
+    if truth is not None:
+        lo, hi = min(lo, truth), max(hi, truth)
+    if hi > lo:
+        ax.set_ylim(lo - 0.08 * (hi - lo), hi + 0.08 * (hi - lo))
+
+
+# ---- moments.png
+
+TITLES = {
+    "mean": "generated mean",
+    "std": "generated std",
+    "sw": "sliced W1 to the target",
+    "hq": f"high-quality fraction (within {HQ_SIGMAS:g} std of a mode)",
+}
+
+
+def moment_pairs(target: Target) -> list[tuple[str, float | None]]:
+    """(field, the target's value) that moments.png draws: the article's mean and std in 1-D; in 2-D the
+    sliced W1 and, for mixtures, the high-quality fraction (whose ideal is 1)."""
     if target.dim > 1:
-        pairs = [("sw", None)] + ([("hq", 1.0)] if target.modes is not None else [])
-    else:
-        pairs = [("mean", target.mean[0]), ("std", target.std[0])]
-    fig, axes = subplots(1, len(pairs), figsize=(5.5 * len(pairs), 3.8), squeeze=False)
-    axes = axes[0]
-    for ax, (name, truth) in zip(axes, pairs):
+        return [("sw", None)] + ([("hq", 1.0)] if target.modes is not None else [])
+    return [("mean", float(target.mean[0])), ("std", float(target.std[0]))]
+
+
+def moments_what(target: Target) -> str:
+    """What moments.png draws, in words: its title, and the report's caption."""
+    if target.dim == 1:
+        return "generated mean and std"
+    return " and ".join(TITLES[name] for name, _ in moment_pairs(target))
+
+
+def moments(history: list[dict], target: Target, path: Path) -> Path:
+    return _save(moments_figure(history, target), path)
+
+
+def moments_figure(history: list[dict], target: Target) -> Figure:
+    """moment_pairs over epochs: every member faint, member 0 bold, the target's value dashed."""
+    pairs = moment_pairs(target)
+    fig, axes = subplots(1, len(pairs), figsize=(5.5 * len(pairs), 4), squeeze=False, layout="constrained")
+    for ax, (name, truth) in zip(axes[0], pairs):
         epochs, v = history_matrix(history, name)
-        for k in range(len(v) - 1, -1, -1):
-            values = v[k]
-            if k == 0:
-                ax.plot(epochs, values, color="C0", lw=2, label="fake, member 0", zorder=3)
-            else:
-                ax.plot(epochs, values, color="C0", lw=0.8, alpha=0.25, label="fake, other members" if k == 1 else None)
+        for k in range(len(v) - 1, 0, -1):
+            ax.plot(epochs, v[k], color="C0", lw=0.8, alpha=0.25, label="other members" if k == 1 else None)
+        ax.plot(epochs, v[0], color="C0", lw=2, label="member 0", zorder=3, **_marks(v))
         if truth is not None:
-            ax.axhline(truth, color="C3", ls="--", lw=1.5, label=f"real ({truth:.3g})")
-        ax.set_xlabel("epoch")
-        ax.set_title(f"{name} of generated samples")
-        ax.grid(alpha=0.3)
-    axes[0].legend(loc="best", fontsize=8)
-    fig.suptitle(f"{target.describe()} — {len(v)} member(s)", fontsize=10)
-    return _save(fig, path)
+            ax.axhline(truth, color="C3", ls="--", lw=1.5, label=f"target ({truth:.3g})")
+        ax.set_title(TITLES[name], fontsize=10)
+        _epoch_axis(ax, epochs)
+        if not _no_finite(ax, v):
+            ax.legend(loc="best", fontsize=8)
+    fig.suptitle(f"{moments_what(target)} over epochs\n{target.describe()}, {len(v)} member(s)", fontsize=10)
+    return fig
+
+
+# ---- histogram.png
 
 
 def histogram(samples: np.ndarray, target: Target, path: Path) -> Path:
-    """Member 0's final samples over the target's density (or the data's histogram); a scatter in 2-D."""
+    return _save(histogram_figure(samples, target), path)
+
+
+def histogram_figure(samples: np.ndarray, target: Target) -> Figure:
+    """Member 0's final samples over the target's density (or the data's histogram); a scatter in 2-D. The
+    axes hold the target's mean ± 4.5 std, the data, and all but the outer 0.1% of the samples on each
+    side (the legend counts those left outside)."""
     if target.dim > 1:
-        return scatter(samples, target, path)
+        return scatter_figure(samples, target)
     x = np.asarray(samples)[0].reshape(-1)
     x = x[np.isfinite(x)]
     fig, ax = subplots(figsize=(7, 4))
     mu, sd = float(target.mean[0]), float(target.std[0])
     lo, hi = mu - 4.5 * sd, mu + 4.5 * sd
+    if target.data is not None:
+        lo, hi = min(lo, target.data[:, 0].min()), max(hi, target.data[:, 0].max())
     if len(x):
         lo, hi = min(lo, np.quantile(x, 0.001)), max(hi, np.quantile(x, 0.999))
-    bins = np.linspace(lo, hi, 81)
+    edges = np.linspace(lo, hi, 81)
     if target.dist is not None:
         grid = np.linspace(lo, hi, 400)
         ax.plot(grid, target.dist.pdf(grid), color="C3", lw=2, label=f"target: {target.describe()}")
     else:
-        ax.hist(
-            target.data[:, 0],
-            bins=bins,
-            density=True,
-            histtype="step",
-            color="C3",
-            lw=2,
-            label=f"data: {target.describe()}",
-        )
-    ax.hist(x, bins=bins, density=True, color="C0", alpha=0.55, label=f"generated, member 0 ({len(x)} samples)")
-    ax.set_xlabel(target.columns[0])
-    ax.set_ylabel("density")
+        ax.hist(target.data[:, 0], edges, density=True, histtype="step", color="C3", lw=2, label="data")
+    outside = int(np.sum((x < lo) | (x > hi)))
+    note = f"; {outside} outside the axes" if outside else ""
+    ax.hist(x, edges, density=True, color="C0", alpha=0.55, label=f"generated, member 0 ({len(x)} samples{note})")
+    ax.set(xlim=(lo, hi), xlabel=target.columns[0], ylabel="density")
+    what = "density" if target.dist is not None else "data"
+    ax.set_title(f"member 0's final samples over the target's {what}", fontsize=10)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
-    return _save(fig, path)
+    return fig
 
 
-def scatter(samples: np.ndarray, target: Target, path: Path) -> Path:
-    """2-D: member 0's final samples over the target's (modes, or a sample of the data)."""
+def scatter_figure(samples: np.ndarray, target: Target) -> Figure:
+    """2-D: member 0's final samples over the target's modes (or its data, or a sample of it), on square
+    axes that hold every point drawn, with a margin."""
     x = np.asarray(samples)[0].reshape(-1, target.dim)[:2500]
     x = x[np.isfinite(x).all(1)]
     fig, ax = subplots(figsize=(5.5, 5.5))
     if target.modes is not None:
-        ax.scatter(*target.modes.T, s=60, facecolors="none", edgecolors="C3", lw=1.5, label="modes", zorder=3)
-    elif target.data is not None:
-        ax.scatter(*target.data[:2500].T, s=3, color="C3", alpha=0.4, label="data")
+        ref, what = target.modes, "modes"
+        ax.scatter(*ref.T, s=60, facecolors="none", edgecolors="C3", lw=1.5, label="modes", zorder=3)
+    else:
+        ref, what = target.reference(2500)[:2500], "data" if target.data is not None else "sample"
+        ax.scatter(*ref.T, s=3, color="C3", alpha=0.4, label="data" if what == "data" else "target sample")
     ax.scatter(*x.T, s=3, color="C0", alpha=0.5, label=f"generated, member 0 ({len(x)} samples)")
-    ax.set_xlabel(target.columns[0])
-    ax.set_ylabel(target.columns[1])
-    ax.set_aspect("equal", adjustable="datalim")
+    points = np.concatenate([ref, x])
+    lo, hi = points.min(0), points.max(0)
+    centre, half = (lo + hi) / 2, 0.55 * max(float((hi - lo).max()), 1e-9)  # a 5% margin on each side
+    ax.set(xlim=(centre[0] - half, centre[0] + half), ylim=(centre[1] - half, centre[1] + half))
+    ax.set_aspect("equal", adjustable="box")
+    ax.set(xlabel=target.columns[0], ylabel=target.columns[1])
+    ax.set_title(f"{target.describe()}: member 0's final samples over the target's {what}", fontsize=9)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
-    fig.suptitle(target.describe(), fontsize=10)
-    return _save(fig, path)
+    return fig
 
+
+# ---- curves.png, and one metric across runs
 
 LOSS_NAMES = ("d_loss_real", "d_loss_fake", "g_loss")
 NOT_CURVES = {"epoch", "member", "seed", "status", "status_epoch", "learned"}
@@ -163,56 +248,79 @@ def curve_names(history: list[dict]) -> list[str]:
 
 
 def curves(history: list[dict], path: Path, truths: dict[str, float] | None = None, most: int = 200) -> Path:
-    """Losses and every metric over epochs: all members faint (the first `most`), member 0 bold, the
-    ensemble median dashed; the fraction of members that learned, where rows say."""
+    return save(curves_figure(history, truths, most), path)
+
+
+def curves_figure(history: list[dict], truths: dict[str, float] | None = None, most: int = 200) -> Figure:
+    """Losses and every metric over epochs, one panel each on the run's whole epoch range: all members
+    faint (the first `most`), member 0 bold, the ensemble median dashed; the fraction of members that
+    learned, where rows say."""
     names = curve_names(history)
     has_learned = any("learned" in r for r in history)
     panels = len(names) + has_learned
     cols = 3
     rows = max(1, -(-panels // cols))
     fig, axes = subplots(rows, cols, figsize=(4.2 * cols, 2.9 * rows), squeeze=False)
-    truths = truths or {}
     for ax, name in zip(axes.ravel(), names):
-        epochs, v = history_matrix(history, name)
-        K = len(v)
-        if K > 1:
-            ax.plot(epochs, v[1:most].T, color="C0", lw=0.6, alpha=0.2)
-            ax.plot([], [], color="C0", lw=0.6, alpha=0.4, label="other members")
-            with np.errstate(all="ignore"), warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)  # an epoch where every member is NaN
-                median = np.nanmedian(v, 0)
-            ax.plot(epochs, median, color="k", lw=1.4, ls="--", label=f"median of {K}")
-        ax.plot(epochs, v[0], color="C0", lw=2, label="member 0")
-        if name in truths:
-            ax.axhline(truths[name], color="C3", lw=1.2, ls=":", label=f"target {truths[name]:.3g}")
-        ax.set_title(name.replace("_", " "), fontsize=10)
-        ax.set_xlabel("epoch", fontsize=8)
-        ax.tick_params(labelsize=8)
-        ax.grid(alpha=0.3)
-        late = v[:, epochs >= 0.1 * epochs.max()]  # the start and one wild member should not flatten the rest
-        finite = late[np.isfinite(late)]
-        if finite.size and name not in LOSS_NAMES:
-            lo, hi = np.percentile(finite, [1, 99])
-            if name in truths:
-                lo, hi = min(lo, truths[name]), max(hi, truths[name])
-            if hi > lo:
-                ax.set_ylim(lo - 0.08 * (hi - lo), hi + 0.08 * (hi - lo))
+        _curve_panel(ax, *history_matrix(history, name), name, (truths or {}).get(name), most)
     if has_learned:
         ax = axes.ravel()[len(names)]
         epochs, v = history_matrix([r | {"learned": float(bool(r.get("learned")))} for r in history], "learned")
-        ax.plot(epochs, np.nanmean(v, 0), color="C2", lw=2)
+        ax.plot(epochs, np.nanmean(v, 0), color="C2", lw=2, **_marks(v))
         ax.set_title("fraction of members learned", fontsize=10)
-        ax.set_xlabel("epoch", fontsize=8)
         ax.set_ylim(-0.03, 1.03)
-        ax.tick_params(labelsize=8)
-        ax.grid(alpha=0.3)
+        _epoch_axis(ax, epochs)
     for ax in axes.ravel()[panels:]:
         ax.axis("off")
     axes[0][0].legend(fontsize=7, loc="best")
     fig.suptitle("losses and metrics over epochs (every member faint, member 0 bold, median dashed)", fontsize=10)
     fig.subplots_adjust(left=0.06, right=0.98, bottom=0.5 / fig.get_figheight(), top=1 - 0.75 / fig.get_figheight())
     fig.subplots_adjust(hspace=0.55, wspace=0.25)
-    return save(fig, path)
+    return fig
+
+
+def _curve_panel(ax, epochs: np.ndarray, v: np.ndarray, name: str, truth: float | None, most: int) -> None:
+    K, marks = len(v), _marks(v)
+    if K > 1:
+        ax.plot(epochs, v[1:most].T, color="C0", lw=0.6, alpha=0.2, **marks)
+        ax.plot([], [], color="C0", lw=0.6, alpha=0.4, label="other members")
+        ax.plot(epochs, _median(v), color="k", lw=1.4, ls="--", label=f"median of {K}", **marks)
+    ax.plot(epochs, v[0], color="C0", lw=2, label="member 0", **marks)
+    if truth is not None:
+        ax.axhline(truth, color="C3", lw=1.2, ls=":", label=f"target {truth:.3g}")
+    ax.set_title(name.replace("_", " "), fontsize=10)
+    _epoch_axis(ax, epochs)
+    if not _no_finite(ax, v) and name not in LOSS_NAMES:
+        _robust_ylim(ax, v[:, epochs >= 0.1 * epochs.max()], truth)  # the start would flatten the rest
+
+
+def compare_names(histories: dict[str, list[dict]]) -> list[str]:
+    """Every numeric field of any of the runs' metrics rows (runs without rows left out), in order."""
+    names = list(dict.fromkeys(n for h in histories.values() if h for n in curve_names(h)))
+    return [n for n in LOSS_NAMES if n in names] + [n for n in names if n not in LOSS_NAMES]
+
+
+def compare_figure(histories: dict[str, list[dict]], name: str) -> Figure:
+    """One field across runs: each run's ensemble median over epochs, one line labelled by the run's
+    name (its colour the same in every such picture), on the epochs of all of them; nothing cut off."""
+    fig, ax = subplots(figsize=(6.4, 3.2))
+    n = len(histories)
+    color = colormaps["tab10"] if n <= 10 else colormaps["viridis"].resampled(n)
+    epochs, medians = [np.zeros(0)], [np.zeros(0)]
+    for i, (run, h) in enumerate(histories.items()):
+        e, v = history_matrix(h, name) if h else (np.zeros(0), np.zeros((1, 0)))
+        median = _median(v)
+        label = run.replace("$", r"\$")  # no mathtext
+        label = " " + label if label.startswith("_") else label  # matplotlib hides labels starting with _
+        ax.plot(e, median, color=color(i), lw=1.6, label=label, **_marks(median))
+        epochs.append(e)
+        medians.append(median)
+    ax.set_title(f"{name.replace('_', ' ')}: each run's ensemble median", fontsize=10)
+    _epoch_axis(ax, np.concatenate(epochs))
+    if not _no_finite(ax, np.concatenate(medians)):
+        cols = max(1, min(3, 72 // max(len(run) for run in histories)))  # sweeps' point names are long
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=cols, frameon=False)
+    return fig
 
 
 # ---- the views as files

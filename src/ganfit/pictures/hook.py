@@ -4,7 +4,9 @@
 directory. At a log row, `take_frame` evaluates the capture (capture.py) when a snapshot is due, at the
 epoch itself, and keeps the device tensors; `write_row` writes TensorBoard's records from the host
 numbers the log has computed, whenever they are ready. `finish` stacks the snapshots, copies them to the
-host once, writes snapshots.npz and starts evolution.gif in the painter process.
+host once, writes snapshots.npz and starts evolution.gif in the painter process. `close`, after the
+pictures are drawn, gives TensorBoard the run's end: the hparams with the summary's final metrics, the
+config as text and the run directory's PNG pictures.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ class Snapshots:
         self.epochs: list[int] = []
         self.window = -1
         self.tb = EventLog(run_dir / "tensorboard", c.member_seeds(), game.target.columns) if c.tensorboard else None
+        self.closed = False
 
     @classmethod
     def start(cls, game, eval_z: torch.Tensor, run_dir: Path | None) -> Snapshots | None:
@@ -77,3 +80,14 @@ class Snapshots:
         if len(snaps.epochs) > 1:
             gif = painter.submit(self.run_dir / SNAPSHOTS, self.game.config.target, self.run_dir / EVOLUTION)
         return snaps, gif
+
+    def close(self, summary: dict) -> None:
+        """After the pictures (figures.run_pictures): TensorBoard's hparams (every config field, the summary's
+        final metrics), the config as text and the run directory's PNG files as images, at the last epoch.
+        `summary` is run.summary; a second call does nothing."""
+        if self.tb is None or self.closed:
+            return
+        self.closed = True
+        step = max(int(summary.get("epochs") or 0) - 1, 0)
+        self.tb.write_final(self.game.config, summary, step)
+        self.tb.write_images(step, sorted(self.run_dir.glob("*.png")))

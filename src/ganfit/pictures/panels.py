@@ -133,7 +133,7 @@ def draw_discriminator(ax, s, i: int, target):
         return draw_verdict(ax, s, i)
     x = s.to_data(s["x_grid"], axis=0)
     star = None
-    if LOSSES[s.meta["loss"]].ratio_optimum:
+    if s.meta.get("ratio_optimum", s.meta["loss"] in LOSSES and LOSSES[s.meta["loss"]].ratio_optimum):
         centres, d_star = optimal_d(s, i, target)
         (star,) = ax.plot(centres, d_star, color=OPT, lw=1.5, ls="--", label="optimal D* = p_data / (p_data + p_G)")
         ax.set_ylim(-0.05, 1.05)

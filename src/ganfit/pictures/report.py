@@ -12,17 +12,19 @@ import base64
 import csv
 import dataclasses
 import html
+import io
 import math
 import tempfile
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 from ..config import Config
 from ..errors import GanfitError
 from ..files import io_reason, write_text
 from ..game.targets import make_target
+from ..rundir import weights
 from ..rundir.layout import CONFIG, METRICS, read_metrics, read_summary
-from ..rundir.run import load
 from . import figures
 from .capture import capture_once
 
@@ -40,7 +42,7 @@ PICTURES = [
     ("generator.png", "G's map z ↦ G(z) beside the optimal monotone transport map; earlier epochs grey."),
     ("warp.png", "G's warped noise grid."),
     ("curves.png", "Losses and every metric over epochs: members faint, member 0 bold, median dashed."),
-    ("moments.png", "Generated mean and std over epochs (the article's picture)."),
+    ("moments.png", "Over epochs: generated mean and std (1-D, the article's picture) or distances (2-D)."),
     ("histogram.png", "Member 0's final samples over the target."),
 ]
 SUMMARY_FIRST = ("member", "seed", "status", "learned", "mean", "std", "ks", "w1")
@@ -54,6 +56,7 @@ table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.9em; }
 th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: right; vertical-align: top; }
 th { background: #f4f4f4; cursor: pointer; user-select: none; } td.l, th.l { text-align: left; }
 table.config td { text-align: left; } table.config td.doc { color: #666; max-width: 640px; }
+.grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(540px, 1fr)); gap: 0 1em; }
 figure { margin: 1.2em 0; } figure img { max-width: 100%; border: 1px solid #eee; }
 figcaption { color: #555; font-size: 0.9em; } code { background: #f6f6f6; padding: 0 3px; }
 """
@@ -153,7 +156,7 @@ def page_pictures(d: Path, config: Config, history: list[dict]) -> tuple[list[tu
         made["curves.png"] = _render(lambda p: figures.curves(history, p))
     known = [n for n, _ in PICTURES]
     names = [n for n in known if n in have or n in made] + sorted(have - set(known))
-    captions = dict(PICTURES)
+    captions = dict(PICTURES) | {"moments.png": moments_caption(config)}
     out = []
     for n in names:
         raw = made[n] if n in made else (d / n).read_bytes()
@@ -164,9 +167,23 @@ def page_pictures(d: Path, config: Config, history: list[dict]) -> tuple[list[tu
     return out, notes
 
 
+def moments_caption(config: Config) -> str:
+    """moments.png's caption: what figures.moments draws for this run's target (1-D or 2-D)."""
+    try:
+        target = make_target(config.target)
+    except GanfitError:
+        return dict(PICTURES)["moments.png"]
+    what = figures.moments_what(target)
+    article = "the article's picture" if target.dim == 1 else "in 2-D, in place of the article's mean and std"
+    return f"{what[0].upper()}{what[1:]} over epochs ({article}): every member faint, member 0 bold."
+
+
 def _views_from_weights(d: Path, config: Config) -> dict[str, bytes]:
     target = make_target(config.target)
-    snaps = capture_once(load(d), target)
+    config, G, frame, _ = weights.read_generator(d)
+    run = SimpleNamespace(config=config, G=G, frame=frame, members=G.members, dir=d)
+    run.history, run.summary = read_metrics(d / METRICS), read_summary(d)
+    snaps = capture_once(run, target)
     with tempfile.TemporaryDirectory() as tmp:
         written = figures.panel_figures(snaps, target, Path(tmp))
         return {p.name: p.read_bytes() for p in written}
@@ -244,6 +261,17 @@ def learned_line(summary: dict) -> str:
     )
 
 
+def provenance_table(summary: dict) -> str:
+    """What made the run (summary.json's provenance: versions, platform, command, git commit), or ''."""
+    prov = summary.get("provenance")
+    if not isinstance(prov, dict) or not prov:
+        return ""
+    rows = "".join(
+        f"<tr><th class=l>{esc(k)}</th><td class=l><code>{esc(fmt(v))}</code></td></tr>" for k, v in prov.items()
+    )
+    return f"<h3>Provenance</h3><table class=provenance>{rows}</table>"
+
+
 def run_page(d: Path) -> str:
     config = Config.from_toml(d / CONFIG)
     summary, history = read_summary(d), read_metrics(d / METRICS)
@@ -265,6 +293,7 @@ def run_page(d: Path) -> str:
         "<table>"
         + "".join(f"<tr><th class=l>{esc(k)}</th><td class=l>{esc(v)}</td></tr>" for k, v in facts)
         + "</table>",
+        provenance_table(summary),
     ]
     if median:
         body.append("<p>Ensemble medians:</p><table><tr>" + "".join(f"<th>{esc(k)}</th>" for k in median) + "</tr><tr>")
@@ -285,60 +314,96 @@ def cell(text, sort=None, cls: str = "") -> str:
     return f'<td class="{cls}"{key}>{esc(fmt(text))}</td>'
 
 
+def png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    return buf.getvalue()
+
+
+RUN_COLUMNS = ("status", "epochs", "learned", "median KS", "median W1")
+
+
+def run_config(r: Path) -> Config | str:
+    """A run's Config, or why it cannot be read."""
+    try:
+        return Config.from_toml(r / CONFIG)
+    except GanfitError as e:
+        return f"(unreadable config: {e})"
+
+
+def differing_fields(configs: list[Config | str]) -> list[str]:
+    """The Config fields whose values are not all equal over the configs that could be read."""
+    ok = [c for c in configs if isinstance(c, Config)]
+    return [f.name for f in dataclasses.fields(Config) if any(getattr(c, f.name) != getattr(ok[0], f.name) for c in ok)]
+
+
+def differ_note(differ: list[str], configs: list[Config | str]) -> str:
+    bad = sum(not isinstance(c, Config) for c in configs)
+    note = f" ({bad} config.toml could not be read.)" if bad else ""
+    if not differ:
+        return f"Every config field is the same in every run.{note}"
+    return f"The runs' configs differ in {len(differ)} field(s): {', '.join(differ)}; every other is the same.{note}"
+
+
+def run_row(r: Path, name: str, config: Config | str, differ: list[str]) -> str:
+    """One run in the runs table: its name, the config fields that differ, its target and outcome."""
+    s, ok = read_summary(r), isinstance(config, Config)
+    med = s.get("median") or {}
+    n, k = s.get("members_total", config.seeds if ok else None), s.get("learned")
+    frac = k / n if isinstance(k, int) and n else None
+    values = [getattr(config, f) if ok else None for f in differ if f != "target"]
+    cells = [
+        ("l", name, None),
+        *(("" if isinstance(v, (int, float)) else "l", v, v) for v in values),
+        ("l", config.target if ok else config, None),
+        ("", s.get("status", "unfinished"), None),
+        ("", s.get("epochs"), s.get("epochs")),
+        ("", f"{k}/{n}" if k is not None else "—", frac),
+        ("", fmt(med.get("ks")), med.get("ks")),
+        ("", fmt(med.get("w1")), med.get("w1")),
+    ]
+    return "<tr>" + "".join(cell(t, v, cls) for cls, t, v in cells) + "</tr>"
+
+
+def compare_section(names: list[str], runs: list[Path]) -> list[str]:
+    """One picture per metric: every run's ensemble median over epochs, a line each, labelled by name."""
+    histories = {name: read_metrics(r / METRICS) for name, r in zip(names, runs)}
+    metrics = figures.compare_names(histories)
+    if not metrics:
+        return ["<p>No run has metric rows yet.</p>"]
+    pictures = [figure(png(figures.compare_figure(histories, m)), m, "median per run") for m in metrics]
+    return [
+        "<p class=sub>One picture per metric: each run's ensemble median (over its members) at each logged epoch,"
+        " one line per run, in the same colour in every picture.</p>",
+        "<div class=grid>",
+        *pictures,
+        "</div>",
+    ]
+
+
 def sweep_page(d: Path, runs: list[Path]) -> str:
-    """A directory of run directories: one comparison table, then each run's curves."""
-    rows, sections = [], []
-    for r in runs:
-        s = read_summary(r)
-        try:
-            c = Config.from_toml(r / CONFIG)
-            target, seeds = c.target, c.seeds
-        except GanfitError as e:
-            target, seeds = f"(unreadable config: {e})", None
-        med = s.get("median") or {}
-        n, k = s.get("members_total", seeds), s.get("learned")
-        frac = k / n if isinstance(k, int) and n else None
-        cells = [
-            ("l", r.name, None),
-            ("l", target, None),
-            ("", s.get("status", "unfinished"), None),
-            ("", s.get("epochs"), s.get("epochs")),
-            ("", f"{k}/{n}" if k is not None else "—", frac),
-            ("", fmt(med.get("ks")), med.get("ks")),
-            ("", fmt(med.get("w1")), med.get("w1")),
-        ]
-        rows.append("<tr>" + "".join(cell(t, v, cls) for cls, t, v in cells) + "</tr>")
-        history = read_metrics(r / METRICS)
-        pic = r / "curves.png"
-        raw = (
-            pic.read_bytes()
-            if pic.is_file()
-            else (_render(lambda p, h=history: figures.curves(h, p)) if history else None)
-        )
-        sections.append(
-            f"<h3>{esc(r.name)}</h3>"
-            + (figure(raw, "curves.png", "losses and metrics") if raw else "<p>no metrics yet</p>")
-        )
-    head = "".join(
-        f'<th class="{c}">{esc(t)}</th>'
-        for c, t in (
-            ("l", "run"),
-            ("l", "target"),
-            ("", "status"),
-            ("", "epochs"),
-            ("", "learned"),
-            ("", "median KS"),
-            ("", "median W1"),
-        )
-    )
+    """A directory of run directories: one table of the runs, with the config fields in which they differ,
+    then one picture per metric with a line per run."""
+    configs = [run_config(r) for r in runs]
+    differ = differing_fields(configs)
+    short = [r.name for r in runs]
+    names = [str(r.relative_to(d)) if short.count(r.name) > 1 else r.name for r in runs]  # DIR/x and DIR/points/x
+    columns = [("l", "run"), *(("l", f) for f in differ if f != "target"), ("l", "target")]
+    head = "".join(f'<th class="{c}">{esc(t)}</th>' for c, t in columns + [("", t) for t in RUN_COLUMNS])
+    rows = "".join(run_row(r, n, c, differ) for r, n, c in zip(runs, names, configs))
     body = [
         *sweep_points(d),
-        "<h2>Runs</h2><p class=sub>Click a column to sort.</p>",
-        f"<table class=sortable><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>",
-        "<h2>Each run</h2>",
-        *sections,
+        "<h2>Runs</h2>",
+        f"<p class=sub>{esc(differ_note(differ, configs))} Click a column to sort.</p>",
+        f'<div style="overflow-x: auto"><table class="sortable runs"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{rows}</tbody></table></div>",
+        "<h2>Metrics across runs</h2>",
+        *compare_section(names, runs),
     ]
-    return page(f"ganfit sweep {d.resolve().name}", f"{esc(d.resolve())}: {len(runs)} runs", body)
+    name = d.resolve().name
+    if (d / "points.csv").is_file() or (d / "sweep.toml").is_file():  # `ganfit sweep`'s directory
+        return page(f"ganfit sweep {name}", f"{esc(d.resolve())}: {len(runs)} runs", body)
+    return page(f"ganfit runs {name}: {len(runs)} runs", esc(d.resolve()), body)
 
 
 def sweep_points(d: Path) -> list[str]:

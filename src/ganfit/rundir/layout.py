@@ -18,6 +18,7 @@ import numpy as np
 from safetensors import safe_open
 from safetensors.torch import load_file, save
 
+from .. import provenance
 from ..config import Config
 from ..errors import GanfitError
 from ..files import atomic_write, io_reason, jsonable, write_text
@@ -38,7 +39,7 @@ def create(out: Path, config: Config) -> Config:
     try:
         out.mkdir(parents=True, exist_ok=True)
         config = config.replace(**{f: _data_file(out, f, getattr(config, f)) for f in DATA_FIELDS})
-        write_text(out / CONFIG, config.to_toml())
+        write_text(out / CONFIG, config.to_toml() + provenance.toml_table(provenance.collect()))
     except OSError as e:
         raise GanfitError(f"--out {out}: cannot write there ({io_reason(e)})") from None
     return config
@@ -59,6 +60,13 @@ def _data_file(out: Path, field: str, spec: str) -> str:
 
     atomic_write(path, write)
     return f"npy:path={path},columns={';'.join(target.columns)}"
+
+
+def rewrite_config(run_dir: Path, config: Config) -> None:
+    """config.toml with `config` (a resume that asked for more epochs), its recorded provenance kept."""
+    text = (run_dir / CONFIG).read_text(encoding="utf-8")
+    if text.split(provenance.MARK)[0] != config.to_toml():
+        write_text(run_dir / CONFIG, config.to_toml() + provenance.toml_table(provenance.read(run_dir / CONFIG)))
 
 
 def reopen(run_dir: Path, epochs: int | None = None) -> Config:

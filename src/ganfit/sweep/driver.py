@@ -31,6 +31,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from .. import custom
 from ..config import FIELDS, Config
 from ..errors import GanfitError
 from ..files import io_reason, write_text
@@ -136,11 +137,12 @@ def _tasks(batches: list[list], out: Path, threads: int, where: dict) -> tuple[l
             }
             for p in batch
         ]
+        carried = {"custom": custom.parts_of(part[0]["config"])}  # a point's own code, to the worker processes
         if len(part) == 1:
-            tasks.append(part[0] | where)
+            tasks.append(part[0] | where | carried)
             continue
         gid = "group-" + hashlib.sha256(" ".join(p.id for p in batch).encode()).hexdigest()[:12]
-        tasks.append({"id": gid, "points": part, "dir": str((out / GROUPS / gid).resolve())} | where)
+        tasks.append({"id": gid, "points": part, "dir": str((out / GROUPS / gid).resolve())} | where | carried)
         members[gid] = [p.id for p in batch]
     return tasks, members
 

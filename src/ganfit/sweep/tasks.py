@@ -18,6 +18,7 @@ from pathlib import Path
 
 from safetensors import safe_open
 
+from .. import custom
 from ..config import FIELDS, Config
 from ..errors import GanfitError
 from ..files import write_bytes, write_text
@@ -33,6 +34,7 @@ RUNTIME_FIELDS = ("threads", "checkpoint_every", "pictures", "snapshot_every", "
 
 
 def run_task(task: dict) -> dict:
+    custom.take(task.get("custom", {}))  # custom parts from Python, carried with the task
     return run_group(task) if "points" in task else run_point(task)
 
 
