@@ -33,9 +33,12 @@ _EXPORTS = {
     "fit": ".fitting",
 }
 __all__ = sorted(_EXPORTS)
+SUBPACKAGES = ("recipes", "notebook", "game", "measure", "rundir", "pictures", "sweep")  # ganfit.recipes.load(...)
 
 
 def __getattr__(name: str):
+    if name in SUBPACKAGES:
+        return importlib.import_module(f".{name}", __name__)
     if name not in _EXPORTS:
         raise AttributeError(f"module 'ganfit' has no attribute {name!r}")
     value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)

@@ -283,12 +283,14 @@ class Config:
         return self.member_values().get("seed") or [self.seed + i for i in range(self.seeds)]
 
     def replace(self, **changes: Any) -> Config:
+        """A copy with these fields changed (like dataclasses.replace; data and custom parts may be given)."""
         return dataclasses.replace(self, **changes)
 
     # --- TOML round trip
 
     @classmethod
     def from_dict(cls, values: dict[str, Any], where: str = "config") -> Config:
+        """A checked Config from a table of fields (old names accepted); an unknown field is one GanfitError line."""
         names = {f.name for f in dataclasses.fields(cls)}
         values = renamed(values)
         for key in values:
@@ -298,6 +300,7 @@ class Config:
 
     @classmethod
     def from_toml(cls, path: str | Path) -> Config:
+        """A checked Config from a config.toml (never executed; custom code only if this process holds it)."""
         values = read_toml(path, f"config file {path}")
         nested = [k for k, v in values.items() if isinstance(v, dict) and k != "provenance"]
         if nested:
@@ -313,6 +316,7 @@ class Config:
         return cls.from_dict(values, f"config file {path}")
 
     def to_toml(self) -> str:
+        """The config as TOML, every field under a comment with its meaning: config.toml of a run."""
         lines = ["# ganfit run configuration: `ganfit train --config THIS_FILE` repeats the run.", ""]
         named = [f"{f} = {getattr(self, f)}" for f in custom.FIELDS if custom.is_custom(getattr(self, f))]
         if named:

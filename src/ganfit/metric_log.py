@@ -50,6 +50,7 @@ class LogRow:
 
 
 class MetricLog:
+    """The metric rows of one run (see the module's doc): submit at a log epoch, collect later."""
     def __init__(
         self, game: Game, eval_z, health: Health, run_dir: Path | None, hook, progress, history, nbytes, callbacks=()
     ):
@@ -110,6 +111,7 @@ class MetricLog:
                     self.stopped = True
 
     def close(self) -> None:
+        """Wait for the worker thread, close metrics.jsonl and the progress line."""
         self.worker.shutdown(wait=True, cancel_futures=True)
         if self.file:
             self.file.close()

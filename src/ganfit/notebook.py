@@ -88,6 +88,7 @@ class LiveView:
         self.member, self.size, self.handle = member, size, None
 
     def png(self, row) -> bytes:
+        """The live view of one metric row as PNG bytes."""
         fig, (left, right) = subplots(1, 2, figsize=self.size)
         x = row.samples[self.member].reshape(len(row.samples[self.member]), -1)
         ref = row.target.reference(5000)

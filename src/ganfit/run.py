@@ -42,6 +42,7 @@ class Run:
 
     @property
     def members(self) -> int:
+        """K, the number of GANs in this run."""
         return self.G.members
 
     def __repr__(self) -> str:

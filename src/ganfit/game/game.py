@@ -91,6 +91,7 @@ class Game:
 
     @classmethod
     def build(cls, config: Config) -> Game:
+        """Every part the config describes, on its device, with the engine that plays it."""
         config.validate()
         target, noise, view = make_target(config.target), make_noise(config.noise), make_view(config.d_view)
         device, seeds = device_for(config.device), config.member_seeds()
@@ -129,6 +130,7 @@ class Game:
         )
 
     def uniforms_per_epoch(self) -> int:
+        """How many uniforms one member draws per epoch (real batches and noise for every step)."""
         c = self.config
         return c.batch * (
             c.d_steps * (self.target.n_uniforms + self.noise.n_uniforms) + c.g_steps * self.noise.n_uniforms
@@ -163,6 +165,7 @@ class Game:
         return {f"G.ema.{i}": t for i, t in enumerate(self.ema or [])} | self.engine.state()
 
     def load_state(self, tensors: dict[str, torch.Tensor], epochs_done: int) -> None:
+        """Put a checkpoint's tensors back (G's average and the engine's state), at `epochs_done`."""
         with torch.no_grad():
             for i, t in enumerate(self.ema or []):
                 t.copy_(tensors[f"G.ema.{i}"])

@@ -49,10 +49,12 @@ class Target:
     _cache: dict = field(default_factory=dict, repr=False)
 
     def sample(self, u: torch.Tensor) -> torch.Tensor:
+        """Samples [..., dim] from uniforms [..., n_uniforms] in [0, 1)."""
         raise NotImplementedError
 
     @property
     def has_density(self) -> bool:
+        """Whether the log-density is known in closed form (for the loglik metric)."""
         return self.dist is not None or self.modes is not None
 
     def logpdf(self, x: np.ndarray) -> np.ndarray:
@@ -78,6 +80,7 @@ class Target:
         return self._cache[n]
 
     def describe(self) -> str:
+        """A one-line description for summaries and titles."""
         if self.data is not None:
             return f"{len(self.data)} samples from {self.name}"
         return self.name
