@@ -51,6 +51,7 @@ class LogRow:
 
 class MetricLog:
     """The metric rows of one run (see the module's doc): submit at a log epoch, collect later."""
+
     def __init__(
         self, game: Game, eval_z, health: Health, run_dir: Path | None, hook, progress, history, nbytes, callbacks=()
     ):
