@@ -57,6 +57,7 @@ def train(config: Config, out: str | Path | None = None, progress="auto", resume
     game = Game.build(config)
     _check_watched(game)
     run_dir = Path(out) if out is not None else None
+    fresh = run_dir is not None and not resume and not run_dir.exists()
     if run_dir and not resume:
         game.config = layout.create(run_dir, game.config)  # in-memory data become files there
     with contextlib.ExitStack() as stack:
@@ -68,7 +69,12 @@ def train(config: Config, out: str | Path | None = None, progress="auto", resume
         stop = stack.enter_context(checkpoint.StopSignals())
         stack.callback(torch.set_num_threads, torch.get_num_threads())
         torch.set_num_threads(game.config.threads)
-        return _train(game, run_dir, resume, stop, progress, callbacks)
+        try:
+            return _train(game, run_dir, resume, stop, progress, callbacks)
+        except GanfitError:
+            if fresh and not (run_dir / checkpoint.CHECKPOINT).exists():
+                layout.discard(run_dir)  # failed before its first checkpoint: no half-made run directory
+            raise
 
 
 def _check_watched(game: Game) -> None:
@@ -104,12 +110,12 @@ def _train(game: Game, run_dir: Path | None, resume: bool, stop, progress, callb
     log = MetricLog(game, eval_z, health, run_dir, hook, progress, history, nbytes, callbacks)
     if progress:
         progress.start(c.epochs, epoch)
-    started = time.perf_counter()
+    started, first = time.perf_counter(), epoch
     try:
         epoch, status = _play(game, keys, log, health, stop, run_dir, epoch)
     finally:
         log.close()
-    return _finish(game, eval_z, log, health, hook, run_dir, status, epoch, time.perf_counter() - started)
+    return _finish(game, eval_z, log, health, hook, run_dir, status, (first, epoch), time.perf_counter() - started)
 
 
 def _play(game: Game, keys, log: MetricLog, health: Health, stop, run_dir: Path | None, epoch: int):
@@ -147,6 +153,7 @@ def _play(game: Game, keys, log: MetricLog, health: Health, stop, run_dir: Path 
 
 def _restore(game: Game, health: Health, run_dir: Path) -> tuple[int, list[dict], int]:
     """The state at the last checkpoint: (its epoch, metrics.jsonl's rows up to it, their bytes)."""
+    layout.check_data(run_dir, game.config)
     checkpoint.remove_stale_temporaries(run_dir)
     tensors, epoch, nbytes = checkpoint.load(run_dir, game.state() | health.state())
     game.load_state(tensors, epoch)
@@ -157,8 +164,10 @@ def _restore(game: Game, health: Health, run_dir: Path) -> tuple[int, list[dict]
     return epoch, layout.read_metrics(run_dir / METRICS), nbytes
 
 
-def _finish(game: Game, eval_z, log: MetricLog, health, hook, run_dir, status: str, epoch: int, wall: float) -> Run:
-    """The end of a run: the kept weights, the final rows, the summary, and the run directory's files."""
+def _finish(game: Game, eval_z, log: MetricLog, health, hook, run_dir, status: str, span, wall: float) -> Run:
+    """The end of a run: the kept weights, the final rows, the summary, and the run directory's files.
+    `span`: (the epoch this process started at, the epochs done)."""
+    (first, epoch) = span
     c, target, seeds = game.config, game.target, game.config.member_seeds()
     health.restore()
     game.use_ema()
@@ -173,7 +182,7 @@ def _finish(game: Game, eval_z, log: MetricLog, health, hook, run_dir, status: s
         final["best_epoch"] = health.best_epoch.numpy()
     run = Run(c, game.G, game.D, game.frame, list(target.columns), run_dir, history=log.history)
     statuses = [health.status(k) for k in range(len(seeds))]
-    run.summary = layout.summary(c, target, final, seeds, statuses, status, epoch, wall) | {
+    run.summary = layout.summary(c, target, final, seeds, statuses, status, epoch, wall, epoch - first) | {
         "provenance": provenance.collect()
     }
     if run_dir:

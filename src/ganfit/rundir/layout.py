@@ -12,13 +12,14 @@ reader) and summary.json, and the split of a packed ensemble's files into its po
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
 from safetensors import safe_open
 from safetensors.torch import load_file, save
 
-from .. import provenance
+from .. import arrays, provenance
 from ..config import Config
 from ..errors import GanfitError
 from ..files import atomic_write, io_reason, jsonable, write_text
@@ -28,6 +29,7 @@ from .checkpoint import CHECKPOINT
 
 METRICS, SUMMARY, CONFIG, WEIGHTS = "metrics.jsonl", "summary.json", "config.toml", "weights.safetensors"
 DATA_FIELDS = ("target", "validation")  # config fields that may hold data given in memory
+DATA = "data.json"  # the fingerprint of a run's data (rows, sha256): a resume on other data refuses
 
 
 def create(out: Path, config: Config) -> Config:
@@ -40,6 +42,9 @@ def create(out: Path, config: Config) -> Config:
         out.mkdir(parents=True, exist_ok=True)
         config = config.replace(**{f: _data_file(out, f, getattr(config, f)) for f in DATA_FIELDS})
         write_text(out / CONFIG, config.to_toml() + provenance.toml_table(provenance.collect()))
+        prints = fingerprints(config)
+        if prints:
+            write_text(out / DATA, json.dumps(prints, indent=1) + "\n")
     except OSError as e:
         raise GanfitError(f"--out {out}: cannot write there ({io_reason(e)})") from None
     return config
@@ -62,11 +67,50 @@ def _data_file(out: Path, field: str, spec: str) -> str:
     return f"npy:path={path},columns={';'.join(target.columns)}"
 
 
+def discard(out: Path) -> None:
+    """Remove a run directory this process created and that never got a checkpoint (create refused any
+    other: all in it is ganfit's)."""
+    shutil.rmtree(out, ignore_errors=True)
+
+
+def fingerprints(config: Config) -> dict[str, dict]:
+    """{field: {rows, sha256}} of the data a run trains and validates on (a user's samples), else {}."""
+    out = {}
+    for field in DATA_FIELDS:
+        spec = getattr(config, field)
+        target = make_target(spec) if spec else None
+        if target is not None and target.data is not None:
+            out[field] = {"rows": len(target.data), "sha256": arrays.fingerprint(target.data)}
+    return out
+
+
+def check_data(run_dir: Path, config: Config) -> None:
+    """A resume trains on the data the run started with: the fingerprints in data.json must match."""
+    try:
+        recorded = json.loads((run_dir / DATA).read_text(encoding="utf-8"))
+    except FileNotFoundError:  # a run from before ganfit recorded its data, or one on a closed-form target
+        return
+    except (OSError, ValueError) as e:
+        raise GanfitError(f"{run_dir / DATA}: unreadable ({e})") from None
+    now = fingerprints(config)
+    for field in sorted(set(recorded) | set(now)):
+        old, new = recorded.get(field), now.get(field)
+        if old != new:
+            was = f"{old['rows']} rows, sha256 {old['sha256'][:12]}" if old else "none"
+            raise GanfitError(
+                f"--resume {run_dir}: the {field} data changed since the run began (was {was}, now"
+                f" {new['rows'] if new else 0} rows{', sha256 ' + new['sha256'][:12] if new else ''}): train a new run"
+            )
+
+
 def rewrite_config(run_dir: Path, config: Config) -> None:
     """config.toml with `config` (a resume that asked for more epochs), its recorded provenance kept."""
     text = (run_dir / CONFIG).read_text(encoding="utf-8")
     if text.split(provenance.MARK)[0] != config.to_toml():
-        write_text(run_dir / CONFIG, config.to_toml() + provenance.toml_table(provenance.read(run_dir / CONFIG)))
+        try:
+            write_text(run_dir / CONFIG, config.to_toml() + provenance.toml_table(provenance.read(run_dir / CONFIG)))
+        except OSError as e:
+            raise GanfitError(f"cannot write {run_dir / CONFIG}: {io_reason(e)}") from None
 
 
 def reopen(run_dir: Path, epochs: int | None = None) -> Config:
@@ -130,8 +174,19 @@ def last_rows(history: list[dict], members: int) -> dict[str, np.ndarray]:
 
 
 def summary(
-    c: Config, target: Target, final: dict, seeds: list[int], statuses, status: str, epochs_done: int, wall: float
+    c: Config,
+    target: Target,
+    final: dict,
+    seeds: list[int],
+    statuses,
+    status: str,
+    epochs_done: int,
+    wall: float,
+    trained: int | None = None,
 ) -> dict:
+    """summary.json's content: the outcome, the medians, every member's final row. `trained`: the epochs
+    this process trained (a resume trains fewer than `epochs_done`), for the speed figure."""
+    trained = epochs_done if trained is None else trained
     K = len(seeds)
     members = []
     for k in range(K):
@@ -155,15 +210,30 @@ def summary(
             "target_std": target.std.tolist(),
             "median": median,
             "wall_seconds": round(wall, 3),
-            "gan_epochs_per_second": round(K * epochs_done / wall, 1) if wall > 0 else None,
+            "gan_epochs_per_second": round(K * trained / wall, 1) if wall > 0 and trained > 0 else None,
             "members": members,
         }
     )
 
 
 def medians(final: dict[str, np.ndarray], target: Target) -> dict:
+    """The ensemble's median of each metric and loss (in float64: the same from float32 arrays as from the
+    rows metrics.jsonl holds of them), None where no member has a finite value."""
     names = (*M.names(target), *M.validation_names(target.dim), "d_loss_real", "d_loss_fake", "g_loss")
-    return {n: np.nanmedian(final[n]) if np.isfinite(final[n]).any() else None for n in names if n in final}
+    values = {n: np.asarray(final[n], dtype=np.float64) for n in names if n in final}
+    return {n: np.nanmedian(v) if np.isfinite(v).any() else None for n, v in values.items()}
+
+
+def _packed_note(config: Config) -> str:
+    """A packed point's config.toml: it repeats the point's own run to float rounding, not bit for bit."""
+    text = config.to_toml()
+    first, rest = text.split("\n", 1)
+    note = (
+        "# ganfit run configuration of a sweep point that trained packed with other points as one ensemble"
+        " (per_member):\n# `ganfit train --config THIS_FILE` repeats it to float rounding, not bit for bit;"
+        " rerun the sweep to repeat the pack exactly."
+    )
+    return (note if first.startswith("# ganfit run configuration:") else first) + "\n" + rest
 
 
 def split(run_dir: Path, first: int, config: Config) -> dict[str, bytes]:
@@ -195,7 +265,7 @@ def split(run_dir: Path, first: int, config: Config) -> dict[str, bytes]:
         info = json.loads(fh.metadata()["ganfit"]) | {"members": K}
     weights = {n: t[first : first + K].contiguous() for n, t in load_file(path).items()}
     return {  # summary.json last: a directory with one is finished (sweep/tasks.write_files keeps the order)
-        CONFIG: config.to_toml().encode(),
+        CONFIG: _packed_note(config).encode(),
         "metrics.jsonl": metrics.encode(),
         WEIGHTS: save(weights, metadata={"ganfit": json.dumps(info, sort_keys=True)}),
         "summary.json": (json.dumps(jsonable(summary), indent=2) + "\n").encode(),

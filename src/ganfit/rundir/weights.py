@@ -49,6 +49,10 @@ def read_generator(d: Path):
         scale, shift = np.array(info["scale"], dtype=np.float64), np.array(info["shift"], dtype=np.float64)
     except (SafetensorError, OSError, KeyError, ValueError) as e:
         raise GanfitError(f"{path}: not a ganfit weights file ({e})") from None
+    if members != config.seeds:
+        raise GanfitError(f"{path}: holds {members} member(s), config.toml says seeds = {config.seeds}")
+    if not (np.isfinite(scale).all() and np.isfinite(shift).all() and (scale != 0).all()):
+        raise GanfitError(f"{path}: its frame map (scale {scale.tolist()}, shift {shift.tolist()}) is not finite")
     G = generator(config, len(scale), list(range(members)))
     for name, p in G.named_parameters():
         t = tensors.get(f"G.{name}")

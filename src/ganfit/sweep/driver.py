@@ -48,9 +48,10 @@ GROUP_WIDTH = 1600  # members x batch past which one thread's ensemble gets no c
 EXECUTORS = ("local", "ray")
 
 
-def _prepare(sweep: Sweep, points_dir: Path) -> tuple[list[dict], list]:
-    """Results of points already done, and the points to run (a mismatching directory is an error)."""
-    done, todo = [], []
+def _prepare(sweep: Sweep, points_dir: Path, stream) -> tuple[list[dict], list]:
+    """Results of points already done, and the points to run (a mismatching directory is an error;
+    finished points that this sweep asks more epochs of are said to be extended)."""
+    done, todo, extended = [], [], []
     for p in sweep.points:
         d = points_dir / p.id
         diff = differences(d, p.config, ignore_epochs=True)
@@ -70,6 +71,15 @@ def _prepare(sweep: Sweep, points_dir: Path) -> tuple[list[dict], list]:
             raise GanfitError(f"{d} trained {old_epochs} epochs, this sweep asks for {asked}: use another --out")
         else:
             todo.append(p)
+            if old_epochs is not None and old_epochs < p.config.epochs and summary.get("status") in DONE:
+                extended.append((p.id, old_epochs))
+    if extended:
+        print(
+            f"sweep: extending {len(extended)} finished point(s) from {extended[0][1]} to"
+            f" {sweep.points[0].config.epochs} epochs (they resume from their checkpoints)",
+            file=stream,
+            flush=True,
+        )
     return done, todo
 
 
@@ -90,19 +100,20 @@ def run_sweep(
         executors.reachable(address)  # before DIR is touched
     out, stream = Path(out), stream or sys.stderr
     workers = workers or os.cpu_count() or 1
+    _check_sweep_dir(out)
     try:
         (out / POINTS).mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise GanfitError(f"--out {out}: cannot write there ({io_reason(e)})") from None
     with RunLock(out):
         token = secrets.token_hex(16)
+        results = Results(sweep, out)
+        done, todo = _prepare(sweep, out / POINTS, stream)  # before sweep.toml: a mismatch changes nothing
         try:
             write_text(out / "sweep.toml", sweep.text)
             write_text(out / TOKEN, token + "\n")
         except OSError as e:
             raise GanfitError(f"--out {out}: cannot write there ({io_reason(e)})") from None
-        results = Results(sweep, out)
-        done, todo = _prepare(sweep, out / POINTS)
         for r in done:
             results.add(r)
         results.write()
@@ -123,6 +134,18 @@ def run_sweep(
             runner = executors.local(tasks, workers) if executor == "local" else executors.ray(tasks, address, workers)
             _collect(_per_point(runner, members), results, out / POINTS, stream, len(todo))
         return results
+
+
+def _check_sweep_dir(out: Path) -> None:
+    """DIR is new, empty, or a ganfit sweep's: never a directory of the user's, nor a run directory."""
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise GanfitError(f"--out {out}: exists and is not a directory")
+    if not out.is_dir():
+        return
+    if (out / CONFIG).is_file():
+        raise GanfitError(f"--out {out}: is a run directory, not a sweep's: choose another")
+    if any(p.name != ".lock" for p in out.iterdir()) and not (out / "sweep.toml").is_file():
+        raise GanfitError(f"--out {out}: is not empty and holds no ganfit sweep (no sweep.toml): choose another")
 
 
 def _tasks(batches: list[list], out: Path, threads: int, where: dict) -> tuple[list[dict], dict[str, list[str]]]:

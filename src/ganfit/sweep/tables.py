@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from ..files import atomic_write
+from ..errors import GanfitError
+from ..files import atomic_write, io_reason
 from .criteria import succeeded
 from .file import Sweep, value_text
 
@@ -116,8 +117,12 @@ class Results:
         return rows
 
     def write(self) -> None:
-        for name, rows in ((RESULTS, self.member_rows()), (POINTS_CSV, self.point_rows())):
-            write_csv(self.out / name, rows)
+        """results.csv and points.csv, each written atomically (a full disk is one line, not a traceback)."""
+        try:
+            for name, rows in ((RESULTS, self.member_rows()), (POINTS_CSV, self.point_rows())):
+                write_csv(self.out / name, rows)
+        except OSError as e:
+            raise GanfitError(f"cannot write the sweep's tables in {self.out}: {io_reason(e)}") from None
 
     def best(self, n: int = 5) -> list[dict]:
         rows = [r for r in self.point_rows() if r["members"]]

@@ -1,0 +1,130 @@
+"""Hostile inputs, second pass, for runs and sweeps: nothing of the user's overwritten, a resume refuses other
+data, checkpoints and summaries that say only what is true."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+import ganfit
+from ganfit import GanfitError, cli
+from ganfit.sweep import load_sweep, run_sweep
+
+QUICK = ["--epochs", "60", "--log-every", "20", "--eval-samples", "300", "--checkpoint-every", "20"]
+SWEEP = "seeds = 2\n[base]\nepochs = 40\nlog_every = 20\neval_samples = 200\n[axes]\nlr_d = [1e-4, 2e-4]\n"
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "ganfit", *args], capture_output=True, text=True, timeout=300)
+
+
+def test_a_sweep_never_writes_into_a_users_directory_or_a_run(tmp_path, capsys):
+    (tmp_path / "s.toml").write_text(SWEEP)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "results.csv").write_text("my own results\n")
+    assert cli.main(["sweep", str(tmp_path / "s.toml"), "--out", str(mine)]) == 2
+    assert "is not empty and holds no ganfit sweep" in capsys.readouterr().err
+    assert (mine / "results.csv").read_text() == "my own results\n" and sorted(p.name for p in mine.iterdir()) == [
+        "results.csv"
+    ]
+    assert cli.main(["train", *QUICK, "--out", str(tmp_path / "run")]) == 0
+    capsys.readouterr()
+    assert cli.main(["sweep", str(tmp_path / "s.toml"), "--out", str(tmp_path / "run")]) == 2
+    assert "is a run directory, not a sweep's" in capsys.readouterr().err
+
+
+def test_a_sweep_rerun_with_other_points_changes_nothing_and_more_epochs_says_so(tmp_path, capsys):
+    (tmp_path / "s.toml").write_text(SWEEP)
+    out = tmp_path / "out"
+    assert cli.main(["sweep", str(tmp_path / "s.toml"), "--out", str(out)]) == 0
+    before = (out / "sweep.toml").read_text()
+    (tmp_path / "t.toml").write_text(SWEEP.replace("eval_samples = 200", "eval_samples = 250"))
+    assert cli.main(["sweep", str(tmp_path / "t.toml"), "--out", str(out)]) == 2
+    assert (out / "sweep.toml").read_text() == before  # refused before anything was rewritten
+    capsys.readouterr()
+    assert cli.main(["sweep", str(tmp_path / "s.toml"), "--out", str(out), "--epochs", "60"]) == 0
+    assert "extending 2 finished point(s) from 40 to 60 epochs" in capsys.readouterr().err
+
+
+def test_a_packed_points_config_says_it_repeats_only_to_rounding(tmp_path):
+    (tmp_path / "s.toml").write_text(SWEEP)
+    run_sweep(load_sweep(tmp_path / "s.toml"), tmp_path / "out", workers=1, stream=open("/dev/null", "w"))
+    text = (tmp_path / "out" / "points" / "lr_d=0.0001" / "config.toml").read_text()
+    assert text.startswith("# ganfit run configuration of a sweep point that trained packed")
+    assert "to float rounding, not bit for bit" in text
+    assert ganfit.Config.from_toml(tmp_path / "out" / "points" / "lr_d=0.0001" / "config.toml").lr_d == 1e-4
+
+
+def test_a_resume_on_changed_data_refuses(tmp_path):
+    data = tmp_path / "d.csv"
+    data.write_text("x\n" + "".join(f"{v}\n" for v in range(40)))
+    p = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ganfit",
+            "train",
+            *QUICK,
+            "--epochs",
+            "100000",
+            "--target",
+            f"csv:path={data}",
+            "--out",
+            str(tmp_path / "run"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.time() + 120
+    while not (tmp_path / "run" / "checkpoint.safetensors").exists():
+        assert p.poll() is None and time.time() < deadline
+        time.sleep(0.05)
+    p.send_signal(signal.SIGINT)
+    assert p.wait(timeout=120) == 130
+    assert json.loads((tmp_path / "run" / "data.json").read_text())["target"]["rows"] == 40
+    data.write_text("x\n" + "".join(f"{v}\n" for v in range(41)))
+    r = run_cli("train", "--resume", str(tmp_path / "run"))
+    assert r.returncode == 2 and "the target data changed since the run began (was 40 rows" in r.stderr
+    data.write_text("x\n" + "".join(f"{v}\n" for v in range(40)))  # the same data again: it resumes
+    r = run_cli("train", "--resume", str(tmp_path / "run"), "--epochs", "200")
+    assert r.returncode == 0, r.stderr
+
+
+def test_a_resume_after_the_last_checkpoint_reports_true_medians_and_no_speed(tmp_path):
+    config = ganfit.Config(epochs=60, log_every=20, eval_samples=300, checkpoint_every=20, seeds=2)
+    whole = ganfit.train(config, tmp_path / "a")
+    ganfit.train(config, tmp_path / "b")
+    (tmp_path / "b" / "summary.json").unlink()  # as if killed after the final checkpoint
+    resumed = ganfit.train(ganfit.rundir.reopen(tmp_path / "b"), tmp_path / "b", resume=True)
+    assert resumed.summary["median"] == whole.summary["median"]
+    assert resumed.summary["gan_epochs_per_second"] is None  # nothing trained in that process
+
+
+def test_a_weights_file_that_disagrees_with_its_config_is_one_line(tmp_path, capsys):
+    assert cli.main(["train", *QUICK, "--seeds", "2", "--out", str(tmp_path / "r")]) == 0
+    path = tmp_path / "r" / "config.toml"
+    path.write_text(path.read_text().replace("seeds = 2", "seeds = 3"))
+    capsys.readouterr()
+    assert cli.main(["sample", str(tmp_path / "r")]) == 2
+    assert "holds 2 member(s), config.toml says seeds = 3" in capsys.readouterr().err
+    assert cli.main(["report", str(tmp_path / "r")]) == 0  # the page says what it could not draw
+    assert "could not be drawn" in (tmp_path / "r" / "report.html").read_text()
+
+
+def test_a_bad_loss_shape_is_not_a_traceback_from_the_cli(tmp_path):
+    with pytest.raises(GanfitError):
+        ganfit.train(ganfit.Config(loss=lambda r, f: None, d_view="sample", epochs=5, log_every=5))
+
+
+def test_a_run_that_fails_before_its_first_checkpoint_leaves_no_directory(tmp_path):
+    def broken(real, fake):
+        raise GanfitError("my loss is broken")
+
+    with pytest.raises(GanfitError, match="my loss is broken"):
+        ganfit.train(ganfit.Config(loss=broken, d_view="sample", epochs=50, log_every=10), tmp_path / "run")
+    assert not (tmp_path / "run").exists()
