@@ -128,3 +128,59 @@ def test_a_run_that_fails_before_its_first_checkpoint_leaves_no_directory(tmp_pa
     with pytest.raises(GanfitError, match="my loss is broken"):
         ganfit.train(ganfit.Config(loss=broken, d_view="sample", epochs=50, log_every=10), tmp_path / "run")
     assert not (tmp_path / "run").exists()
+
+
+def _mount(*args) -> bool:
+    return subprocess.run(["mount", *args], capture_output=True).returncode == 0
+
+
+@pytest.mark.parametrize("command", ["train", "sweep"])
+def test_a_full_disk_is_one_line_and_leaves_nothing_half_made(tmp_path, command):
+    full = tmp_path / "full"
+    full.mkdir()
+    if not _mount("-t", "tmpfs", "-o", "size=96k", "tmpfs", str(full)):
+        pytest.skip("needs root and mount for a small tmpfs")
+    try:
+        (tmp_path / "s.toml").write_text(SWEEP.replace("seeds = 2", "seeds = 8"))
+        args = ["train", *QUICK, "--seeds", "64"] if command == "train" else ["sweep", str(tmp_path / "s.toml")]
+        r = run_cli(*args, "--out", str(full / "out"))
+        assert r.returncode in (1, 2) and "Traceback" not in r.stderr, r.stderr
+        assert "No space left on device" in r.stderr
+        if command == "train":  # it failed before its first checkpoint: no half-made run directory
+            assert "there is none yet" in r.stderr and not (full / "out").exists()
+    finally:
+        subprocess.run(["umount", str(full)])
+
+
+def test_sample_counts_and_members_from_python_are_checked(tmp_path):
+    run = ganfit.train(ganfit.Config(epochs=20, log_every=10, eval_samples=200))
+    for bad in (2.5, "10", 0, -3, True):
+        with pytest.raises(GanfitError, match="number of samples must be >= 1"):
+            run.sample(bad)
+    with pytest.raises(GanfitError, match="member 1 out of range"):
+        run.sample(5, member=1)
+
+
+def test_a_report_skips_a_garbage_metrics_line(tmp_path, capsys):
+    assert cli.main(["train", *QUICK, "--out", str(tmp_path / "r")]) == 0
+    with open(tmp_path / "r" / "metrics.jsonl", "a") as fh:
+        fh.write('{"epoch": "x"\n\x00\x01 not json at all\n[1, 2]\n')
+    assert cli.main(["report", str(tmp_path / "r")]) == 0
+    assert len(ganfit.load(tmp_path / "r").history) == 4  # the 4 real rows, the garbage skipped
+
+
+@pytest.mark.parametrize("epoch, nbytes", [("-5", None), ("0", None), ("40", "1000000000"), ("40", "-1")])
+def test_forged_checkpoint_metadata_is_refused(tmp_path, capsys, epoch, nbytes):
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    assert cli.main(["train", *QUICK, "--epochs", "40", "--out", str(tmp_path / "r")]) == 0
+    path = tmp_path / "r" / "checkpoint.safetensors"
+    with safe_open(path, "pt") as fh:
+        meta, tensors = fh.metadata(), {k: fh.get_tensor(k) for k in fh.keys()}
+    save_file(tensors, path, metadata=meta | {"epoch": epoch, **({"metrics_bytes": nbytes} if nbytes else {})})
+    size = (tmp_path / "r" / "metrics.jsonl").stat().st_size
+    capsys.readouterr()
+    assert cli.main(["train", "--resume", str(tmp_path / "r"), "--epochs", "80"]) == 2
+    assert "damaged metadata" in capsys.readouterr().err
+    assert (tmp_path / "r" / "metrics.jsonl").stat().st_size == size  # nothing grown, nothing cut

@@ -14,7 +14,7 @@ LAYERS = [
     {"measure"},
     {"rundir"},
     {"pictures"},
-    {"progress", "metric_log", "notebook", "run", "training", "fitting"},
+    {"progress", "metric_log", "notebook", "run", "training", "fitting", "budget"},
     {"sweep"},
     {"cli", "__main__", "__init__"},
 ]

@@ -194,8 +194,18 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from .files import atomic_write, io_reason
     from .run import load
 
+    most = 10**7  # about 4 GB of memory at once, for G's hidden layers
+    if args.n > most:
+        raise GanfitError(f"-n {args.n:,}: ganfit sample draws at most {most:,} at once (more: other --seed values)")
+    if args.seed < 0:
+        raise GanfitError(f"--seed must be >= 0, got {args.seed}")
+    if args.out and Path(args.out).suffix not in (".csv", ".npy"):
+        raise GanfitError(f"--out {args.out}: name a .csv or .npy file (its extension says which to write)")
     run = load(args.run_dir)
     x = run.sample(args.n, member=args.member, seed=args.seed)
+    member = run.best_member if args.member is None else args.member
+    if not np.isfinite(x).all():
+        raise GanfitError(f"member {member}'s generator gives non-finite samples: it diverged (try another --member)")
     if args.out and args.out.endswith(".npy"):
 
         def write(tmp):
@@ -215,7 +225,6 @@ def cmd_sample(args: argparse.Namespace) -> int:
         atomic_write(Path(args.out), write)
     except OSError as e:
         raise GanfitError(f"--out {args.out}: cannot write ({io_reason(e)})") from None
-    member = run.best_member if args.member is None else args.member
     print(f"wrote {len(x)} samples of member {member} to {args.out}", file=sys.stderr)
     return 0
 

@@ -7,6 +7,7 @@ above the field in a run's config.toml, so any run directory documents and repea
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 import tomllib
@@ -23,6 +24,27 @@ GRADIENTS = ("auto", "fast", "autograd")
 RENAMED = {"engine": "gradients"}  # old config keys that still load
 # metrics that early_stop and keep_best may watch (the 2-D ones and val_ ones where the run has them)
 WATCHABLE = ("ks", "w1", "sw", "mmd", "val_ks", "val_w1", "val_sw", "val_mmd")
+# The largest value of each count: far past any sensible run, and refused before anything is allocated
+# (Python's ints have no bound; torch's are int64). How much memory a run needs is budget.py's question.
+MAX = {
+    "epochs": 1_000_000_000,
+    "seed": 2**53,  # exact in every JSON reader
+    "seeds": 10_000,
+    "batch": 1_000_000,
+    "g_hidden": 100_000,
+    "d_hidden": 100_000,
+    "d_steps": 1_000,
+    "g_steps": 1_000,
+    "log_every": 1_000_000_000,
+    "eval_samples": 1_000_000,
+    "checkpoint_every": 1_000_000_000,
+    "early_stop_patience": 100_000,
+    "threads": 256,
+    "snapshot_every": 1_000_000_000,
+}
+MAX_LOG_ROWS = 100_000  # metric rows per member: epochs / log_every
+MAX_SNAPSHOTS = 1_000  # picture snapshots (with pictures): epochs / snapshot_every
+MAX_TOML_BYTES = 16 << 20  # a config or sweep file
 
 
 def opt(default: Any, doc: str) -> Any:
@@ -187,7 +209,7 @@ class Config:
             value = getattr(self, f.name)
             want = {"int": int, "float": float, "bool": bool, "str": str}[f.type]
             if want is float and isinstance(value, int) and not isinstance(value, bool):
-                value = float(value)
+                value = float(value) if abs(value) < 2**1023 else math.inf  # float() of a huge int raises
                 setattr(self, f.name, value)
             if not isinstance(value, want) or (want is int and isinstance(value, bool)):
                 raise GanfitError(f"config field {f.name!r}: expected {f.type}, got {value!r}")
@@ -212,6 +234,7 @@ class Config:
         for name in positive:
             if getattr(self, name) <= 0:
                 raise GanfitError(f"{name} must be > 0, got {getattr(self, name)}")
+        self._check_counts()
         for name in ("beta1", "beta2", "g_ema"):
             if not 0 <= getattr(self, name) < 1:
                 raise GanfitError(f"{name} must be in [0, 1), got {getattr(self, name)}")
@@ -238,6 +261,32 @@ class Config:
             if getattr(self, name) < 0:
                 raise GanfitError(f"{name} must be >= 0, got {getattr(self, name)}")
         return self
+
+    def _check_counts(self) -> None:
+        """Every count under its maximum (MAX), and the metric rows and snapshots they make."""
+        for name, most in MAX.items():
+            if getattr(self, name) > most:
+                raise GanfitError(f"{name} must be at most {most:,}, got {getattr(self, name):,}")
+        if self.log_rows() > MAX_LOG_ROWS:
+            raise GanfitError(
+                f"epochs / log_every gives {self.log_rows():,} metric rows per member, at most {MAX_LOG_ROWS:,}:"
+                " raise log_every"
+            )
+        if self.pictures and self.snapshots() > MAX_SNAPSHOTS:
+            raise GanfitError(
+                f"pictures: epochs / snapshot_every gives {self.snapshots():,} snapshots, at most {MAX_SNAPSHOTS:,}:"
+                " raise snapshot_every (0: about 50)"
+            )
+
+    def log_rows(self) -> int:
+        """How many metric rows each member gets: every log_every epochs, and the last (logs_at)."""
+        return -(-self.epochs // self.log_every) + ((self.epochs - 1) % self.log_every != 0)
+
+    def snapshots(self) -> int:
+        """At most how many picture snapshots the run takes: one per snapshot_every epochs (0: about 50
+        over the run), at log rows, and the last (pictures/hook.py)."""
+        every = self.snapshot_every or max(self.log_every, self.epochs // 50)
+        return min(self.log_rows(), self.epochs // every + 2)
 
     def _check_custom(self) -> None:
         """The loss is a known name or custom code; the other custom fields are custom code or empty."""
@@ -266,7 +315,7 @@ class Config:
                 raise GanfitError(f"per_member: {name} needs {'integers' if name == 'seed' else 'numbers'}") from None
             if len(vals) != self.seeds:
                 raise GanfitError(f"per_member: {name} has {len(vals)} values for {self.seeds} members (seeds)")
-            bad = [v for v in vals if not (v >= 0 if name == "seed" else math.isfinite(v))]
+            bad = [v for v in vals if not (0 <= v <= MAX["seed"] if name == "seed" else math.isfinite(v))]
             bad += [v for v in vals if name.startswith("lr") and v <= 0]
             bad += [v for v in vals if name.startswith("beta") and not 0 <= v < 1]
             if bad:
@@ -336,15 +385,19 @@ def renamed(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def read_toml(path: str | Path, where: str) -> dict[str, Any]:
-    """A TOML file's table (parsed, never executed); every failure is one GanfitError line."""
+    """A TOML file's table (parsed, never executed); every failure is one GanfitError line. Only a
+    regular file of at most MAX_TOML_BYTES is read: never a FIFO (it would hang) or /dev/zero."""
+    # files imports numpy: loaded here, not with the config, so that the CLI's start-up stays light
+    from .files import read_regular
+
+    raw = read_regular(path, MAX_TOML_BYTES, where)
     try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError:
-        raise GanfitError(f"{where}: no such file") from None
+        return tomllib.loads(raw.decode("utf-8"))
     except tomllib.TOMLDecodeError as e:
         raise GanfitError(f"{where}: not valid TOML ({e})") from None
-    except (OSError, UnicodeDecodeError) as e:
+    except RecursionError:
+        raise GanfitError(f"{where}: not valid TOML (nested too deeply)") from None
+    except ValueError as e:  # not UTF-8, or an integer of more than 4,300 digits
         raise GanfitError(f"{where}: cannot read ({e})") from None
 
 
@@ -359,6 +412,28 @@ def _toml_value(v: Any) -> str:
 
 
 FIELDS = {f.name: f for f in dataclasses.fields(Config)}
+
+
+class ConfigError(GanfitError, TypeError):
+    """A Config built with a keyword that is no field (a TypeError too, as a dataclass's would be)."""
+
+
+def _checked_init(init):
+    """Config's __init__, with an unknown keyword (or one too many arguments) as one ConfigError line."""
+
+    @functools.wraps(init)
+    def checked(self, *args, **kwargs):
+        unknown = [k for k in kwargs if k not in FIELDS]
+        if unknown:
+            raise ConfigError(f"Config: unknown field {unknown[0]!r} (the fields: ganfit train --help)")
+        if len(args) > len(FIELDS):
+            raise ConfigError(f"Config: {len(args)} positional values for {len(FIELDS)} fields")
+        init(self, *args, **kwargs)
+
+    return checked
+
+
+Config.__init__ = _checked_init(Config.__init__)
 # The field groups of --help and of Config's docstring: (title, first field), in field order.
 SECTIONS = (
     ("R and I: what to learn, from what", "target"),
@@ -380,7 +455,9 @@ def _docstring() -> str:
     lines = [Config.__doc__, ""]
     for title, names in sections():
         lines.append(f"{title}:")
-        lines += [f"    {n} = {FIELDS[n].default!r}: {FIELDS[n].metadata['doc']}" for n in names]
+        for n in names:
+            most = f" (at most {MAX[n]:,})" if n in MAX else ""
+            lines.append(f"    {n} = {FIELDS[n].default!r}: {FIELDS[n].metadata['doc']}{most}")
     return "\n".join(lines)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import torch
 
 from .config import Config
 from .errors import GanfitError
-from .files import io_reason, jsonable
+from .files import io_reason, jsonable, open_regular
 from .game import Game, Target
 from .measure import Health
 from .measure import metrics as M
@@ -64,7 +65,15 @@ class MetricLog:
         self.seeds = game.config.member_seeds()
         self.worker = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="ganfit-metrics")
         self.pending: list = []
-        self.file = open(run_dir / METRICS, "ab") if run_dir else None
+        self.file = self._open(run_dir) if run_dir else None
+
+    @staticmethod
+    def _open(run_dir: Path):
+        """metrics.jsonl for appending: a regular file only (a symbolic link there is never followed)."""
+        try:
+            return open(open_regular(run_dir / METRICS, os.O_WRONLY | os.O_APPEND | os.O_CREAT), "ab")
+        except OSError as e:
+            raise GanfitError(f"cannot write in {run_dir}: {io_reason(e)}") from None
 
     def submit(self, epoch: int, out, real_batch: torch.Tensor, write: bool = True) -> None:
         """At log epoch `epoch`, with the step's output: measure this state of the members."""

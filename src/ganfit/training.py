@@ -17,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-from . import provenance
+from . import budget, provenance
 from .config import Config
 from .errors import GanfitError
 from .files import io_reason
@@ -54,6 +54,7 @@ def train(config: Config, out: str | Path | None = None, progress="auto", resume
         )
     if not config.threads:  # resolved and recorded: the thread count can change float rounding
         config = config.replace(threads=default_threads(config))
+    budget.check(config)  # before anything is allocated: a run that would not fit is one line
     game = Game.build(config)
     _check_watched(game)
     run_dir = Path(out) if out is not None else None

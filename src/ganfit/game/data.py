@@ -1,31 +1,35 @@
 """A user's samples from a file: numeric columns of a CSV file by name or index, with or without a
-header, or a .npy array; every problem named in one line."""
+header, or a .npy array; every problem named in one line. Only a regular file of at most
+files.DATA_LIMIT bytes (256 MiB) is read: never a FIFO or a device such as /dev/zero."""
 
 from __future__ import annotations
 
 import csv
+import io
 import math
-from pathlib import Path
 
 import numpy as np
 
 from ..arrays import as_array
 from ..errors import GanfitError
+from ..files import DATA_LIMIT, read_regular
 
 
 def _read_text(path: str) -> str:
+    raw = read_regular(path, DATA_LIMIT, f"csv file {path}")
     try:
-        return Path(path).read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise GanfitError(f"csv file {path}: no such file") from None
-    except IsADirectoryError:
-        raise GanfitError(f"csv file {path}: is a directory") from None
-    except PermissionError:
-        raise GanfitError(f"csv file {path}: permission denied") from None
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise GanfitError(f"csv file {path}: not a text file") from None
-    except OSError as e:
-        raise GanfitError(f"csv file {path}: cannot read ({e.strerror})") from None
+
+
+def _rows(path: str, text: str) -> list[tuple[int, list[str]]]:
+    """(line number, fields) of each line that is not blank."""
+    reader = csv.reader(text.splitlines())
+    try:
+        return [(reader.line_num, r) for r in reader if any(c.strip() for c in r)]
+    except csv.Error as e:  # a field over csv's 131,072 characters
+        raise GanfitError(f"csv file {path} line {reader.line_num}: {e}") from None
 
 
 def _numeric(cell: str) -> bool:
@@ -47,6 +51,11 @@ def _pick(path: str, header: list[str] | None, width: int, columns: list[str] | 
         return [(0, header[0] if header else "x")]
     picked = []
     for column in columns:
+        if header and header.count(column) > 1:
+            raise GanfitError(
+                f"csv file {path}: column {column!r} appears {header.count(column)} times in the header; "
+                "rename one, or pick it by index"
+            )
         if header and column in header:
             picked.append((header.index(column), column))
         elif column.isdigit() and int(column) < width:
@@ -62,17 +71,20 @@ def _pick(path: str, header: list[str] | None, width: int, columns: list[str] | 
 def read_csv_columns(path: str, columns: list[str] | None = None) -> tuple[np.ndarray, list[str]]:
     """Numeric columns of a CSV file [n, len(columns)], with or without a header line; columns by name
     or by index (all of a one-column file when None); every problem named."""
-    text = _read_text(path)
-    rows = [(n, r) for n, r in enumerate(csv.reader(text.splitlines()), 1) if any(c.strip() for c in r)]
+    rows = _rows(path, _read_text(path))
     if not rows:
         raise GanfitError(f"csv file {path}: empty")
     header = None if all(_numeric(c) for c in rows[0][1]) else [c.strip() for c in rows[0][1]]
     body = rows[1:] if header else rows
-    picked = _pick(path, header, len(rows[0][1]), columns)
+    width = len(rows[0][1])
+    picked = _pick(path, header, width, columns)
     if not body:
         raise GanfitError(f"csv file {path}: no data rows")
     values = np.empty((len(body), len(picked)))
     for i, (line, row) in enumerate(body):
+        if any(c.strip() for c in row[width:]):  # empty fields after the last column are harmless
+            first = "the header" if header else "the first line"
+            raise GanfitError(f"csv file {path} line {line}: {len(row)} fields, but {first} has {width}")
         for j, (index, _) in enumerate(picked):
             cell = row[index].strip() if index < len(row) else ""
             if not cell:
@@ -84,7 +96,7 @@ def read_csv_columns(path: str, columns: list[str] | None = None) -> tuple[np.nd
                 raise GanfitError(f"csv file {path} line {line}: {cell!r} is not a number") from None
             if not math.isfinite(values[i, j]):
                 raise GanfitError(f"csv file {path} line {line}: {cell!r} is not a finite number")
-    if len(values) < 2 or (values.std(0) == 0).any():
+    if len(values) < 2 or (values.min(0) == values.max(0)).any():  # not std: it underflows to 0 near 1e-300
         raise GanfitError(
             f"csv file {path}: needs at least two distinct values in each column, got {len(values)} row(s)"
         )
@@ -93,12 +105,9 @@ def read_csv_columns(path: str, columns: list[str] | None = None) -> tuple[np.nd
 
 def read_npy(path: str, columns: list[str] | None = None) -> tuple[np.ndarray, list[str]]:
     """A .npy file of numbers [n] or [n, dim] (never unpickled), with its column names."""
+    raw = read_regular(path, DATA_LIMIT, f"npy file {path}")
     try:
-        x = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise GanfitError(f"npy file {path}: no such file") from None
-    except IsADirectoryError:
-        raise GanfitError(f"npy file {path}: is a directory") from None
+        x = np.load(io.BytesIO(raw), allow_pickle=False)
     except (OSError, ValueError, EOFError) as e:
         raise GanfitError(f"npy file {path}: not a numeric .npy array ({e})") from None
     if x.dtype.kind not in "iuf":

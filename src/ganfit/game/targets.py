@@ -15,6 +15,7 @@ for mixtures `modes`, `mode_stds` and `weights`, which the mode metrics use.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,10 +25,13 @@ from scipy import special, stats
 
 from .. import arrays
 from ..errors import GanfitError
-from ..specs import build
+from ..specs import build, parse_spec
 from . import rng
 from .data import read_csv_columns, read_npy
 from .rng import box_muller
+
+MAX_MODES = 1_000  # a mixture's modes (ring modes, grid n * n, mog means): the mode metrics are [samples, modes]
+F32 = np.finfo(np.float32)  # training's numbers: a target's mean and std must be finite in float32
 
 
 @dataclass(eq=False)
@@ -320,8 +324,14 @@ def _g(values) -> str:
     return ";".join(f"{v:g}" for v in values)
 
 
+def _modes(name: str, modes: int, what: str) -> None:
+    if modes > MAX_MODES:
+        raise GanfitError(f"target {name!r}: {what} gives {modes:,} modes, at most {MAX_MODES:,}")
+
+
 def mog(*, means: list[float], stds: list[float] = (1.0,), weights: list[float] = ()) -> Target:
     """A 1-D Gaussian mixture: `mog:means=-2;2,stds=0.5;0.5,weights=0.3;0.7` (equal weights if none)."""
+    _modes("mog", len(means), "means")
     _finite("mog", **{f"means[{i}]": v for i, v in enumerate(means)})
     sd, w = _mixture_parts("mog", means, stds, weights, len(means))
     centres = np.array(means, dtype=np.float64)[:, None]
@@ -347,6 +357,7 @@ def _mixture_2d(name: str, label: str, centres: np.ndarray, std: float) -> Targe
 def ring(*, modes: int = 8, radius: float = 2.0, std: float = 0.02) -> Target:
     """`modes` equal Gaussians at angles 2 pi k / modes, k = 0..modes-1, on a circle: all distinct (the
     copied `linspace(0, 2 pi, 8)` puts its last mode on its first)."""
+    _modes("ring", modes, "modes")
     _positive("ring", modes=modes, radius=radius, std=std)
     angles = 2 * np.pi * np.arange(modes) / modes
     centres = radius * np.stack([np.cos(angles), np.sin(angles)], 1)
@@ -356,6 +367,7 @@ def ring(*, modes: int = 8, radius: float = 2.0, std: float = 0.02) -> Target:
 def grid(*, n: int = 5, spacing: float = 2.0, std: float = 0.05) -> Target:
     """n x n equal Gaussians at spacing * ({0..n-1} - (n-1)/2) in each coordinate: the default is the
     VEEGAN/PacGAN grid, means {-4, -2, 0, 2, 4}^2, std 0.05."""
+    _modes("grid", n * n, f"n={n}")
     _positive("grid", n=n, spacing=spacing, std=std)
     axis = spacing * (np.arange(n) - (n - 1) / 2)
     centres = np.stack(np.meshgrid(axis, axis, indexing="ij"), -1).reshape(-1, 2)
@@ -441,5 +453,25 @@ TARGETS = {
 
 
 def make_target(spec: str) -> Target:
-    """Build a target from its spec; every problem is a GanfitError naming it."""
-    return build(spec, TARGETS, "target")
+    """Build a target from its spec; every problem is a GanfitError naming it (a mean or std that is
+    not finite in float32 too: training's numbers are float32)."""
+    try:
+        with np.errstate(over="ignore", invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # an overflow is refused below, in one line
+            target = build(spec, TARGETS, "target")
+    except OverflowError:  # math.exp(800), 1e200 ** 2
+        target = None
+    if target is None or not _representable(target.mean, target.std):
+        name, params = parse_spec(spec, "target")
+        given = ", ".join(f"{k}={v}" for k, v in params.items())
+        given = given if len(given) <= 60 else given[:57] + "..."
+        moments = "overflow" if target is None else f"are {_g(target.mean)} and {_g(target.std)}"
+        raise GanfitError(
+            f"target {name!r}: with {given} its mean and std {moments}, not finite positive float32 numbers"
+            f" (at most {F32.max:.3g}): choose other parameters"
+        )
+    return target
+
+
+def _representable(mean: np.ndarray, std: np.ndarray) -> bool:
+    return bool(np.all(np.abs(mean) <= F32.max) and np.all((std <= F32.max) & (std >= F32.tiny)))

@@ -20,7 +20,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
 from ..errors import GanfitError
-from ..files import atomic_write, io_reason
+from ..files import atomic_write, io_reason, open_regular
 
 CHECKPOINT = "checkpoint.safetensors"
 FORMAT = "ganfit-checkpoint-1"
@@ -30,10 +30,12 @@ def save(run_dir: Path, tensors: dict[str, torch.Tensor], epoch: int, metrics_by
     """Write the checkpoint to a temporary name, fsync, rename: the previous one survives any failure."""
     cpu = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
     meta = {"format": FORMAT, "epoch": str(epoch), "metrics_bytes": str(metrics_bytes)}
+    had = (run_dir / CHECKPOINT).is_file()
     try:
         atomic_write(run_dir / CHECKPOINT, lambda tmp: save_file(cpu, tmp, metadata=meta))
     except (OSError, SafetensorError) as e:
-        raise GanfitError(f"cannot write checkpoint in {run_dir}: {io_reason(e)}; the previous one is intact") from None
+        kept = "the previous one is intact" if had else "there is none yet"
+        raise GanfitError(f"cannot write checkpoint in {run_dir}: {io_reason(e)}; {kept}") from None
 
 
 def load(run_dir: Path, expected: dict[str, torch.Tensor]) -> tuple[dict[str, torch.Tensor], int, int]:
@@ -50,6 +52,12 @@ def load(run_dir: Path, expected: dict[str, torch.Tensor]) -> tuple[dict[str, to
         epoch, metrics_bytes = int(meta["epoch"]), int(meta["metrics_bytes"])
     except (SafetensorError, OSError, KeyError, ValueError) as e:
         raise GanfitError(f"{path}: unreadable or damaged checkpoint ({e})") from None
+    metrics = run_dir / "metrics.jsonl"
+    size = metrics.stat().st_size if metrics.is_file() else 0
+    if epoch < 1 or not 0 <= metrics_bytes <= size:  # the metadata must describe the files beside it
+        raise GanfitError(
+            f"{path}: damaged metadata (epoch {epoch}, {metrics_bytes} bytes of metrics.jsonl, which holds {size})"
+        )
     for name, want in expected.items():
         got = tensors.get(name)
         if got is None or got.shape != want.shape or got.dtype != want.dtype:
@@ -60,7 +68,8 @@ def load(run_dir: Path, expected: dict[str, torch.Tensor]) -> tuple[dict[str, to
 
 class RunLock:
     """An exclusive flock on RUN_DIR/.lock for the life of a run. The kernel drops it when the holder
-    dies, even by SIGKILL, so a lock left by a killed process is simply taken over."""
+    dies, even by SIGKILL, so a lock left by a killed process is simply taken over. The lock is a
+    regular file: a symbolic link there is refused, never followed (its target would be truncated)."""
 
     def __init__(self, run_dir: Path):
         self.path = run_dir / ".lock"
@@ -68,7 +77,7 @@ class RunLock:
 
     def __enter__(self) -> RunLock:
         try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = open_regular(self.path, os.O_RDWR | os.O_CREAT)
         except OSError as e:
             raise GanfitError(f"cannot lock {self.path.parent}: {io_reason(e)}") from None
         try:

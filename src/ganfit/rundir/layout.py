@@ -12,6 +12,7 @@ reader) and summary.json, and the split of a packed ensemble's files into its po
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from safetensors.torch import load_file, save
 from .. import arrays, provenance
 from ..config import Config
 from ..errors import GanfitError
-from ..files import atomic_write, io_reason, jsonable, write_text
+from ..files import atomic_write, io_reason, jsonable, open_regular, write_text
 from ..game.targets import Target, make_target
 from ..measure import metrics as M
 from .checkpoint import CHECKPOINT
@@ -127,7 +128,7 @@ def reopen(run_dir: Path, epochs: int | None = None) -> Config:
 def cut_metrics(path: Path, upto: int) -> None:
     """metrics.jsonl cut back to the checkpoint's byte count: rows a killed run wrote after it go."""
     try:
-        with open(path, "r+b") as fh:
+        with open(open_regular(path, os.O_RDWR), "r+b") as fh:  # a symbolic link there is refused, never followed
             if fh.seek(0, 2) < upto:  # truncate would pad a short file with NULs
                 raise GanfitError(f"{path}: shorter than the checkpoint's {upto} bytes")
             fh.truncate(upto)

@@ -16,6 +16,10 @@ ever handed to Python's eval:
 Names are the entries of a member in summary.json (`ks`, `w1`, `mean`, `modes`, `hq`, ...), plus
 `learned` (ganfit's own criterion for the target), `diverged`, `stopped` and `ok` (the member's status).
 A missing value (a metric that was not finite) is NaN, so every comparison with it is false.
+
+A criterion is at most MAX_LENGTH characters and nests (parentheses, abs, not, unary minus) at most
+MAX_DEPTH deep; chains (`a + b + c`, `x and y and z`) are evaluated in a loop, so that no criterion
+the parser accepts can exhaust Python's stack when it is evaluated.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from dataclasses import dataclass
 from ..errors import GanfitError
 
 STATUS_NAMES = ("learned", "diverged", "stopped", "ok")
+MAX_LENGTH, MAX_DEPTH = 1_000, 32
 KEYWORDS = ("and", "or", "not", "true", "false", "abs")
 _TOKEN = re.compile(
     r"\s*(?:(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)|(?P<name>[A-Za-z_][A-Za-z_0-9]*)"
@@ -75,7 +80,10 @@ class Criterion:
     _root: Node
 
     def __call__(self, member: Mapping[str, object]) -> bool:
-        return _truth(self._root(member_values(member)))
+        try:
+            return _truth(self._root(member_values(member)))
+        except RecursionError:  # not within MAX_DEPTH's stack: only from a caller already very deep
+            raise GanfitError(f"success criterion {self.text[:60]!r}: nested too deeply to evaluate here") from None
 
 
 def _truth(x) -> bool:
@@ -91,7 +99,7 @@ def value_of(values: Mapping[str, object], name: str) -> float:
         return 1.0 if v else 0.0
     try:
         return float(v)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an int past float's range
         return math.nan
 
 
@@ -100,10 +108,12 @@ class _Parser:
         self.text = text
         self.tokens = tokenize(text)
         self.i = 0
+        self.depth = 0
         self.names: set[str] = set()
 
     def fail(self, why: str) -> GanfitError:
-        return GanfitError(f"success criterion {self.text!r}: {why}")
+        shown = self.text if len(self.text) <= 80 else self.text[:60] + "..."
+        return GanfitError(f"success criterion {shown!r}: {why}")
 
     def peek(self) -> str | None:
         return self.tokens[self.i][1] if self.i < len(self.tokens) else None
@@ -125,23 +135,42 @@ class _Parser:
             raise self.fail(f"unexpected {self.tokens[self.i][1]!r}")
         return node
 
-    def _chain(self, sub, ops: Iterable[str], combine) -> Node:
+    def nested(self, sub) -> Node:
+        """sub() one level deeper: past MAX_DEPTH, one clear error (not a RecursionError)."""
+        if self.depth >= MAX_DEPTH:
+            raise self.fail(f"nested more than {MAX_DEPTH} deep")
+        self.depth += 1
         node = sub()
+        self.depth -= 1
+        return node
+
+    def _chain(self, sub, ops: Iterable[str], combine) -> Node:
+        """sub (op sub)*, folded left to right by combine(op, left value, right node, values) in a loop."""
+        first, rest = sub(), []
         while self.peek() in ops:
             op = self.take()[1]
-            node = combine(op, node, sub())
+            rest.append((op, sub()))
+        if not rest:
+            return first
+
+        def node(v):
+            x = first(v)
+            for op, right in rest:
+                x = combine(op, x, right, v)
+            return x
+
         return node
 
     def or_(self) -> Node:
-        return self._chain(self.and_, ("or",), lambda _, a, b: lambda v: _truth(a(v)) or _truth(b(v)))
+        return self._chain(self.and_, ("or",), lambda _, x, b, v: _truth(x) or _truth(b(v)))
 
     def and_(self) -> Node:
-        return self._chain(self.not_, ("and",), lambda _, a, b: lambda v: _truth(a(v)) and _truth(b(v)))
+        return self._chain(self.not_, ("and",), lambda _, x, b, v: _truth(x) and _truth(b(v)))
 
     def not_(self) -> Node:
         if self.peek() == "not":
             self.take()
-            inner = self.not_()
+            inner = self.nested(self.not_)
             return lambda v: not _truth(inner(v))
         return self.compare()
 
@@ -165,15 +194,15 @@ class _Parser:
         return node
 
     def sum_(self) -> Node:
-        return self._chain(self.product, ("+", "-"), lambda op, a, b: lambda v: _ARITH[op](a(v), b(v)))
+        return self._chain(self.product, ("+", "-"), lambda op, x, b, v: _ARITH[op](x, b(v)))
 
     def product(self) -> Node:
-        return self._chain(self.unary, ("*", "/"), lambda op, a, b: lambda v: _ARITH[op](a(v), b(v)))
+        return self._chain(self.unary, ("*", "/"), lambda op, x, b, v: _ARITH[op](x, b(v)))
 
     def unary(self) -> Node:
         if self.peek() == "-":
             self.take()
-            inner = self.unary()
+            inner = self.nested(self.unary)
             return lambda v: -inner(v)
         return self.atom()
 
@@ -183,7 +212,7 @@ class _Parser:
             x = float(text)
             return lambda v: x
         if text == "(":
-            node = self.or_()
+            node = self.nested(self.or_)
             self.take(")")
             return node
         if text in ("true", "false"):
@@ -191,7 +220,7 @@ class _Parser:
             return lambda v: b
         if text == "abs":
             self.take("(")
-            inner = self.or_()
+            inner = self.nested(self.or_)
             self.take(")")
             return lambda v: abs(inner(v))
         if kind == "name" and text not in KEYWORDS:
@@ -204,8 +233,13 @@ def parse(text: str, known: Iterable[str] | None = None) -> Criterion:
     """Parse a criterion; with `known`, a name outside it (and the status names) is an error."""
     if not isinstance(text, str):
         raise GanfitError(f"success criterion must be a string, got {text!r}")
+    if len(text) > MAX_LENGTH:
+        raise GanfitError(f"success criterion of {len(text):,} characters: at most {MAX_LENGTH:,}")
     p = _Parser(text)
-    root = p.parse()
+    try:
+        root = p.parse()
+    except RecursionError:  # as in Criterion.__call__
+        raise p.fail("nested too deeply to read here") from None
     if known is not None:
         allowed = set(known) | set(STATUS_NAMES)
         unknown = sorted(p.names - allowed)

@@ -44,6 +44,8 @@ TOP_KEYS = ("recipe", "config", "seeds", "success", "random_seed", "description"
 RANDOM_KINDS = ("uniform", "loguniform", "choice")
 NOT_AXES = ("seed", "seeds")
 LOSS_NAMES = ("d_loss_real", "d_loss_fake", "g_loss")
+MAX_VALUES = 10_000  # values on one axis (and random draws)
+MAX_POINTS = 10_000  # points in one sweep: the product of the axes' lengths, checked before any is built
 
 
 @dataclass
@@ -103,12 +105,7 @@ def load(path: str | Path, overrides: dict[str, Any] | None = None) -> Sweep:
         kind = _random_kind(spec)
         (random if kind else grid).append((name, spec))
     grid_values = [(name, _grid_axis(name, spec, where)) for name, spec in grid]
-    draws = _random_axes(random, rng, where)
-    points = []
-    for combo in itertools.product(*(vals for _, vals in grid_values)):
-        values = dict(zip([n for n, _ in grid_values], combo))
-        for draw in draws or [{}]:
-            points.append(values | draw)
+    points = _points(grid_values, _random_axes(random, rng, where), where)
     success = raw.get("success", "learned")
     crit = criteria.parse(success)  # syntax first, names per target below
     built, seen, known_by_target = [], set(), {}
@@ -127,6 +124,20 @@ def load(path: str | Path, overrides: dict[str, Any] | None = None) -> Sweep:
         seen.add(pid)
         built.append(Point(pid, values, config))
     return Sweep(path, text, base, list(axes_raw), built, crit, str(raw.get("description", "")))
+
+
+def _points(grid_values: list[tuple[str, list]], draws: list[dict], where: str) -> list[dict[str, Any]]:
+    """Every combination of the grid axes' values, each with every random draw: counted before built."""
+    sizes = [len(vals) for _, vals in grid_values] + ([len(draws)] if draws else [])
+    if math.prod(sizes) > MAX_POINTS:
+        product = " x ".join(f"{n:,}" for n in sizes)
+        raise GanfitError(f"{where}: the axes make {product} = {math.prod(sizes):,} points, at most {MAX_POINTS:,}")
+    points = []
+    for combo in itertools.product(*(vals for _, vals in grid_values)):
+        values = dict(zip([n for n, _ in grid_values], combo))
+        for draw in draws or [{}]:
+            points.append(values | draw)
+    return points
 
 
 def _base(raw: dict, path: Path, where: str) -> Config:
@@ -209,6 +220,8 @@ def _grid_axis(name: str, spec: Any, where: str) -> list[Any]:
     if isinstance(spec, list):
         if not spec:
             raise GanfitError(f"{what}: an empty list")
+        if len(spec) > MAX_VALUES:
+            raise GanfitError(f"{what}: {len(spec):,} values, at most {MAX_VALUES:,} on one axis")
         return list(spec)
     if not isinstance(spec, dict):
         return [spec]  # a single value: a one-point axis, shown in the tables
@@ -224,8 +237,8 @@ def _grid_axis(name: str, spec: Any, where: str) -> list[Any]:
             if step <= 0 or hi < lo:
                 raise GanfitError(f"{what}: range [{lo:g}, {hi:g}] with step {step:g} is empty")
             n = int(math.floor((hi - lo) / step + 1e-9)) + 1
-            if n > 10_000:
-                raise GanfitError(f"{what}: {n} values is too many for one axis")
+            if n > MAX_VALUES:
+                raise GanfitError(f"{what}: {n:,} values, at most {MAX_VALUES:,} on one axis")
             values = [lo + i * step for i in range(n)]
         return _cast(name, values, what)
     if "log" in spec:
@@ -242,8 +255,8 @@ def _grid_axis(name: str, spec: Any, where: str) -> list[Any]:
 
 def _count(spec: dict, key: str, what: str) -> int:
     n = spec.get(key)
-    if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= 10_000:
-        raise GanfitError(f"{what}: {key} must be an integer from 1 to 10000, got {n!r}")
+    if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_VALUES:
+        raise GanfitError(f"{what}: {key} must be an integer from 1 to {MAX_VALUES}, got {n!r}")
     return n
 
 
