@@ -47,7 +47,7 @@ def test_a_sweep_rerun_with_other_points_changes_nothing_and_more_epochs_says_so
     assert (out / "sweep.toml").read_text() == before  # refused before anything was rewritten
     capsys.readouterr()
     assert cli.main(["sweep", str(tmp_path / "s.toml"), "--out", str(out), "--epochs", "60"]) == 0
-    assert "extending 2 finished point(s) from 40 to 60 epochs" in capsys.readouterr().err
+    assert "extending 2 finished point(s) to more epochs" in capsys.readouterr().err
 
 
 def test_a_packed_points_config_says_it_repeats_only_to_rounding(tmp_path):
@@ -184,3 +184,70 @@ def test_forged_checkpoint_metadata_is_refused(tmp_path, capsys, epoch, nbytes):
     assert cli.main(["train", "--resume", str(tmp_path / "r"), "--epochs", "80"]) == 2
     assert "damaged metadata" in capsys.readouterr().err
     assert (tmp_path / "r" / "metrics.jsonl").stat().st_size == size  # nothing grown, nothing cut
+
+
+def test_a_weights_file_with_a_non_finite_frame_map_is_one_line(tmp_path, capsys):
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    assert cli.main(["train", *QUICK, "--out", str(tmp_path / "r")]) == 0
+    path = tmp_path / "r" / "weights.safetensors"
+    with safe_open(path, "pt") as fh:
+        meta, tensors = fh.metadata(), {k: fh.get_tensor(k) for k in fh.keys()}
+    info = json.loads(meta["ganfit"]) | {"scale": [float("nan")]}
+    save_file(tensors, path, metadata={"ganfit": json.dumps(info)})
+    capsys.readouterr()
+    assert cli.main(["sample", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert "its frame map" in err and "is not finite" in err and len(err.strip().splitlines()) == 1
+    assert cli.main(["report", str(tmp_path / "r")]) == 0  # the page says what it could not draw
+
+
+def test_a_refused_resume_changes_nothing(tmp_path, capsys):
+    assert cli.main(["train", *QUICK, "--out", str(tmp_path / "r")]) == 0
+    before = (tmp_path / "r" / "config.toml").read_text()
+    for args, message in (
+        (["--epochs", "40"], "has trained 60 epochs"),
+        (["--epochs", "60"], "has trained 60 epochs"),
+        (["--recipe", "ring"], "--recipe cannot change it"),
+    ):
+        capsys.readouterr()
+        assert cli.main(["train", "--resume", str(tmp_path / "r"), *args]) == 2
+        assert message in capsys.readouterr().err
+        assert (tmp_path / "r" / "config.toml").read_text() == before
+
+
+def test_garbage_records_are_one_line(tmp_path, capsys):
+    data = tmp_path / "d.csv"
+    data.write_text("x\n" + "".join(f"{v}\n" for v in range(30)))
+    assert cli.main(["train", *QUICK, "--target", f"csv:path={data}", "--out", str(tmp_path / "r")]) == 0
+    (tmp_path / "r" / "data.json").write_text("[1]")
+    capsys.readouterr()
+    assert cli.main(["train", "--resume", str(tmp_path / "r"), "--epochs", "80"]) == 2
+    assert "data.json: unreadable" in capsys.readouterr().err
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    path = tmp_path / "r" / "weights.safetensors"
+    with safe_open(path, "pt") as fh:
+        tensors = {k: fh.get_tensor(k) for k in fh.keys()}
+    save_file(tensors, path, metadata={"ganfit": "[1]"})
+    assert cli.main(["sample", str(tmp_path / "r")]) == 2
+    assert "not a ganfit weights file" in capsys.readouterr().err
+
+
+def test_wrong_types_and_in_memory_sweeps_are_one_line(tmp_path):
+    with pytest.raises(GanfitError, match="expected int"):
+        ganfit.train(ganfit.Config(seeds="8"))
+    (tmp_path / "s.toml").write_text(SWEEP)
+    with pytest.raises(GanfitError, match="must be a file .csv: or npy:., not data in memory"):
+        run_sweep(load_sweep(tmp_path / "s.toml", {"target": [1.0, 2.0, 3.5, 4.0]}), tmp_path / "o", workers=1)
+    data = tmp_path / "d.npy"
+    import numpy as np
+
+    np.save(data, np.arange(40.0))
+    text = SWEEP.replace(
+        "[base]\n", f'success = "val_w1 < 5"\n[base]\ntarget = "npy:path={data}"\nvalidation = "npy:path={data}"\n'
+    )
+    (tmp_path / "v.toml").write_text(text)
+    assert load_sweep(tmp_path / "v.toml").criterion  # val_ metrics are known where the points validate

@@ -121,21 +121,23 @@ MEDIANS = [
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    if args.resume:
+        changed = [f"--{n.replace('_', '-')}" for n in FIELDS if getattr(args, n) is not None and n != "epochs"]
+        changed += ["--config"] * bool(args.config) + ["--recipe"] * bool(args.recipe) + ["--out"] * bool(args.out)
+        if changed:
+            raise GanfitError(f"--resume continues a run as configured: {', '.join(changed)} cannot change it")
+        config, out = None, Path(args.resume)
+    else:
+        config = config_from_args(args)  # a bad flag or file is refused before torch loads
+        out = Path(args.out) if args.out else default_out(config)
     # the library loads here, not at start-up (see the module's doc)
     from .progress import Progress
     from .rundir import reopen
     from .training import train
 
-    if args.resume:
-        changed = [f"--{n.replace('_', '-')}" for n in FIELDS if getattr(args, n) is not None and n != "epochs"]
-        changed += ["--config"] * bool(args.config) + ["--out"] * bool(args.out)
-        if changed:
-            raise GanfitError(f"--resume continues a run as configured: {', '.join(changed)} cannot change it")
-        out = Path(args.resume)
+    if config is None:
         run = train(reopen(out, args.epochs), out, progress=Progress(), resume=True)
     else:
-        config = config_from_args(args)
-        out = Path(args.out) if args.out else default_out(config)
         run = train(config, out, progress=Progress())
     return _closing(run, out)
 

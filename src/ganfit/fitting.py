@@ -21,7 +21,7 @@ import numpy as np
 from . import arrays, recipes
 from .config import FIELDS, Config
 from .errors import GanfitError
-from .files import jsonable, write_text
+from .files import io_reason, jsonable, write_text
 from .game.data import read_csv_columns, read_npy
 from .measure import metrics as M
 from .measure.baselines import baseline_samples
@@ -60,7 +60,7 @@ def split(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
         raise GanfitError(f"validation fraction must be in (0, 1), got {fraction}")
     n_val = max(MIN_VALIDATION, round(fraction * n))
     if n - n_val < MIN_TRAIN:
-        least = MIN_TRAIN + max(MIN_VALIDATION, 1)
+        least = next(m for m in range(MIN_TRAIN, 10**6) if m - max(MIN_VALIDATION, round(fraction * m)) >= MIN_TRAIN)
         raise GanfitError(
             f"fit needs at least {MIN_TRAIN} train and {MIN_VALIDATION} validation rows"
             f" ({least} or more rows at validation fraction {fraction:g}), got {n} row(s)"
@@ -77,7 +77,7 @@ def fit(
     columns: list[str] | None = None,
     validation_fraction: float = 0.2,
     recipe: str | None = None,
-    progress=None,
+    progress="auto",
     **fields,
 ) -> Run:
     """Fit a generator to `data` (see the module's doc); `fields` are any config fields (epochs=300,
@@ -110,9 +110,13 @@ def fit(
     baselines = baseline_samples(train_x, config.eval_samples, config.seed)
     run.summary |= {"split": info} | judge(run, train_x, val_x, baselines)
     if run.dir:
-        write_text(run.dir / SPLIT, json.dumps(info | {"train": train_rows.tolist(), "validation": val_rows.tolist()}))
-        write_text(run.dir / SUMMARY, json.dumps(jsonable(run.summary), indent=2) + "\n")
-        figures.fit_picture(run, train_x, val_x, baselines, run.dir / "fit.png")
+        rows = {"train": train_rows.tolist(), "validation": val_rows.tolist()}
+        try:
+            write_text(run.dir / SPLIT, json.dumps(info | rows))
+            write_text(run.dir / SUMMARY, json.dumps(jsonable(run.summary), indent=2) + "\n")
+            figures.fit_picture(run, train_x, val_x, baselines, run.dir / "fit.png")
+        except OSError as e:
+            raise GanfitError(f"cannot write in {run.dir}: {io_reason(e)}") from None
     return run
 
 

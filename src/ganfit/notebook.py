@@ -63,10 +63,11 @@ def run_html(run) -> str:
     parts = [f"<div>{head}, {esc(str(s.get('status', '—')))} after {esc(str(s.get('epochs', '—')))} epochs</div>"]
     if "learned" in s:
         parts.append(
-            f"<div><b>{s['learned']}/{s.get('members_total')}</b> learned ({esc(str(s.get('criterion')))})</div>"
+            f"<div><b>{esc(str(s['learned']))}/{esc(str(s.get('members_total')))}</b> learned"
+            f" ({esc(str(s.get('criterion')))})</div>"
         )
     if s.get("best_member") is not None:
-        parts.append(f"<div>best member on validation: <b>{s['best_member']}</b></div>")
+        parts.append(f"<div>best member on validation: <b>{esc(str(s['best_member']))}</b></div>")
     parts += _curves(run.history)
     members = s.get("members") or []
     keys = [k for k in ("member", "seed", "status", "learned", *MAIN, "mean", "std") if any(k in m for m in members)]

@@ -33,8 +33,8 @@ def _git_commit() -> str | None:
 
     try:
         head = git("rev-parse", "HEAD")
-        if head.returncode != 0:
-            return None
+        if head.returncode != 0 or git("ls-files", "--error-unmatch", "provenance.py").returncode != 0:
+            return None  # not a checkout of ganfit (an install inside some other repository, say)
         dirty = git("status", "--porcelain", "--untracked-files=no", ".").stdout.strip()
         return head.stdout.strip() + ("+dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):

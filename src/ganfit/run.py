@@ -71,7 +71,10 @@ class Run:
         with torch.no_grad():
             z = eval_noise(self.config, make_noise(self.config.noise), self.G.device)
             samples = self.frame.to_data(self.G.evaluate(z)).cpu().numpy()
-        figures.run_pictures(out, target, self.history, samples)
+        try:
+            figures.run_pictures(out, target, self.history, samples)
+        except OSError as e:
+            raise GanfitError(f"cannot write pictures in {out}: {io_reason(e)}") from None
         return out
 
     def report(self, out: str | Path | None = None) -> Path:

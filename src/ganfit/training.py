@@ -52,30 +52,28 @@ def train(config: Config, out: str | Path | None = None, progress="auto", resume
             "pictures and tensorboard are written to a run directory: give out=DIR (or run.save(DIR) after)",
             stacklevel=2,
         )
+    config.validate()
     if not config.threads:  # resolved and recorded: the thread count can change float rounding
         config = config.replace(threads=default_threads(config))
     budget.check(config)  # before anything is allocated: a run that would not fit is one line
     game = Game.build(config)
     _check_watched(game)
     run_dir = Path(out) if out is not None else None
-    fresh = run_dir is not None and not resume and not run_dir.exists()
-    if run_dir and not resume:
-        game.config = layout.create(run_dir, game.config)  # in-memory data become files there
-    with contextlib.ExitStack() as stack:
-        if run_dir:
-            stack.enter_context(checkpoint.RunLock(run_dir))
-            if resume:
-                provenance.note(provenance.read(run_dir / layout.CONFIG))
-                layout.rewrite_config(run_dir, game.config)  # when a resume asked for more epochs
-        stop = stack.enter_context(checkpoint.StopSignals())
-        stack.callback(torch.set_num_threads, torch.get_num_threads())
-        torch.set_num_threads(game.config.threads)
-        try:
+    fresh = run_dir is not None and not resume and not (run_dir.is_dir() and any(run_dir.iterdir()))
+    try:
+        if run_dir and not resume:
+            game.config = layout.create(run_dir, game.config)  # in-memory data become files there
+        with contextlib.ExitStack() as stack:
+            if run_dir:
+                stack.enter_context(checkpoint.RunLock(run_dir))
+            stop = stack.enter_context(checkpoint.StopSignals())
+            stack.callback(torch.set_num_threads, torch.get_num_threads())
+            torch.set_num_threads(game.config.threads)
             return _train(game, run_dir, resume, stop, progress, callbacks)
-        except GanfitError:
-            if fresh and not (run_dir / checkpoint.CHECKPOINT).exists():
-                layout.discard(run_dir)  # failed before its first checkpoint: no half-made run directory
-            raise
+    except GanfitError:
+        if fresh and run_dir.is_dir() and not (run_dir / checkpoint.CHECKPOINT).exists():
+            layout.discard(run_dir)  # failed before its first checkpoint: no half-made run directory
+        raise
 
 
 def _check_watched(game: Game) -> None:
@@ -159,8 +157,10 @@ def _restore(game: Game, health: Health, run_dir: Path) -> tuple[int, list[dict]
     tensors, epoch, nbytes = checkpoint.load(run_dir, game.state() | health.state())
     game.load_state(tensors, epoch)
     health.load_state(tensors)
-    if epoch >= game.config.epochs and layout.finished(run_dir):
-        raise GanfitError(f"{run_dir} has finished its {epoch} epochs: resume with --epochs N (N > {epoch})")
+    if epoch > game.config.epochs or (epoch == game.config.epochs and layout.finished(run_dir)):
+        raise GanfitError(f"{run_dir} has trained {epoch} epochs: resume with --epochs N (N > {epoch})")
+    provenance.note(provenance.read(run_dir / layout.CONFIG))
+    layout.rewrite_config(run_dir, game.config)  # a resume that asked for more epochs, once it is sure
     layout.cut_metrics(run_dir / METRICS, nbytes)
     return epoch, layout.read_metrics(run_dir / METRICS), nbytes
 

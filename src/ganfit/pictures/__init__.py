@@ -1,4 +1,4 @@
-"""Pictures of a run: what is captured while it trains (capture, hook), the views drawn from that
+"""Pictures of a run: what is captured while it trains (capture, hook), the panels drawn from that
 (panels), the files a run gets (figures: the one list of them), the animation and the process that draws
 it (animate, painter), TensorBoard's event files, and the HTML report.
 

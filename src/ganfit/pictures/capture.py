@@ -4,7 +4,7 @@ every member's D on fixed real and fake batches.
 A Capture fixes its grids and batches once, for one ensemble; `take` evaluates on them and returns
 device tensors, which the training hook (hook.py) keeps until the run ends, so that training reads
 nothing back for pictures. Everything is in the working frame; `meta` carries the frame map so that the
-views draw in the data's own units. `capture_once` takes a single snapshot of a loaded run (for
+panels draw in the data's own units. `capture_once` takes a single snapshot of a loaded run (for
 `ganfit report` on a run trained without pictures).
 """
 
@@ -25,7 +25,7 @@ from ..rundir.layout import WEIGHTS
 from .snapdata import SnapData
 
 VERDICT_BATCHES = 10  # real and fake batches per member on which D's verdict is taken
-POINTS_2D = 500  # fake points drawn (with arrows) in 2-D views
+POINTS_2D = 500  # fake points drawn (with arrows) in 2-D panels
 GRID_1D, GRID_2D, LINES_2D = 256, 64, 13
 
 
@@ -84,7 +84,8 @@ class Capture:
                 self.warp_shape = (2 * LINES_2D, len(pts))
             n = min(N, POINTS_2D)
             if not self.per_sample:
-                n = (n // c.batch) * c.batch  # whole batches, so that D sees them as it does in training
+                # whole batches, so that D sees them as it does in training: at least one where N allows
+                n = min((N // c.batch) * c.batch, -(-n // c.batch) * c.batch)
             self.n_points = n
 
     def _z_points(self, first: torch.Tensor) -> torch.Tensor:
@@ -209,5 +210,5 @@ def load_discriminator(run, dim: int):
                     return None
                 p.copy_(t)
         return D
-    except Exception:  # a picture is not worth failing a report over: no D, no D views
+    except Exception:  # a picture is not worth failing a report over: no D, no D panels
         return None

@@ -143,15 +143,15 @@ def _render(draw) -> bytes:
 
 def page_pictures(d: Path, config: Config, history: list[dict]) -> tuple[list[tuple[str, bytes, str]], list[str]]:
     """[(name, bytes, caption)] of the run's pictures, and notes on what could not be drawn. A run trained
-    without --pictures gets its views drawn here from its final weights (no animation)."""
+    without --pictures gets its panels drawn here from its final weights (no animation)."""
     notes: list[str] = []
     made: dict[str, bytes] = {}
     have = {p.name for p in d.iterdir() if p.suffix.lower() in (".png", ".gif") and p.is_file()}
     if not ({"distribution.png", "field.png"} & have):
         try:
-            made |= _views_from_weights(d, config)
+            made |= _panels_from_weights(d, config)
         except GanfitError as e:
-            notes.append(f"views from the final weights could not be drawn: {e}")
+            notes.append(f"panels from the final weights could not be drawn: {e}")
     if "curves.png" not in have and "curves.png" not in made and history:
         made["curves.png"] = _render(lambda p: figures.curves(history, p))
     known = [n for n, _ in PICTURES]
@@ -178,7 +178,7 @@ def moments_caption(config: Config) -> str:
     return f"{what[0].upper()}{what[1:]} over epochs ({article}): every member faint, member 0 bold."
 
 
-def _views_from_weights(d: Path, config: Config) -> dict[str, bytes]:
+def _panels_from_weights(d: Path, config: Config) -> dict[str, bytes]:
     target = make_target(config.target)
     config, G, frame, _ = weights.read_generator(d)
     run = SimpleNamespace(config=config, G=G, frame=frame, members=G.members, dir=d)

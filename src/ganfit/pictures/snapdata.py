@@ -1,12 +1,13 @@
 """snapshots.npz: what the pictures of a run are drawn from, in the working frame, with the frame map.
 
-Written once at the end of a run (hook.py); read by the views (panels.py), the animation and the
+Written once at the end of a run (hook.py); read by the panels (panels.py), the animation and the
 painter process, which needs only this file and the target's spec.
 """
 
 from __future__ import annotations
 
 import json
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,5 +53,5 @@ class SnapData:
             with np.load(path, allow_pickle=False) as z:
                 meta = json.loads(str(z["meta"]))
                 return cls(meta, z["epochs"], {k: z[k] for k in z.files if k not in ("meta", "epochs")})
-        except (OSError, ValueError, KeyError) as e:
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as e:
             raise GanfitError(f"{path}: not a ganfit snapshots file ({e})") from None

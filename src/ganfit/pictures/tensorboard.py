@@ -17,6 +17,7 @@ thousand members need no thousand open files.
 from __future__ import annotations
 
 import dataclasses
+import os
 import socket
 import time
 from pathlib import Path
@@ -26,7 +27,7 @@ import numpy as np
 
 from ..config import GRADIENTS, LOSS_NAMES, WATCHABLE
 from ..errors import GanfitError
-from ..files import io_reason
+from ..files import io_reason, open_regular
 
 HISTOGRAM_MEMBERS = 8
 BINS = 60
@@ -118,12 +119,15 @@ class EventLog:
         self.names = [f"member_{k:04d}" for k in range(len(seeds))] + ["median"]
         self.files = {n: self.root / n / f"events.out.tfevents.{stamp}.{host}.ganfit" for n in self.names}
         for n, path in self.files.items():
-            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise GanfitError(f"cannot write TensorBoard events in {self.root}: {io_reason(e)}") from None
             self._append(n, [self.Event(wall_time=time.time(), file_version="brain.Event:2")])
 
     def _append(self, name: str, events: list) -> None:
         try:
-            with open(self.files[name], "ab") as fh:
+            with open(open_regular(self.files[name], os.O_WRONLY | os.O_APPEND | os.O_CREAT), "ab") as fh:
                 w = self.RecordWriter(fh)
                 for e in events:
                     w.write(e.SerializeToString())

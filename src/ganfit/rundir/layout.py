@@ -69,8 +69,8 @@ def _data_file(out: Path, field: str, spec: str) -> str:
 
 
 def discard(out: Path) -> None:
-    """Remove a run directory this process created and that never got a checkpoint (create refused any
-    other: all in it is ganfit's)."""
+    """Empty a run directory this process made (or found empty) and that never got a checkpoint: all in
+    it is ganfit's, since create refuses any other; the directory itself goes too."""
     shutil.rmtree(out, ignore_errors=True)
 
 
@@ -93,6 +93,11 @@ def check_data(run_dir: Path, config: Config) -> None:
         return
     except (OSError, ValueError) as e:
         raise GanfitError(f"{run_dir / DATA}: unreadable ({e})") from None
+    if not (
+        isinstance(recorded, dict)
+        and all(isinstance(v, dict) and {"rows", "sha256"} <= set(v) for v in recorded.values())
+    ):
+        raise GanfitError(f"{run_dir / DATA}: unreadable (not ganfit's record of the data)")
     now = fingerprints(config)
     for field in sorted(set(recorded) | set(now)):
         old, new = recorded.get(field), now.get(field)
@@ -256,9 +261,11 @@ def split(run_dir: Path, first: int, config: Config) -> dict[str, bytes]:
         "diverged": statuses.count("diverged"),
         "stopped_early": statuses.count("stopped"),
         "median": medians(final, make_target(config.target)),
-        "gan_epochs_per_second": round(K * whole["epochs"] / whole["wall_seconds"], 1)
-        if whole["wall_seconds"]
-        else None,
+        "gan_epochs_per_second": (  # this point's share of the pack's speed
+            round(whole["gan_epochs_per_second"] * K / whole["members_total"], 1)
+            if whole.get("gan_epochs_per_second")
+            else None
+        ),
         "members": members,
     }
     path = run_dir / WEIGHTS

@@ -47,7 +47,7 @@ def read_generator(d: Path):
         info = json.loads(meta["ganfit"])
         members, columns = int(info["members"]), list(info["columns"])
         scale, shift = np.array(info["scale"], dtype=np.float64), np.array(info["shift"], dtype=np.float64)
-    except (SafetensorError, OSError, KeyError, ValueError) as e:
+    except (SafetensorError, OSError, KeyError, ValueError, TypeError) as e:
         raise GanfitError(f"{path}: not a ganfit weights file ({e})") from None
     if members != config.seeds:
         raise GanfitError(f"{path}: holds {members} member(s), config.toml says seeds = {config.seeds}")

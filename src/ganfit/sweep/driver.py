@@ -75,8 +75,8 @@ def _prepare(sweep: Sweep, points_dir: Path, stream) -> tuple[list[dict], list]:
                 extended.append((p.id, old_epochs))
     if extended:
         print(
-            f"sweep: extending {len(extended)} finished point(s) from {extended[0][1]} to"
-            f" {sweep.points[0].config.epochs} epochs (they resume from their checkpoints)",
+            f"sweep: extending {len(extended)} finished point(s) to more epochs (they resume from their"
+            f" checkpoints): {', '.join(f'{pid} from {old}' for pid, old in extended[:5])}",
             file=stream,
             flush=True,
         )
@@ -101,6 +101,9 @@ def run_sweep(
     out, stream = Path(out), stream or sys.stderr
     workers = workers or os.cpu_count() or 1
     _check_sweep_dir(out)
+    held = [f for f in ("target", "validation") if getattr(sweep.base, f).startswith("array:")]
+    if held:
+        raise GanfitError(f"a sweep's {held[0]} must be a file (csv: or npy:), not data in memory: numpy.save it first")
     try:
         (out / POINTS).mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -210,7 +213,10 @@ def _collect(runner: Iterator[dict], results: Results, points_dir: Path, stream,
         for i, result in enumerate(runner, 1):
             files = result.pop("files", None)
             if files:  # trained where DIR is not visible: the driver writes the point's files
-                write_files(points_dir / result["id"], files, fresh=True)
+                try:
+                    write_files(points_dir / result["id"], files, fresh=True)
+                except OSError as e:
+                    raise GanfitError(f"cannot write {points_dir / result['id']}: {io_reason(e)}") from None
             results.add(result)
             results.write()
             line = point_line(results, result)

@@ -115,9 +115,10 @@ def load(path: str | Path, overrides: dict[str, Any] | None = None) -> Sweep:
         except (GanfitError, TypeError) as e:
             raise GanfitError(f"{where}: point {_describe(values)}: {e}") from None
         values = {k: getattr(config, k) for k in values}  # as validated (an int given for a float field)
-        if config.target not in known_by_target:
-            known_by_target[config.target] = _metric_names(config.target, where)
-        criteria.parse(success, known_by_target[config.target])
+        key = (config.target, bool(config.validation))
+        if key not in known_by_target:
+            known_by_target[key] = _metric_names(config.target, where, bool(config.validation))
+        criteria.parse(success, known_by_target[key])
         pid = point_id(values)
         if pid in seen:
             raise GanfitError(f"{where}: two points have the same values ({_describe(values)})")
@@ -297,12 +298,12 @@ def _random_axes(random: list[tuple[str, dict]], rng: np.random.Generator, where
     return [{name: columns[name][i] for name, _ in random} for i in range(n)]
 
 
-def _metric_names(target: str, where: str) -> tuple[str, ...]:
+def _metric_names(target: str, where: str, validation: bool = False) -> tuple[str, ...]:
     try:
         t = make_target(target)
     except GanfitError as e:
         raise GanfitError(f"{where}: {e}") from None
-    return (*metrics.names(t), *LOSS_NAMES)
+    return (*metrics.names(t), *(metrics.validation_names(t.dim) if validation else ()), *LOSS_NAMES)
 
 
 def value_text(v: Any) -> str:

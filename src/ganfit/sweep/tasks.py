@@ -144,7 +144,7 @@ def train_point(config: Config, d: Path) -> dict:
     summary = layout.read_summary(d)
     if summary.get("status") in DONE and differences(d, config) == []:
         return summary
-    if _checkpoint_epoch(d) is not None and _checkpoint_epoch(d) < config.epochs and not differences(d, config, True):
+    if _checkpoint_epoch(d) is not None and _checkpoint_epoch(d) < config.epochs and differences(d, config, True) == []:
         return train(layout.reopen(d, config.epochs), d, resume=True).summary
     _clear(d)
     return train(config, d).summary
@@ -170,6 +170,8 @@ def _checkpoint_epoch(d: Path) -> int | None:
 
 def _clear(d: Path) -> None:
     """Empty a point directory a killed or failed attempt left, under its lock (a live run keeps it)."""
+    if d.is_symlink():
+        raise GanfitError(f"{d}: a symbolic link where a sweep point's directory goes: not followed, not emptied")
     d.mkdir(parents=True, exist_ok=True)
     with RunLock(d):
         for p in d.iterdir():
