@@ -285,8 +285,12 @@ class Config:
     def snapshots(self) -> int:
         """At most how many picture snapshots the run takes: one per snapshot_every epochs (0: about 50
         over the run), at log rows, and the last (pictures/hook.py)."""
-        every = self.snapshot_every or max(self.log_every, self.epochs // 50)
-        return min(self.log_rows(), self.epochs // every + 2)
+        return min(self.log_rows(), self.epochs // self.snapshot_interval() + 2)
+
+    def snapshot_interval(self) -> int:
+        """Epochs between picture snapshots: snapshot_every, or (0) about 50 over the run, never more often
+        than the log."""
+        return self.snapshot_every or max(self.log_every, self.epochs // 50)
 
     def _check_custom(self) -> None:
         """The loss is a known name or custom code; the other custom fields are custom code or empty."""

@@ -22,17 +22,12 @@ from .snapdata import EVOLUTION, SNAPSHOTS, SnapData
 from .tensorboard import EventLog
 
 
-def auto_every(config) -> int:
-    """snapshot_every = 0: about 50 frames over the run, never more often than the log."""
-    return config.snapshot_every or max(config.log_every, config.epochs // 50)
-
-
 class Snapshots:
     """The training loop's one hook for pictures and TensorBoard (see the module's doc)."""
 
     def __init__(self, game, eval_z: torch.Tensor, run_dir: Path):
         c = game.config
-        self.game, self.run_dir, self.every = game, run_dir, auto_every(c)
+        self.game, self.run_dir, self.every = game, run_dir, c.snapshot_interval()
         self.capture = Capture(game, eval_z) if c.pictures else None
         if c.pictures:
             painter.start()  # now, so that its imports overlap training
