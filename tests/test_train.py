@@ -132,3 +132,11 @@ def test_a_run_stopped_during_its_lr_decay_resumes_bit_for_bit(tmp_path, tiny):
         assert (tmp_path / "whole" / name).read_bytes() == (tmp_path / "part" / name).read_bytes()
     plain = train(config.replace(lr_decay=0.0))
     assert not torch.equal(whole.G.weights[0], plain.G.weights[0])
+
+
+def test_the_thread_choice_reads_what_runs_now_not_the_minutes_average():
+    from ganfit.training import busy_cores
+
+    assert busy_cores("3.95 2.10 1.00 1/345 9999\n") == 0  # a run just ended: the average lags, the count does not
+    assert busy_cores("0.10 0.10 0.10 3/345 9999\n") == 2  # two other busy tasks beside this one
+    assert busy_cores() >= 0

@@ -94,7 +94,17 @@ def default_threads(config: Config) -> int:
     cores = os.cpu_count() or 1
     if config.seeds * config.batch < 3200 or cores == 1:
         return 1
-    return max(1, min(cores, round(cores - os.getloadavg()[0])))
+    return max(1, min(cores, cores - busy_cores()))
+
+
+def busy_cores(loadavg: str | None = None) -> int:
+    """How many cores other work keeps busy now: the runnable tasks in /proc/loadavg ("r/t", this process
+    excluded), not the one-minute average, which still counts a run that ended seconds ago."""
+    try:
+        text = loadavg if loadavg is not None else Path("/proc/loadavg").read_text()
+        return max(0, int(text.split()[3].split("/")[0]) - 1)
+    except (OSError, IndexError, ValueError):  # no /proc (macOS, say): the average is what there is
+        return round(os.getloadavg()[0])
 
 
 def _train(game: Game, run_dir: Path | None, resume: bool, stop, progress, callbacks) -> Run:
