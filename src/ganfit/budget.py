@@ -17,7 +17,7 @@ import torch
 
 from .config import Config
 from .errors import GanfitError
-from .game.models import parse_activations
+from .game.models import EVAL_BUDGET, parse_activations
 from .game.noise import make_noise
 from .game.targets import Target, make_target
 from .game.views import MinibatchView, make_view
@@ -30,7 +30,6 @@ F32, F64 = 4, 8
 PER_PARAM = 8
 DRAW_FLOATS = 9  # per uniform a step draws: the float, its int64 hashing temporaries, the batches made of it
 ROW_BYTES, MODE_ROW_BYTES = 1_000, 32  # one member's metric row as Python keeps it (measured: 470 B), + per mode
-EVAL_BUDGET = 1 << 22  # floats of hidden activations MLP.evaluate keeps at once (game/models.py)
 FRAME_FLOATS = 12_000  # one picture snapshot (pictures/capture.py: grids, heat map, points), + 2 per member
 MEMINFO, CGROUP = "/proc/meminfo", "/sys/fs/cgroup"
 

@@ -93,7 +93,7 @@ class MetricLog:
         job, epoch, losses, params, write, real_batch, fake = self.pending.pop()
         self.samples, row = job.result()
         self.health.check(epoch, losses, row, params)
-        self.final = row | {"d_loss_real": losses[0], "d_loss_fake": losses[1], "g_loss": losses[2]}
+        self.final = row | dict(zip(M.LOSS_COLUMNS, losses))
         lines = []
         for k, seed in enumerate(self.seeds):
             rec = {"epoch": epoch, "member": k, "seed": seed, "status": self.health.status(k)[0]}

@@ -29,6 +29,9 @@ ACTIVATIONS = {
 }
 
 
+EVAL_BUDGET = 1 << 22  # floats of hidden activations evaluate keeps at once
+
+
 def parse_activations(text: str, what: str) -> list[str]:
     names = [a.strip() for a in text.split(",") if a.strip()]
     if not names:
@@ -121,7 +124,7 @@ class MLP(nn.Module):
         return x
 
     @torch.no_grad()
-    def evaluate(self, x: torch.Tensor, budget: int = 1 << 22, params: list | None = None) -> torch.Tensor:
+    def evaluate(self, x: torch.Tensor, budget: int = EVAL_BUDGET, params: list | None = None) -> torch.Tensor:
         """forward() for many rows, a few members at a time so that hidden activations stay under
         `budget` floats (K = 1024 members x 10,000 samples x 50 units would be 2 GB at once); with
         `params` (tensors in parameters() order: weights, then biases) instead of the live ones, if given

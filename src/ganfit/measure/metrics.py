@@ -33,6 +33,7 @@ NAMES_1D = ("mean", "std", "skew", "kurtosis", "ks", "w1", "energy", "loglik")
 NAMES_2D = ("sw", "mmd", "loglik")
 NAMES_MODES = ("modes", "hq", "reverse_kl")
 NAMES = tuple(dict.fromkeys(NAMES_1D + NAMES_2D + NAMES_MODES))  # every scalar metric there is
+LOSS_COLUMNS = ("d_loss_real", "d_loss_fake", "g_loss")  # the per-member losses every metric row carries
 MODE_SAMPLES, MMD_SAMPLES, DIRECTIONS = 2500, 1000, 32
 HQ_SIGMAS = 3.0
 # A mixture is learned when every mode is captured, >= 90% of samples are high quality and the mode

@@ -16,7 +16,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..game.targets import Target
-from ..measure.metrics import HQ_SIGMAS
+from ..measure.metrics import HQ_SIGMAS, LOSS_COLUMNS
 from . import animate, painter
 from .mpl import colormaps, save, subplots
 from .panels import (
@@ -219,7 +219,7 @@ def scatter_figure(samples: np.ndarray, target: Target) -> Figure:
 
 # ---- curves.png, and one metric across runs
 
-LOSS_NAMES = ("d_loss_real", "d_loss_fake", "g_loss")
+LOSS_NAMES = LOSS_COLUMNS
 NOT_CURVES = {"epoch", "member", "seed", "status", "status_epoch", "learned"}
 
 
@@ -236,6 +236,10 @@ def history_matrix(history: list[dict], name: str) -> tuple[np.ndarray, np.ndarr
     return epochs, out
 
 
+def _losses_first(names: list[str]) -> list[str]:
+    return [n for n in LOSS_NAMES if n in names] + [n for n in names if n not in LOSS_NAMES]
+
+
 def curve_names(history: list[dict]) -> list[str]:
     """Every numeric field of the metrics rows: the losses first, then the metrics in their order."""
     names: list[str] = []
@@ -244,7 +248,7 @@ def curve_names(history: list[dict]) -> list[str]:
             if k not in NOT_CURVES and k not in names and (v is None or isinstance(v, (int, float))):
                 if not isinstance(v, bool):
                     names.append(k)
-    return [n for n in LOSS_NAMES if n in names] + [n for n in names if n not in LOSS_NAMES]
+    return _losses_first(names)
 
 
 def curves(history: list[dict], path: Path, truths: dict[str, float] | None = None, most: int = 200) -> Path:
@@ -297,7 +301,7 @@ def _curve_panel(ax, epochs: np.ndarray, v: np.ndarray, name: str, truth: float 
 def compare_names(histories: dict[str, list[dict]]) -> list[str]:
     """Every numeric field of any of the runs' metrics rows (runs without rows left out), in order."""
     names = list(dict.fromkeys(n for h in histories.values() if h for n in curve_names(h)))
-    return [n for n in LOSS_NAMES if n in names] + [n for n in names if n not in LOSS_NAMES]
+    return _losses_first(names)
 
 
 def compare_figure(histories: dict[str, list[dict]], name: str) -> Figure:

@@ -225,7 +225,7 @@ def summary(
 def medians(final: dict[str, np.ndarray], target: Target) -> dict:
     """The ensemble's median of each metric and loss (in float64: the same from float32 arrays as from the
     rows metrics.jsonl holds of them), None where no member has a finite value."""
-    names = (*M.names(target), *M.validation_names(target.dim), "d_loss_real", "d_loss_fake", "g_loss")
+    names = (*M.names(target), *M.validation_names(target.dim), *M.LOSS_COLUMNS)
     values = {n: np.asarray(final[n], dtype=np.float64) for n in names if n in final}
     return {n: np.nanmedian(v) if np.isfinite(v).any() else None for n, v in values.items()}
 

@@ -34,8 +34,9 @@ from typing import Any
 import numpy as np
 
 from .. import recipes
-from ..config import FIELDS, Config, read_toml, renamed
+from ..config import FIELDS, MAX_TOML_BYTES, Config, read_toml, renamed
 from ..errors import GanfitError
+from ..files import read_regular
 from ..game.targets import make_target
 from ..measure import metrics
 from . import criteria
@@ -43,7 +44,6 @@ from . import criteria
 TOP_KEYS = ("recipe", "config", "seeds", "success", "random_seed", "description", "base", "axes")
 RANDOM_KINDS = ("uniform", "loguniform", "choice")
 NOT_AXES = ("seed", "seeds")
-LOSS_NAMES = ("d_loss_real", "d_loss_fake", "g_loss")
 MAX_VALUES = 10_000  # values on one axis (and random draws)
 MAX_POINTS = 10_000  # points in one sweep: the product of the axes' lengths, checked before any is built
 
@@ -75,7 +75,7 @@ def load(path: str | Path, overrides: dict[str, Any] | None = None) -> Sweep:
     path = Path(path)
     where = f"sweep file {path}"
     raw = read_toml(path, where)
-    text = path.read_text(encoding="utf-8")  # kept beside the results, as the user wrote it
+    text = read_regular(path, MAX_TOML_BYTES, where).decode("utf-8")  # kept beside the results, as written
     for key in raw:
         if key not in TOP_KEYS:
             hint = " (config fields go under [base])" if key in FIELDS else ""
@@ -303,7 +303,7 @@ def _metric_names(target: str, where: str, validation: bool = False) -> tuple[st
         t = make_target(target)
     except GanfitError as e:
         raise GanfitError(f"{where}: {e}") from None
-    return (*metrics.names(t), *(metrics.validation_names(t.dim) if validation else ()), *LOSS_NAMES)
+    return (*metrics.names(t), *(metrics.validation_names(t.dim) if validation else ()), *metrics.LOSS_COLUMNS)
 
 
 def value_text(v: Any) -> str:
