@@ -63,7 +63,11 @@ class MetricLog:
         self.final: dict[str, np.ndarray] = {}  # the latest row, per member
         self.samples = np.empty(0)  # the latest row's samples [K, N, dim]
         self.seeds = game.config.member_seeds()
-        self.worker = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="ganfit-metrics")
+        # One thread of torch's own there: by default its first op would start a second OpenMP team, as
+        # wide as the machine, whose threads then contend with the training's team at every op (3x slower).
+        self.worker = concurrent.futures.ThreadPoolExecutor(
+            1, thread_name_prefix="ganfit-metrics", initializer=torch.set_num_threads, initargs=(1,)
+        )
         self.pending: list = []
         self.file = self._open(run_dir) if run_dir else None
 

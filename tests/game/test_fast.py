@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from ganfit import Config, GanfitError
+from ganfit import Config, GanfitError, recipes
 from ganfit.game import Game, fast, rng
 from ganfit.game.autograd import AutogradEngine
 from ganfit.game.fast import FastEngine
@@ -33,10 +33,24 @@ def trajectories(config: Config, epochs: int):
         {"g_activations": "tanh,relu", "d_activations": "leaky_relu,sigmoid,elu", "d_hidden": 7},
         {"d_steps": 2, "g_steps": 3, "batch": 16},
         {"noise": "normal:dim=3", "lr_g": 1e-3},
+        # the robust recipes' games: per-sample and packed D, R1 (a double backward), G's average, decay
+        {"recipe": "robust1d", "batch": 32},
+        {"recipe": "ring", "batch": 32, "g_hidden": 16, "d_hidden": 16},
+        {"recipe": "grid", "batch": 32, "g_hidden": 16, "d_hidden": 16, "epochs": 10},
+        {"recipe": "robust1d", "batch": 24, "d_activations": "sigmoid,tanh,elu", "r1": 5.0, "r2": 2.0},
+        {"recipe": "ring", "batch": 24, "d_view": "pack:m=4", "r1": 0.0, "r2": 1.0, "d_hidden": 9},
+        {"recipe": "robust1d", "batch": 16, "d_steps": 3, "g_steps": 2, "per_member": "lr_d=1e-3,2e-3,5e-4"},
+        {"d_view": "sample", "loss": "lsgan", "batch": 16},
+        {"d_view": "pack:m=2", "loss": "hinge", "batch": 16},
+        {"d_view": "sample", "loss": "wgan", "batch": 16, "r1": 1.0},
+        {"d_view": "sample", "loss": "minimax", "batch": 16},
+        {"loss": "lsgan"},
     ],
 )
 def test_hand_derived_gradients_match_autograd(changes):
-    fast, ref = trajectories(Config(seeds=3, **changes), 8)
+    changes = dict(changes)
+    base = recipes.load(changes.pop("recipe")) if "recipe" in changes else Config()
+    fast, ref = trajectories(base.replace(seeds=3, **changes), 8)
     for a, b in zip(fast[0], ref[0]):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
     torch.testing.assert_close(fast[1], ref[1], rtol=1e-4, atol=1e-6)  # the logged losses too

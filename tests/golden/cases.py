@@ -39,12 +39,12 @@ def default_game(d: Path) -> dict[str, str]:
 
 def robust1d(d: Path) -> dict[str, str]:
     """The robust1d recipe (ns, per-sample D, R1, G's average) on autograd, shortened to 1,000 epochs."""
-    return _train(recipes.load("robust1d").replace(epochs=1000, seeds=2, **ONE), d)
+    return _train(recipes.load("robust1d").replace(epochs=1000, seeds=2, gradients="autograd", **ONE), d)
 
 
 def ring(d: Path) -> dict[str, str]:
-    """The ring recipe (PacGAN2, R1, relu G, normal noise in 2-D) for 500 epochs, its 10 members."""
-    return _train(recipes.load("ring").replace(epochs=500, **ONE), d)
+    """The ring recipe (PacGAN2, R1, relu G, normal noise in 2-D) on autograd for 500 epochs, its 10 members."""
+    return _train(recipes.load("ring").replace(epochs=500, gradients="autograd", **ONE), d)
 
 
 def per_member(d: Path) -> dict[str, str]:
