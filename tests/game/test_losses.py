@@ -109,9 +109,10 @@ def test_regularised_members_never_interact_and_equal_single_runs(changes):
         torch.testing.assert_close(a[2], s[0], rtol=1e-5, atol=1e-6)
 
 
-def test_new_games_run_on_autograd_and_the_seed_on_the_fast_engine():
-    assert isinstance(Game.build(Config()).engine, FastEngine)
-    for changes in [{"loss": "ns"}, {"r1": 1.0}, {"gp": 1.0}, {"spectral_norm": True}, {"d_view": "sample"}]:
+def test_each_game_runs_on_the_engine_that_covers_it():
+    for changes in [{}, {"loss": "ns"}, {"d_view": "sample", "r1": 1.0}, {"d_view": "pack:m=2", "loss": "hinge"}]:
+        assert isinstance(Game.build(Config(**changes)).engine, FastEngine), changes
+    for changes in [{"r1": 1.0}, {"gp": 1.0}, {"spectral_norm": True}, {"d_view": "sample:stddev=true"}]:
         assert isinstance(Game.build(Config(**changes)).engine, AutogradEngine), changes
     with pytest.raises(Exception, match="gradients 'fast' covers"):
         Game.build(Config(gradients="fast", r1=1.0))

@@ -259,21 +259,21 @@ def test_a_point_dir_with_another_config_is_refused(tmp_path, capsys):
 
 
 def test_a_failing_point_is_recorded_and_the_others_finish(tmp_path, capsys):
-    # the fast engine covers only the seed's loss: the hinge point raises when it builds its game
-    text = "seeds = 2\n" + QUICK + 'gradients = "fast"\n[axes]\nloss = ["bce", "hinge", "ns"]\n'
+    # the fast engine does not cover spectral norm or gp: those points raise when they build their games
+    text = "seeds = 2\n" + QUICK + 'gradients = "fast"\n[axes]\nspectral_norm = [false, true]\ngp = [0.0, 1.0]\n'
     out = tmp_path / "out"
     assert cli.main(["sweep", str(sweep_file(tmp_path, text)), "--out", str(out), "--workers", "1"]) == 1
-    assert "2 point(s) did not finish (loss=hinge, loss=ns)" in capsys.readouterr().err
+    assert "3 point(s) did not finish" in capsys.readouterr().err
     points = {r["point"]: r for r in read_csv(out / "points.csv")}
-    assert points["loss=hinge"]["status"] == "error" and "gradients 'fast' covers" in points["loss=hinge"]["error"]
-    assert points["loss=bce"]["status"] == "finished"
-    assert points["loss=ns"]["status"] == "error"  # ns is bce's G loss by another name, but not the fast engine's
+    failed = [p for p in points.values() if p["status"] == "error"]
+    assert len(failed) == 3 and all("gradients 'fast' covers" in p["error"] for p in failed)
+    assert points["spectral_norm=false,gp=0.0"]["status"] == "finished"
     rows = read_csv(out / "results.csv")
-    assert [r["status"] for r in rows if r["point"] == "loss=hinge"] == ["error", "error"]
-    assert "gradients 'fast' covers" in (out / "points" / "loss=hinge" / "error.txt").read_text()
+    assert [r["status"] for r in rows if r["point"] == "spectral_norm=true,gp=0.0"] == ["error", "error"]
+    assert "gradients 'fast' covers" in (out / "points" / "spectral_norm=true,gp=0.0" / "error.txt").read_text()
     run_sweep(load(tmp_path / "sweep.toml"), out, workers=1)  # a rerun tries the failed points again
-    assert "1 already done, 2 to run" in capsys.readouterr().err
-    assert [r["status"] for r in read_csv(out / "points.csv")] == ["finished", "error", "error"]
+    assert "1 already done, 3 to run" in capsys.readouterr().err
+    assert sorted(r["status"] for r in read_csv(out / "points.csv")) == ["error", "error", "error", "finished"]
 
 
 # ---- Ray: a real local cluster, loopback only

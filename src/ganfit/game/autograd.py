@@ -16,6 +16,8 @@ from .models import MLP
 
 
 class AutogradEngine:
+    name = "autograd"
+
     def __init__(self, config, G: MLP, D: MLP, view):
         self.config, self.G, self.D, self.view = config, G, D, view
         self.needs_real = getattr(losses.get(config.loss), "needs_real", False)

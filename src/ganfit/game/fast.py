@@ -179,6 +179,8 @@ class FastEngine:
     """AutogradEngine's methods and math for the games covers() accepts; G's and D's modules share its
     buffers."""
 
+    name = "fast"
+
     def __init__(self, config, G: MLP, D: MLP, view):
         c, device = config, G.weights[0].device
         self.config, self.loss = c, LOSSES[c.loss]

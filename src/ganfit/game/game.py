@@ -16,8 +16,9 @@ import torch
 
 from ..config import Config
 from ..errors import GanfitError
-from . import fast, rng
+from . import compiled, fast, rng
 from .autograd import AutogradEngine
+from .compiled import CompiledEngine
 from .fast import FastEngine
 from .frame import Frame
 from .models import MLP, discriminator, generator
@@ -47,7 +48,7 @@ def make_engine(config: Config, G: MLP, D: MLP, view) -> FastEngine | AutogradEn
     if config.gradients == "fast" and not covered:
         raise GanfitError(f"gradients 'fast' covers {fast.COVERS}; use 'autograd' for {config.loss} / {config.d_view}")
     if covered and config.gradients != "autograd":
-        return FastEngine(config, G, D, view)
+        return (CompiledEngine if compiled.covers(config, view) else FastEngine)(config, G, D, view)
     return AutogradEngine(config, G, D, view)
 
 

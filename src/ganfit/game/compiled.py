@@ -1,0 +1,160 @@
+"""The fast engine's step for the seed's game as one compiled C call (kernel.c), for small ensembles.
+
+At K = 1 the torch step is ~60 kernels of 1-7 microseconds each: dispatch, not arithmetic. kernel.c
+plays the same epoch, the same math as FastEngine.step on the same buffers, in one call. It is built
+with the system's C compiler on first use (about a second) into a cache directory, and loaded with
+ctypes; where there is no compiler, or GANFIT_COMPILED=0, the torch step runs instead. The two agree
+to float rounding (tests/game/test_compiled.py); a run records which one played it (summary.json).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+from functools import cache
+from pathlib import Path
+
+import torch
+
+from .fast import LOSS_GRADS, FastEngine
+from .views import MinibatchView
+
+SOURCE = Path(__file__).with_name("kernel.c")
+# -ffast-math lets the compiler vectorise the dot products (reassociation) and the exponentials; it is
+# given when compiling only, never when linking, where it would switch the whole process's floats to
+# flush-to-zero.
+COMPILE = ["-O3", "-march=native", "-ffast-math", "-fPIC", "-c"]
+LINK = ["-lmvec", "-lm"] if platform.system() == "Linux" else ["-lm"]  # libmvec: glibc's vector expf
+MAXL = 16
+ACTS = {"elu": 0, "sigmoid": 1, "tanh": 2, "relu": 3, "leaky_relu": 4}
+LOSSES = {"bce": 0, "ns": 0, "minimax": 1, "lsgan": 2, "hinge": 3, "wgan": 4}
+assert set(LOSSES) == set(LOSS_GRADS)
+SMALL = 3200  # K * batch below which one thread is the default (training.default_threads) and C wins
+
+
+class Net(ctypes.Structure):
+    _fields_ = [
+        ("layers", ctypes.c_int),
+        ("sizes", ctypes.c_int * (MAXL + 1)),
+        ("acts", ctypes.c_int * MAXL),
+        ("P", ctypes.c_long),
+        *((name, ctypes.c_void_p) for name in ("theta", "grad", "m", "v", "steps", "lr", "beta1", "beta2")),
+        ("lr_scale", ctypes.c_float),
+    ]
+
+
+class Game(ctypes.Structure):
+    _fields_ = [
+        *((name, ctypes.c_int) for name in ("K", "B", "dim", "zdim", "diffs", "d_steps", "g_steps", "loss")),
+        ("G", Net),
+        ("D", Net),
+        *((name, ctypes.c_void_p) for name in ("logits_d", "logits_g", "fakes", "work")),
+    ]
+
+
+def cache_dir() -> Path:
+    if os.environ.get("GANFIT_CACHE"):
+        return Path(os.environ["GANFIT_CACHE"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ganfit"
+
+
+def _cpu() -> str:
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+        return next((ln for ln in lines if ln.startswith(("model name", "flags"))), "")
+    except OSError:
+        return platform.processor()
+
+
+@cache
+def library() -> ctypes.CDLL | None:
+    """The compiled kernel, built once per source, compiler and CPU; None where it cannot be built."""
+    if os.environ.get("GANFIT_COMPILED", "1") == "0" or platform.system() == "Windows":
+        return None
+    cc = shutil.which(os.environ.get("CC", "cc")) or shutil.which("gcc")
+    if cc is None:
+        return None
+    key = hashlib.sha256(b"\0".join(x.encode() for x in (SOURCE.read_text(), cc, *COMPILE, _cpu()))).hexdigest()
+    path = cache_dir() / f"kernel-{key[:16]}.so"
+    if not path.exists():
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
+                obj, lib = Path(tmp, "kernel.o"), Path(tmp, "kernel.so")
+                subprocess.run([cc, *COMPILE, str(SOURCE), "-o", str(obj)], check=True, capture_output=True)
+                subprocess.run([cc, "-shared", str(obj), "-o", str(lib), *LINK], check=True, capture_output=True)
+                os.replace(lib, path)  # whole or not at all, also when two runs build it at once
+        except (OSError, subprocess.CalledProcessError):
+            return None
+    lib = ctypes.CDLL(str(path))
+    lib.kernel_step.argtypes = [ctypes.POINTER(Game), ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
+    lib.kernel_step.restype = None
+    lib.kernel_work.argtypes = [ctypes.POINTER(Game)]
+    lib.kernel_work.restype = ctypes.c_long
+    return lib
+
+
+def covers(config, view) -> bool:
+    """The seed's game family (the fast engine's minibatch view) on the CPU, on one thread, small K."""
+    small = config.threads == 1 or (config.threads == 0 and config.seeds * config.batch < SMALL)
+    return isinstance(view, MinibatchView) and config.device == "cpu" and small and library() is not None
+
+
+class CompiledEngine(FastEngine):
+    """FastEngine with its step in C: the same buffers, state and learning-rate schedule."""
+
+    name = "compiled"
+
+    def __init__(self, config, G, D, view):
+        super().__init__(config, G, D, view)
+        c, K = config, config.seeds
+        self.lib = library()
+        self.keep = []  # every tensor the C side points into stays alive with the engine
+        dim, zdim = G.sizes[-1], G.sizes[0]
+        rows = (c.d_steps + 1) * c.batch
+        self.logits_d, self.logits_g = torch.zeros(K, 2, 1), torch.zeros(K, 1, 1)
+        self.fakes = torch.zeros(K, rows, dim)
+        self.ctx = Game(K, c.batch, dim, zdim, int(self.diffs), c.d_steps, c.g_steps, LOSSES[c.loss])
+        self.ctx.G, self.ctx.D = self._net(self.G, G), self._net(self.D, D)
+        for name in ("logits_d", "logits_g", "fakes"):
+            setattr(self.ctx, name, self._ptr(getattr(self, name)))
+        self.ctx.work = self._ptr(torch.zeros(self.lib.kernel_work(ctypes.byref(self.ctx))))
+
+    def _ptr(self, t: torch.Tensor) -> int:
+        assert t.is_contiguous() and t.device.type == "cpu"
+        self.keep.append(t)
+        return t.data_ptr()
+
+    def _net(self, flat, mlp) -> Net:
+        n = Net(len(mlp.sizes) - 1, (ctypes.c_int * (MAXL + 1))(*mlp.sizes), (ctypes.c_int * MAXL)(
+            *(ACTS[a] for a in mlp.activations)
+        ), flat.theta.shape[1])
+        for name, t in (("theta", flat.theta), ("grad", flat.grad), ("m", flat.exp_avg), ("v", flat.exp_avg_sq)):
+            setattr(n, name, self._ptr(t))
+        n.steps = self._ptr(flat.steps)
+        s = flat.settings or {}
+        K = flat.theta.shape[0]
+        for name, value in (("lr", flat.lr), ("beta1", flat.betas[0]), ("beta2", flat.betas[1])):
+            per_member = s.get(name, torch.full((K,), value, dtype=torch.float64))
+            setattr(n, name, self._ptr(per_member.to(torch.float64).contiguous()))
+        n.lr_scale = 1.0
+        return n
+
+    def set_lr_scale(self, scale: float) -> None:
+        super().set_lr_scale(scale)
+        self.ctx.G.lr_scale = self.ctx.D.lr_scale = scale
+
+    def step(self, real: torch.Tensor, z_d: torch.Tensor, z_g: torch.Tensor, eps: None = None):
+        c = self.config
+        self.lib.kernel_step(ctypes.byref(self.ctx), real.data_ptr(), z_d.data_ptr(), z_g.data_ptr())
+        logits_d, logits_g, f = self.logits_d, self.logits_g, self.loss
+
+        def losses():  # per member, from the last logits (copied: the next step writes over them)
+            return f.d_real(logits_d[:, :1]).mean((1, 2)), f.d_fake(logits_d[:, 1:]).mean((1, 2)), f.g(logits_g).mean((1, 2))
+
+        return losses, self.fakes[:, (c.d_steps - 1) * c.batch : c.d_steps * c.batch].clone()
