@@ -194,7 +194,8 @@ def _finish(game: Game, eval_z, log: MetricLog, health, hook, run_dir, status: s
     run = Run(c, game.G, game.D, game.frame, list(target.columns), run_dir, history=log.history)
     statuses = [health.status(k) for k in range(len(seeds))]
     run.summary = layout.summary(c, target, final, seeds, statuses, status, epoch, wall, epoch - first) | {
-        "provenance": provenance.collect()
+        "engine": game.engine.name,  # which gradient engine played it (fast, compiled or autograd)
+        "provenance": provenance.collect(),
     }
     if run_dir:
         run.write_results()

@@ -47,14 +47,18 @@ def trajectories(config: Config, epochs: int):
         {"loss": "lsgan"},
     ],
 )
-def test_hand_derived_gradients_match_autograd(changes):
+@pytest.mark.parametrize("compiled", ["1", "0"], ids=["compiled-where-it-covers", "torch-step"])
+def test_hand_derived_gradients_match_autograd(changes, compiled, monkeypatch):
+    monkeypatch.setenv("GANFIT_COMPILED", compiled)
     changes = dict(changes)
     base = recipes.load(changes.pop("recipe")) if "recipe" in changes else Config()
     fast, ref = trajectories(base.replace(seeds=3, **changes), 8)
+    # C's reassociated sums and vector exp round differently from aten's: 1 weight in 4,800 at 1.1e-4
+    tol = dict(rtol=3e-4, atol=2e-6) if compiled == "1" else dict(rtol=1e-4, atol=1e-6)
     for a, b in zip(fast[0], ref[0]):
-        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
-    torch.testing.assert_close(fast[1], ref[1], rtol=1e-4, atol=1e-6)  # the logged losses too
-    torch.testing.assert_close(fast[2], ref[2], rtol=1e-4, atol=1e-6)
+        torch.testing.assert_close(a, b, **tol)
+    torch.testing.assert_close(fast[1], ref[1], **tol)  # the logged losses too
+    torch.testing.assert_close(fast[2], ref[2], **tol)
 
 
 def test_fast_engine_refuses_what_it_does_not_cover(monkeypatch):

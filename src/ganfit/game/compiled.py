@@ -74,7 +74,7 @@ def _cpu() -> str:
 @cache
 def library() -> ctypes.CDLL | None:
     """The compiled kernel, built once per source, compiler and CPU; None where it cannot be built."""
-    if os.environ.get("GANFIT_COMPILED", "1") == "0" or platform.system() == "Windows":
+    if platform.system() == "Windows":
         return None
     cc = shutil.which(os.environ.get("CC", "cc")) or shutil.which("gcc")
     if cc is None:
@@ -102,7 +102,8 @@ def library() -> ctypes.CDLL | None:
 def covers(config, view) -> bool:
     """The seed's game family (the fast engine's minibatch view) on the CPU, on one thread, small K."""
     small = config.threads == 1 or (config.threads == 0 and config.seeds * config.batch < SMALL)
-    return isinstance(view, MinibatchView) and config.device == "cpu" and small and library() is not None
+    wanted = os.environ.get("GANFIT_COMPILED", "1") != "0"
+    return isinstance(view, MinibatchView) and config.device == "cpu" and small and wanted and library() is not None
 
 
 class CompiledEngine(FastEngine):
@@ -131,9 +132,12 @@ class CompiledEngine(FastEngine):
         return t.data_ptr()
 
     def _net(self, flat, mlp) -> Net:
-        n = Net(len(mlp.sizes) - 1, (ctypes.c_int * (MAXL + 1))(*mlp.sizes), (ctypes.c_int * MAXL)(
-            *(ACTS[a] for a in mlp.activations)
-        ), flat.theta.shape[1])
+        n = Net(
+            len(mlp.sizes) - 1,
+            (ctypes.c_int * (MAXL + 1))(*mlp.sizes),
+            (ctypes.c_int * MAXL)(*(ACTS[a] for a in mlp.activations)),
+            flat.theta.shape[1],
+        )
         for name, t in (("theta", flat.theta), ("grad", flat.grad), ("m", flat.exp_avg), ("v", flat.exp_avg_sq)):
             setattr(n, name, self._ptr(t))
         n.steps = self._ptr(flat.steps)
@@ -154,7 +158,8 @@ class CompiledEngine(FastEngine):
         self.lib.kernel_step(ctypes.byref(self.ctx), real.data_ptr(), z_d.data_ptr(), z_g.data_ptr())
         logits_d, logits_g, f = self.logits_d, self.logits_g, self.loss
 
-        def losses():  # per member, from the last logits (copied: the next step writes over them)
-            return f.d_real(logits_d[:, :1]).mean((1, 2)), f.d_fake(logits_d[:, 1:]).mean((1, 2)), f.g(logits_g).mean((1, 2))
+        def losses():  # per member, from buffers the next step writes over: called before it (MetricLog.submit)
+            real, fake = logits_d[:, :1], logits_d[:, 1:]
+            return f.d_real(real).mean((1, 2)), f.d_fake(fake).mean((1, 2)), f.g(logits_g).mean((1, 2))
 
         return losses, self.fakes[:, (c.d_steps - 1) * c.batch : c.d_steps * c.batch].clone()

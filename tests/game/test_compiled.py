@@ -1,0 +1,86 @@
+import pytest
+import torch
+
+from ganfit import Config, train
+from ganfit.game import Game, compiled, rng
+from ganfit.game.compiled import CompiledEngine
+from ganfit.game.fast import FastEngine
+
+pytestmark = pytest.mark.skipif(compiled.library() is None, reason="no C compiler on this machine")
+
+
+def weights_after(config: Config, epochs: int, env: str, monkeypatch) -> tuple[str, list[torch.Tensor]]:
+    monkeypatch.setenv("GANFIT_COMPILED", env)
+    game = Game.build(config)
+    drawn = game.draw(rng.member_keys(config.member_seeds(), "train"), 0, epochs)
+    for t in range(epochs):
+        losses, fake = game.step(*drawn.at(t))
+    out = [p.detach().clone() for p in (*game.G.parameters(), *game.D.parameters())]
+    return game.engine.name, out + [torch.stack(losses()), fake]
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"seeds": 3, "d_view": "minibatch:diffs=false", "g_activations": "tanh,relu,leaky_relu"},
+        {"seeds": 2, "d_steps": 2, "g_steps": 3, "batch": 12, "d_activations": "sigmoid,tanh"},
+        {"seeds": 2, "target": "moons:noise=0.1", "noise": "normal:dim=3", "g_hidden": 9, "d_hidden": 13},
+        {"seeds": 4, "per_member": "lr_d=1e-4,2e-4,3e-4,4e-4;beta1=0.5,0.9,0.5,0.9", "lr_decay": 0.5, "epochs": 30},
+        {"seeds": 2, "loss": "lsgan"},
+        {"seeds": 2, "loss": "hinge"},
+        {"seeds": 2, "loss": "minimax"},
+        {"seeds": 2, "loss": "wgan", "lr_d": 1e-5},
+        {"g_ema": 0.99},
+    ],
+)
+def test_the_compiled_step_matches_the_torch_step(changes, monkeypatch):
+    config = Config(threads=1, **changes)
+    ours, theirs = (weights_after(config, 25, env, monkeypatch) for env in ("1", "0"))
+    assert (ours[0], theirs[0]) == ("compiled", "fast")
+    for a, b in zip(ours[1], theirs[1]):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=2e-6)
+
+
+def test_the_compiled_step_is_chosen_for_small_ensembles_on_one_thread(monkeypatch):
+    monkeypatch.setenv("GANFIT_COMPILED", "1")
+    assert isinstance(Game.build(Config()).engine, CompiledEngine)
+    for changes in [{"threads": 2}, {"seeds": 64}, {"d_view": "sample"}]:
+        assert type(Game.build(Config(**changes)).engine) is FastEngine, changes
+    monkeypatch.setenv("GANFIT_COMPILED", "0")
+    assert type(Game.build(Config()).engine) is FastEngine
+
+
+def test_without_a_compiler_the_torch_step_runs(monkeypatch, tmp_path):
+    monkeypatch.setenv("GANFIT_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("CC", "no-such-compiler")
+    monkeypatch.setenv("PATH", str(tmp_path))  # neither cc nor gcc
+    compiled.library.cache_clear()
+    try:
+        assert compiled.library() is None
+        assert type(Game.build(Config()).engine) is FastEngine
+    finally:
+        compiled.library.cache_clear()
+
+
+def test_the_kernel_builds_into_a_fresh_cache_whole(monkeypatch, tmp_path):
+    monkeypatch.setenv("GANFIT_CACHE", str(tmp_path / "cache"))
+    compiled.library.cache_clear()
+    try:
+        assert compiled.library() is not None
+        built = list((tmp_path / "cache").iterdir())
+        assert len(built) == 1 and built[0].name.startswith("kernel-") and built[0].suffix == ".so"
+    finally:
+        compiled.library.cache_clear()
+
+
+def test_a_compiled_run_resumes_bit_for_bit_and_says_which_engine_played_it(tmp_path):
+    c = Config(epochs=600, seeds=2, log_every=100, checkpoint_every=200, threads=1)
+    whole = train(c, tmp_path / "whole", progress=None)
+    assert whole.summary["engine"] == "compiled"
+    train(c.replace(epochs=400), tmp_path / "cut", progress=None)
+    from ganfit import rundir
+
+    resumed = train(rundir.reopen(tmp_path / "cut", 600), tmp_path / "cut", resume=True, progress=None)
+    for a, b in zip(whole.G.parameters(), resumed.G.parameters()):
+        assert torch.equal(a, b)
