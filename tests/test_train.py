@@ -140,3 +140,20 @@ def test_the_thread_choice_reads_what_runs_now_not_the_minutes_average():
     assert busy_cores("3.95 2.10 1.00 1/345 9999\n") == 0  # a run just ended: the average lags, the count does not
     assert busy_cores("0.10 0.10 0.10 3/345 9999\n") == 2  # two other busy tasks beside this one
     assert busy_cores() >= 0
+
+
+def test_metric_rows_run_torch_on_one_thread_of_their_own():
+    # by default the worker's first op would start a second OpenMP team as wide as the machine, whose
+    # threads contend with training's at every op (a 2-thread run of robust1d at K = 16 ran 3x slower)
+    from ganfit.game import Game
+    from ganfit.metric_log import MetricLog
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        log = MetricLog(Game.build(Config(seeds=1)), None, None, None, None, None, [], 0)
+        assert log.worker.submit(torch.get_num_threads).result() == 1
+        assert torch.get_num_threads() == 2  # training's own count is left as it was
+        log.close()
+    finally:
+        torch.set_num_threads(before)
