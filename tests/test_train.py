@@ -1,3 +1,4 @@
+import os
 import json
 
 import numpy as np
@@ -157,3 +158,11 @@ def test_metric_rows_run_torch_on_one_thread_of_their_own():
         log.close()
     finally:
         torch.set_num_threads(before)
+
+
+def test_the_compiled_step_takes_at_most_one_thread_per_member():
+    from ganfit.training import default_threads
+
+    assert default_threads(Config(seeds=1)) == 1
+    assert 1 <= default_threads(Config(seeds=8)) <= min(8, os.cpu_count() or 1)
+    assert default_threads(Config(seeds=8, threads=3)) == 3  # asked for: as asked

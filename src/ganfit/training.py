@@ -21,7 +21,9 @@ from . import budget, provenance
 from .config import Config
 from .errors import GanfitError
 from .files import io_reason
-from .game import Game, eval_noise, rng
+from .game import Game, engine_for, eval_noise, rng
+from .game.compiled import CompiledEngine
+from .game.views import make_view
 from .measure import Health
 from .measure import metrics as M
 from .metric_log import MetricLog, measure
@@ -86,15 +88,20 @@ def _check_watched(game: Game) -> None:
 
 
 def default_threads(config: Config) -> int:
-    """One thread for small ensembles, where a second one gains at most 20% (K = 16); from K * batch =
-    3,200 (K = 32 on the defaults), as many as there are idle cores (+50% on 2 idle cores): a thread
-    that has to share its core with another busy process slows every op down (docs/performance.md)."""
+    """The compiled step splits the members across threads (a member's arithmetic does not depend on
+    how many): as many as there are idle cores, at most one per member. Torch's step: one thread for
+    small ensembles, where a second one gains at most 20% (K = 16); from K * batch = 3,200 (K = 32 on
+    the defaults), the idle cores (+50% on 2). A thread that has to share its core with another busy
+    process slows every op down (docs/performance.md)."""
     if config.threads:
         return config.threads
     cores = os.cpu_count() or 1
+    idle = max(1, min(cores, cores - busy_cores()))
+    if engine_for(config, make_view(config.d_view)) is CompiledEngine:
+        return min(config.seeds, idle)
     if config.seeds * config.batch < 3200 or cores == 1:
         return 1
-    return max(1, min(cores, cores - busy_cores()))
+    return idle
 
 
 def busy_cores(loadavg: str | None = None) -> int:

@@ -42,13 +42,19 @@ def test_the_compiled_step_matches_the_torch_step(changes, monkeypatch):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=2e-6)
 
 
-def test_the_compiled_step_is_chosen_for_small_ensembles_on_one_thread(monkeypatch):
+def test_the_compiled_step_plays_the_minibatch_games_on_the_cpu(monkeypatch):
     monkeypatch.setenv("GANFIT_COMPILED", "1")
-    assert isinstance(Game.build(Config()).engine, CompiledEngine)
-    for changes in [{"threads": 2}, {"seeds": 64}, {"d_view": "sample"}]:
-        assert type(Game.build(Config(**changes)).engine) is FastEngine, changes
+    for changes in [{}, {"threads": 2}, {"seeds": 64}, {"d_view": "minibatch:diffs=false", "loss": "hinge"}]:
+        assert isinstance(Game.build(Config(**changes)).engine, CompiledEngine), changes
+    assert type(Game.build(Config(d_view="sample")).engine) is FastEngine
     monkeypatch.setenv("GANFIT_COMPILED", "0")
     assert type(Game.build(Config()).engine) is FastEngine
+
+
+def test_a_members_arithmetic_does_not_depend_on_the_thread_count(monkeypatch):
+    runs = [weights_after(Config(seeds=5, threads=t), 20, "1", monkeypatch)[1] for t in (1, 2, 3)]
+    for other in runs[1:]:
+        assert all(torch.equal(a, b) for a, b in zip(runs[0], other))
 
 
 def test_without_a_compiler_the_torch_step_runs(monkeypatch, tmp_path):

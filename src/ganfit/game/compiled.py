@@ -1,7 +1,8 @@
-"""The fast engine's step for the seed's game as one compiled C call (kernel.c), for small ensembles.
+"""The fast engine's step for the seed's game as one compiled C call (kernel.c).
 
 At K = 1 the torch step is ~60 kernels of 1-7 microseconds each: dispatch, not arithmetic. kernel.c
-plays the same epoch, the same math as FastEngine.step on the same buffers, in one call. It is built
+plays the same epoch, the same math as FastEngine.step on the same buffers, in one call, the members
+split across the run's threads (a member's arithmetic does not depend on how many). It is built
 with the system's C compiler on first use (about a second) into a cache directory, and loaded with
 ctypes; where there is no compiler, or GANFIT_COMPILED=0, the torch step runs instead. The two agree
 to float rounding (tests/game/test_compiled.py); a run records which one played it (summary.json).
@@ -28,13 +29,14 @@ SOURCE = Path(__file__).with_name("kernel.c")
 # -ffast-math lets the compiler vectorise the dot products (reassociation) and the exponentials; it is
 # given when compiling only, never when linking, where it would switch the whole process's floats to
 # flush-to-zero.
-COMPILE = ["-O3", "-march=native", "-ffast-math", "-fPIC", "-c"]
-LINK = ["-lmvec", "-lm"] if platform.system() == "Linux" else ["-lm"]  # libmvec: glibc's vector expf
-MAXL = 16
+COMPILE = ["-O3", "-march=native", "-ffast-math", "-fPIC", "-pthread", "-c"]
+LINK = (
+    ["-pthread", "-lmvec", "-lm"] if platform.system() == "Linux" else ["-pthread", "-lm"]
+)  # libmvec: glibc's vector expf
+MAXL, MAXT = 16, 256
 ACTS = {"elu": 0, "sigmoid": 1, "tanh": 2, "relu": 3, "leaky_relu": 4}
 LOSSES = {"bce": 0, "ns": 0, "minimax": 1, "lsgan": 2, "hinge": 3, "wgan": 4}
 assert set(LOSSES) == set(LOSS_GRADS)
-SMALL = 3200  # K * batch below which one thread is the default (training.default_threads) and C wins
 
 
 class Net(ctypes.Structure):
@@ -50,7 +52,7 @@ class Net(ctypes.Structure):
 
 class Game(ctypes.Structure):
     _fields_ = [
-        *((name, ctypes.c_int) for name in ("K", "B", "dim", "zdim", "diffs", "d_steps", "g_steps", "loss")),
+        *((n, ctypes.c_int) for n in ("K", "B", "dim", "zdim", "diffs", "d_steps", "g_steps", "loss", "threads")),
         ("G", Net),
         ("D", Net),
         *((name, ctypes.c_void_p) for name in ("logits_d", "logits_g", "fakes", "work")),
@@ -100,10 +102,9 @@ def library() -> ctypes.CDLL | None:
 
 
 def covers(config, view) -> bool:
-    """The seed's game family (the fast engine's minibatch view) on the CPU, on one thread, small K."""
-    small = config.threads == 1 or (config.threads == 0 and config.seeds * config.batch < SMALL)
+    """The seed's game family (the fast engine's minibatch view), on the CPU."""
     wanted = os.environ.get("GANFIT_COMPILED", "1") != "0"
-    return isinstance(view, MinibatchView) and config.device == "cpu" and small and wanted and library() is not None
+    return isinstance(view, MinibatchView) and config.device == "cpu" and wanted and library() is not None
 
 
 class CompiledEngine(FastEngine):
@@ -120,11 +121,12 @@ class CompiledEngine(FastEngine):
         rows = (c.d_steps + 1) * c.batch
         self.logits_d, self.logits_g = torch.zeros(K, 2, 1), torch.zeros(K, 1, 1)
         self.fakes = torch.zeros(K, rows, dim)
-        self.ctx = Game(K, c.batch, dim, zdim, int(self.diffs), c.d_steps, c.g_steps, LOSSES[c.loss])
+        threads = min(c.threads or 1, K, MAXT)  # members split across threads; 0 (unresolved): one
+        self.ctx = Game(K, c.batch, dim, zdim, int(self.diffs), c.d_steps, c.g_steps, LOSSES[c.loss], threads)
         self.ctx.G, self.ctx.D = self._net(self.G, G), self._net(self.D, D)
         for name in ("logits_d", "logits_g", "fakes"):
             setattr(self.ctx, name, self._ptr(getattr(self, name)))
-        self.ctx.work = self._ptr(torch.zeros(self.lib.kernel_work(ctypes.byref(self.ctx))))
+        self.ctx.work = self._ptr(torch.zeros(threads * self.lib.kernel_work(ctypes.byref(self.ctx))))
 
     def _ptr(self, t: torch.Tensor) -> int:
         assert t.is_contiguous() and t.device.type == "cpu"

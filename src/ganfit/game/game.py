@@ -43,13 +43,19 @@ class Draws(NamedTuple):
         return self.real[t], self.z_d[t], self.z_g[t], None if self.eps is None else self.eps[t]
 
 
-def make_engine(config: Config, G: MLP, D: MLP, view) -> FastEngine | AutogradEngine:
+def engine_for(config: Config, view) -> type:
+    """The engine class that plays config's game: the compiled or the torch hand-derived step wherever
+    they cover it (unless `gradients` asks for autograd), else autograd."""
     covered = fast.covers(config, view)
     if config.gradients == "fast" and not covered:
         raise GanfitError(f"gradients 'fast' covers {fast.COVERS}; use 'autograd' for {config.loss} / {config.d_view}")
     if covered and config.gradients != "autograd":
-        return (CompiledEngine if compiled.covers(config, view) else FastEngine)(config, G, D, view)
-    return AutogradEngine(config, G, D, view)
+        return CompiledEngine if compiled.covers(config, view) else FastEngine
+    return AutogradEngine
+
+
+def make_engine(config: Config, G: MLP, D: MLP, view) -> FastEngine | AutogradEngine:
+    return engine_for(config, view)(config, G, D, view)
 
 
 def eval_noise(config: Config, noise: Noise, device, n: int | None = None) -> torch.Tensor:

@@ -6,12 +6,14 @@
  * Layouts are FlatNet's: per member, theta = [W0 (in x out, row-major), b0, W1, b1, ...]; inputs are
  * the draws' [steps, K, B, dim]. Row convention: y = x W + b. */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 enum { ELU, SIGMOID, TANH, RELU, LEAKY };
 enum { BCE, MINIMAX, LSGAN, HINGE, WGAN };
 #define MAXL 16
+#define MAXT 256
 
 typedef struct {
     int layers, sizes[MAXL + 1], acts[MAXL];
@@ -22,10 +24,10 @@ typedef struct {
 } Net;
 
 typedef struct {
-    int K, B, dim, zdim, diffs, d_steps, g_steps, loss;
+    int K, B, dim, zdim, diffs, d_steps, g_steps, loss, threads;
     Net G, D;
     float *logits_d, *logits_g, *fakes; /* out: [K, 2], [K], [K, (d_steps + 1) B, dim] */
-    float *work;                        /* scratch, sized by compiled.py (kernel_work) */
+    float *work;                        /* scratch: threads x kernel_work floats (compiled.py) */
 } Game;
 
 /* y = act(y) over n values, one loop per activation so that each vectorises (expf: libmvec) */
@@ -235,7 +237,7 @@ static void view(const Game *c, const float *x, float *feat, float *centred) {
     }
 }
 
-long kernel_work(const Game *c) { /* floats of scratch the step needs */
+long kernel_work(const Game *c) { /* floats of scratch one thread needs */
     int w = 0;
     for (int l = 0; l <= c->G.layers; l++) w = c->G.sizes[l] > w ? c->G.sizes[l] : w;
     for (int l = 0; l <= c->D.layers; l++) w = c->D.sizes[l] > w ? c->D.sizes[l] : w;
@@ -243,12 +245,14 @@ long kernel_work(const Game *c) { /* floats of scratch the step needs */
     return (long)c->G.layers * rows * w + (c->D.layers + 1) * 2L * w + 4 * rows * w + (long)w * w + 3L * c->B * c->dim;
 }
 
-void kernel_step(Game *c, const float *real, const float *z_d, const float *z_g) {
+/* One epoch for members k0..k1 - 1, with its own scratch work. Members share nothing but the step
+ * counts, read here and incremented by kernel_step after every member is done. */
+static void members(Game *c, const float *real, const float *z_d, const float *z_g, int k0, int k1, float *work) {
     int K = c->K, B = c->B, dim = c->dim, zd = c->zdim, F = c->D.sizes[0];
     long rows = (long)(c->d_steps + 1) * B, w = 0;
     for (int l = 0; l <= c->G.layers; l++) w = c->G.sizes[l] > w ? c->G.sizes[l] : w;
     for (int l = 0; l <= c->D.layers; l++) w = c->D.sizes[l] > w ? c->D.sizes[l] : w;
-    float *hg[MAXL + 1], *hd[MAXL + 1], *at = c->work;
+    float *hg[MAXL + 1], *hd[MAXL + 1], *at = work;
     for (int l = 1; l <= c->G.layers; l++) hg[l] = at, at += rows * w;
     for (int l = 0; l <= c->D.layers; l++) hd[l] = at, at += 2L * w;
     float *z = at; at += rows * w;
@@ -257,7 +261,7 @@ void kernel_step(Game *c, const float *real, const float *z_d, const float *z_g)
     float *centred = at; at += 2L * B * dim;
     float *gfake = at;
     float *sub[MAXL + 1];
-    for (int k = 0; k < K; k++) {
+    for (int k = k0; k < k1; k++) {
         float *gt = c->G.theta + k * c->G.P, *dt = c->D.theta + k * c->D.P;
         for (int s = 0; s < c->d_steps; s++)
             memcpy(z + (long)s * B * zd, z_d + ((long)s * K + k) * B * zd, sizeof(float) * B * zd);
@@ -299,6 +303,40 @@ void kernel_step(Game *c, const float *real, const float *z_d, const float *z_g)
             backward(&c->G, gt, h, B, gfake, c->G.grad + k * c->G.P, NULL, tmp);
             adam(&c->G, k, *c->G.steps + s + 1);
         }
+    }
+}
+
+typedef struct {
+    Game *c;
+    const float *real, *z_d, *z_g;
+    int k0, k1;
+    float *work;
+} Job;
+
+static void *run(void *p) {
+    Job *j = p;
+    members(j->c, j->real, j->z_d, j->z_g, j->k0, j->k1, j->work);
+    return NULL;
+}
+
+/* One epoch for every member: the members split into c->threads contiguous ranges, each on its own
+ * thread with its own part of c->work. A member's arithmetic is the same on any thread count. */
+void kernel_step(Game *c, const float *real, const float *z_d, const float *z_g) {
+    int T = c->threads < 1 ? 1 : c->threads > c->K ? c->K : c->threads;
+    pthread_t th[MAXT];
+    Job jobs[MAXT];
+    int started[MAXT] = {0};
+    T = T > MAXT ? MAXT : T;
+    for (int t = 0; t < T; t++)
+        jobs[t] = (Job){c, real, z_d, z_g, (int)((long)t * c->K / T), (int)((long)(t + 1) * c->K / T),
+                        c->work + t * kernel_work(c)};
+    for (int t = 1; t < T; t++) started[t] = pthread_create(&th[t], NULL, run, &jobs[t]) == 0;
+    run(&jobs[0]);
+    for (int t = 1; t < T; t++) {
+        if (started[t])
+            pthread_join(th[t], NULL);
+        else
+            run(&jobs[t]); /* no thread to be had: this one plays that range too */
     }
     *c->D.steps += c->d_steps;
     *c->G.steps += c->g_steps;
