@@ -207,7 +207,8 @@ def test_points_that_differ_in_adam_settings_train_as_one_ensemble_and_each_gets
     assert {Config.from_toml(g / "config.toml").seeds for g in groups} == {12}
     for p in sweep.points:
         d = out / "points" / p.id
-        assert Config.from_toml(d / "config.toml") == p.config.replace(threads=1)  # the point's own config
+        own = Config.from_toml(d / "config.toml")  # the point's own config, with the group's thread count
+        assert own.threads >= 1 and own.replace(threads=p.config.threads) == p.config
         run = load_run(d)
         assert run.members == 3 and run.G.weights[0].shape[0] == 3
         assert [r["member"] for r in run.history[:3]] == [0, 1, 2] and len(run.history) == 3 * 3

@@ -309,35 +309,30 @@ static void members(Game *c, const float *real, const float *z_d, const float *z
 typedef struct {
     Game *c;
     const float *real, *z_d, *z_g;
-    int k0, k1;
+    int *next; /* the next member to play, shared: a thread that gets less of its core plays fewer */
     float *work;
 } Job;
 
 static void *run(void *p) {
     Job *j = p;
-    members(j->c, j->real, j->z_d, j->z_g, j->k0, j->k1, j->work);
+    for (int k; (k = __atomic_fetch_add(j->next, 1, __ATOMIC_RELAXED)) < j->c->K;)
+        members(j->c, j->real, j->z_d, j->z_g, k, k + 1, j->work);
     return NULL;
 }
 
-/* One epoch for every member: the members split into c->threads contiguous ranges, each on its own
- * thread with its own part of c->work. A member's arithmetic is the same on any thread count. */
+/* One epoch for every member, on c->threads threads, each with its own part of c->work, taking
+ * members one at a time. A member's arithmetic is the same on any thread count. */
 void kernel_step(Game *c, const float *real, const float *z_d, const float *z_g) {
-    int T = c->threads < 1 ? 1 : c->threads > c->K ? c->K : c->threads;
+    int T = c->threads < 1 ? 1 : c->threads > c->K ? c->K : c->threads, next = 0;
     pthread_t th[MAXT];
     Job jobs[MAXT];
     int started[MAXT] = {0};
     T = T > MAXT ? MAXT : T;
-    for (int t = 0; t < T; t++)
-        jobs[t] = (Job){c, real, z_d, z_g, (int)((long)t * c->K / T), (int)((long)(t + 1) * c->K / T),
-                        c->work + t * kernel_work(c)};
+    for (int t = 0; t < T; t++) jobs[t] = (Job){c, real, z_d, z_g, &next, c->work + t * kernel_work(c)};
     for (int t = 1; t < T; t++) started[t] = pthread_create(&th[t], NULL, run, &jobs[t]) == 0;
     run(&jobs[0]);
-    for (int t = 1; t < T; t++) {
-        if (started[t])
-            pthread_join(th[t], NULL);
-        else
-            run(&jobs[t]); /* no thread to be had: this one plays that range too */
-    }
+    for (int t = 1; t < T; t++)
+        if (started[t]) pthread_join(th[t], NULL); /* a thread that could not start: run() took its share */
     *c->D.steps += c->d_steps;
     *c->G.steps += c->g_steps;
 }
