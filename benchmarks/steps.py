@@ -30,12 +30,12 @@ ENGINES = [("autograd", 1), ("fast", 1), ("fast", 2), ("compiled", 1), ("compile
 
 
 def child(recipe: str, K: int, epochs: int, engine: str, threads: int) -> None:
-    import torch
-
-    from ganfit import Config, recipes
+    os.environ["GANFIT_COMPILED"] = "1" if engine == "compiled" else "0"
+    from ganfit import Config, recipes  # noqa: I001 (before torch: ganfit sets the OpenMP wait policy)
     from ganfit.game import Game, rng
 
-    os.environ["GANFIT_COMPILED"] = "1" if engine == "compiled" else "0"
+    import torch
+
     torch.set_num_threads(threads)
     base = recipes.load(recipe) if recipe else Config()
     gradients = "autograd" if engine == "autograd" else "fast"

@@ -175,8 +175,8 @@ class Config:
     gradients: str = opt(
         "auto",
         "how gradients are computed: auto (fast wherever it covers the game) | fast (derived by hand: the"
-        " built-in losses with the minibatch, sample or pack view, R1/R2; the seed's game compiled in C for small"
-        " ensembles on one thread) | autograd (torch's autograd: every loss, view and regulariser; the reference)",
+        " built-in losses with the minibatch, sample or pack view, R1/R2; on the CPU the seed's game runs"
+        " compiled, in C) | autograd (torch's autograd: every loss, view and regulariser; the reference)",
     )
     device: str = opt("cpu", "cpu or cuda")
     threads: int = opt(0, "CPU threads for torch (0: 1 for small ensembles, idle cores for large; recorded)")
