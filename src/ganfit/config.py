@@ -179,7 +179,9 @@ class Config:
         " compiled, in C) | autograd (torch's autograd: every loss, view and regulariser; the reference)",
     )
     device: str = opt("cpu", "cpu or cuda")
-    threads: int = opt(0, "CPU threads for torch (0: 1 for small ensembles, idle cores for large; recorded)")
+    threads: int = opt(
+        0, "CPU threads (0: the idle cores, but 1 where torch's ops are small or for one compiled member; recorded)"
+    )
     # --- pictures and logs (pictures/)
     pictures: bool = opt(
         False,

@@ -87,19 +87,23 @@ def _check_watched(game: Game) -> None:
             raise GanfitError(f"{name} {getattr(c, name)!r}: this run computes {', '.join(known)}{needs}")
 
 
+SMALL_OPS = 160_000  # K x batch x width below which a second thread gains at most 20% in torch's step
+
+
 def default_threads(config: Config) -> int:
     """The compiled step splits the members across threads (a member's arithmetic does not depend on
-    how many): as many as there are idle cores, at most one per member. Torch's step: one thread for
-    small ensembles, where a second one gains at most 20% (K = 16); from K * batch = 3,200 (K = 32 on
-    the defaults), the idle cores (+50% on 2). A thread that has to share its core with another busy
-    process slows every op down (docs/performance.md)."""
+    how many): as many as there are idle cores, at most one per member. Torch's step: one thread where
+    its ops are small, K * batch * width < SMALL_OPS (the seed's game below K = 32, where a second
+    thread gained at most 20%), else the idle cores (+50-100%: the ring recipe at K = 10 ran 737 and
+    1,115 GAN-epochs/s). A thread that has to share its core with another busy process slows every op
+    down (docs/performance.md)."""
     if config.threads:
         return config.threads
     cores = os.cpu_count() or 1
     idle = max(1, min(cores, cores - busy_cores()))
     if engine_for(config, make_view(config.d_view)) is CompiledEngine:
         return min(config.seeds, idle)
-    if config.seeds * config.batch < 3200 or cores == 1:
+    if config.seeds * config.batch * max(config.g_hidden, config.d_hidden) < SMALL_OPS or cores == 1:
         return 1
     return idle
 
