@@ -47,6 +47,8 @@ def test_the_compiled_step_plays_the_minibatch_games_on_the_cpu(monkeypatch):
     for changes in [{}, {"threads": 2}, {"seeds": 64}, {"d_view": "minibatch:diffs=false", "loss": "hinge"}]:
         assert isinstance(Game.build(Config(**changes)).engine, CompiledEngine), changes
     assert type(Game.build(Config(d_view="sample")).engine) is FastEngine
+    deep = Config(g_activations=",".join(["elu"] * 16), g_hidden=4)  # more layers than kernel.c holds
+    assert type(Game.build(deep).engine) is FastEngine
     monkeypatch.setenv("GANFIT_COMPILED", "0")
     assert type(Game.build(Config()).engine) is FastEngine
 

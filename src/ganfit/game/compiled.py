@@ -102,9 +102,11 @@ def library() -> ctypes.CDLL | None:
 
 
 def covers(config, view) -> bool:
-    """The seed's game family (the fast engine's minibatch view), on the CPU."""
+    """The seed's game family (the fast engine's minibatch view), on the CPU, nets of up to MAXL layers."""
     wanted = os.environ.get("GANFIT_COMPILED", "1") != "0"
-    return isinstance(view, MinibatchView) and config.device == "cpu" and wanted and library() is not None
+    shallow = all(len(a.split(",")) < MAXL for a in (config.g_activations, config.d_activations))
+    plain = isinstance(view, MinibatchView) and config.device == "cpu" and shallow
+    return plain and wanted and library() is not None
 
 
 class CompiledEngine(FastEngine):
