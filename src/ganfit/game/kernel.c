@@ -242,7 +242,10 @@ long kernel_work(const Game *c) { /* floats of scratch one thread needs */
     for (int l = 0; l <= c->G.layers; l++) w = c->G.sizes[l] > w ? c->G.sizes[l] : w;
     for (int l = 0; l <= c->D.layers; l++) w = c->D.sizes[l] > w ? c->D.sizes[l] : w;
     long rows = (long)(c->d_steps + 1) * c->B;
-    return (long)c->G.layers * rows * w + (c->D.layers + 1) * 2L * w + 4 * rows * w + (long)w * w + 3L * c->B * c->dim;
+    long n = (long)c->G.layers * rows * w + (c->D.layers + 1) * 2L * w + 4 * rows * w + (long)w * w + 3L * c->B * c->dim;
+    /* a multiple of 64 bytes: every thread's scratch is aligned alike, and vectorised loops, whose
+     * rounding can depend on alignment, give a member the same bits on whichever thread plays it */
+    return (n + 15) & ~15L;
 }
 
 /* One epoch for members k0..k1 - 1, with its own scratch work. Members share nothing but the step
