@@ -29,8 +29,14 @@ from .rundir.layout import METRICS
 
 def measure(game: Game, eval_z: torch.Tensor, g_params=None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Each member's samples of the fixed eval noise (data units) and their metrics, with `learned` (and
-    the distances to the held-out samples, where the run has them)."""
-    x = game.frame.to_data(game.G.evaluate(eval_z, params=g_params)).cpu().numpy()
+    the distances to the held-out samples, where the run has them). G is evaluated on one torch thread,
+    as on the metric worker: the rounding of a run's metrics does not depend on its thread count."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        x = game.frame.to_data(game.G.evaluate(eval_z, params=g_params)).cpu().numpy()
+    finally:
+        torch.set_num_threads(before)
     row = M.compute(x, game.target)
     if game.validation is not None:
         row |= M.against(x, game.validation.data, game.target.std)
@@ -88,7 +94,7 @@ class MetricLog:
         params = self.health.snapshot()  # G's parameters, then D's: the order Health was given
         n = len(list(self.game.G.parameters()))
         job = self.worker.submit(measure, self.game, self.eval_z, params[:n])
-        self.pending.append((job, epoch, losses, params, write, real_batch, out[1]))
+        self.pending.append((job, epoch, losses, params, write, real_batch, out[1].clone()))  # engines may reuse it
 
     def collect(self) -> None:
         """The pending row, if any: judged, written and shown."""

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from ganfit import Config, train
+from ganfit import Config, rundir, train
 from ganfit.game import Game, compiled, rng
 from ganfit.game.compiled import CompiledEngine
 from ganfit.game.fast import FastEngine
@@ -89,8 +89,6 @@ def test_a_compiled_run_resumes_bit_for_bit_and_says_which_engine_played_it(tmp_
     whole = train(c, tmp_path / "whole", progress=None)
     assert whole.summary["engine"] == "compiled"
     train(c.replace(epochs=400), tmp_path / "cut", progress=None)
-    from ganfit import rundir
-
     resumed = train(rundir.reopen(tmp_path / "cut", 600), tmp_path / "cut", resume=True, progress=None)
     for a, b in zip(whole.G.parameters(), resumed.G.parameters()):
         assert torch.equal(a, b)

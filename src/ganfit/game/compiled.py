@@ -30,9 +30,7 @@ SOURCE = Path(__file__).with_name("kernel.c")
 # given when compiling only, never when linking, where it would switch the whole process's floats to
 # flush-to-zero.
 COMPILE = ["-O3", "-march=native", "-ffast-math", "-fPIC", "-pthread", "-c"]
-LINK = (
-    ["-pthread", "-lmvec", "-lm"] if platform.system() == "Linux" else ["-pthread", "-lm"]
-)  # libmvec: glibc's vector expf
+LINK = ["-pthread", "-lm"] + (["-lmvec"] if platform.system() == "Linux" else [])  # libmvec: glibc's vector expf
 MAXL, MAXT = 16, 256
 ACTS = {"elu": 0, "sigmoid": 1, "tanh": 2, "relu": 3, "leaky_relu": 4}
 LOSSES = {"bce": 0, "ns": 0, "minimax": 1, "lsgan": 2, "hinge": 3, "wgan": 4}
@@ -166,4 +164,5 @@ class CompiledEngine(FastEngine):
             real, fake = logits_d[:, :1], logits_d[:, 1:]
             return f.d_real(real).mean((1, 2)), f.d_fake(fake).mean((1, 2)), f.g(logits_g).mean((1, 2))
 
-        return losses, self.fakes[:, (c.d_steps - 1) * c.batch : c.d_steps * c.batch].clone()
+        # a view the next step writes over: MetricLog copies what it keeps
+        return losses, self.fakes[:, (c.d_steps - 1) * c.batch : c.d_steps * c.batch]

@@ -237,10 +237,15 @@ static void view(const Game *c, const float *x, float *feat, float *centred) {
     }
 }
 
-long kernel_work(const Game *c) { /* floats of scratch one thread needs */
+static long width(const Game *c) { /* the widest layer input or output of G or D */
     int w = 0;
     for (int l = 0; l <= c->G.layers; l++) w = c->G.sizes[l] > w ? c->G.sizes[l] : w;
     for (int l = 0; l <= c->D.layers; l++) w = c->D.sizes[l] > w ? c->D.sizes[l] : w;
+    return w;
+}
+
+long kernel_work(const Game *c) { /* floats of scratch one thread needs */
+    long w = width(c);
     long rows = (long)(c->d_steps + 1) * c->B;
     long n = (long)c->G.layers * rows * w + (c->D.layers + 1) * 2L * w + 4 * rows * w + (long)w * w + 3L * c->B * c->dim;
     /* a multiple of 64 bytes: every thread's scratch is aligned alike, and vectorised loops, whose
@@ -252,9 +257,7 @@ long kernel_work(const Game *c) { /* floats of scratch one thread needs */
  * counts, read here and incremented by kernel_step after every member is done. */
 static void members(Game *c, const float *real, const float *z_d, const float *z_g, int k0, int k1, float *work) {
     int K = c->K, B = c->B, dim = c->dim, zd = c->zdim, F = c->D.sizes[0];
-    long rows = (long)(c->d_steps + 1) * B, w = 0;
-    for (int l = 0; l <= c->G.layers; l++) w = c->G.sizes[l] > w ? c->G.sizes[l] : w;
-    for (int l = 0; l <= c->D.layers; l++) w = c->D.sizes[l] > w ? c->D.sizes[l] : w;
+    long rows = (long)(c->d_steps + 1) * B, w = width(c);
     float *hg[MAXL + 1], *hd[MAXL + 1], *at = work;
     for (int l = 1; l <= c->G.layers; l++) hg[l] = at, at += rows * w;
     for (int l = 0; l <= c->D.layers; l++) hd[l] = at, at += 2L * w;
