@@ -52,7 +52,12 @@ def test_hand_derived_gradients_match_autograd(changes, compiled, monkeypatch):
     monkeypatch.setenv("GANFIT_COMPILED", compiled)
     changes = dict(changes)
     base = recipes.load(changes.pop("recipe")) if "recipe" in changes else Config()
-    fast, ref = trajectories(base.replace(seeds=3, **changes), 8)
+    config = base.replace(seeds=3, **changes)
+    if compiled == "1" and config.loss in ("wgan", "hinge") and config.d_view != "minibatch":
+        # their biases' gradients are 0 but for rounding, which Adam turns into +-lr steps whose sign
+        # depends on the order of a sum: test_compiled.py compares the C step's gradients instead
+        pytest.skip("the trajectory depends on rounding's sign; gradients compared in test_compiled.py")
+    fast, ref = trajectories(config, 8)
     # C's reassociated sums and vector exp round differently from aten's: 1 weight in 4,800 at 1.1e-4
     tol = dict(rtol=3e-4, atol=2e-6) if compiled == "1" else dict(rtol=1e-4, atol=1e-6)
     for a, b in zip(fast[0], ref[0]):

@@ -1,8 +1,9 @@
-"""The fast engine's step for the seed's game as one compiled C call (kernel.c).
+"""The fast engine's step as one compiled C call (kernel.c), for every game it plays on the CPU.
 
-At K = 1 the torch step is ~60 kernels of 1-7 microseconds each: dispatch, not arithmetic. kernel.c
-plays the same epoch, the same math as FastEngine.step on the same buffers, in one call, the members
-split across the run's threads (a member's arithmetic does not depend on how many). It is built
+At K = 1 the seed's torch step is ~60 kernels of 1-7 microseconds each: dispatch, not arithmetic; the
+robust recipes' step (per-sample or packed D, R1) is ~130, bound by elementwise passes. kernel.c plays
+the same epoch, the same math as FastEngine.step on the same buffers, in one call, the members split
+across the run's threads (a member's arithmetic does not depend on how many). It is built
 with the system's C compiler on first use (about a second) into a cache directory, and loaded with
 ctypes; where there is no compiler, or GANFIT_COMPILED=0, the torch step runs instead. The two agree
 to float rounding (tests/game/test_compiled.py); a run records which one played it (summary.json).
@@ -23,7 +24,6 @@ from pathlib import Path
 import torch
 
 from .fast import LOSS_GRADS, FastEngine
-from .views import MinibatchView
 
 SOURCE = Path(__file__).with_name("kernel.c")
 # -ffast-math lets the compiler vectorise the dot products (reassociation) and the exponentials; it is
@@ -51,6 +51,9 @@ class Net(ctypes.Structure):
 class Game(ctypes.Structure):
     _fields_ = [
         *((n, ctypes.c_int) for n in ("K", "B", "dim", "zdim", "diffs", "d_steps", "g_steps", "loss", "threads")),
+        ("m", ctypes.c_int),
+        ("r1", ctypes.c_float),
+        ("r2", ctypes.c_float),
         ("G", Net),
         ("D", Net),
         *((name, ctypes.c_void_p) for name in ("logits_d", "logits_g", "fakes", "work")),
@@ -100,11 +103,10 @@ def library() -> ctypes.CDLL | None:
 
 
 def covers(config, view) -> bool:
-    """The seed's game family (the fast engine's minibatch view), on the CPU, nets of up to MAXL layers."""
+    """The fast engine's games (fast.covers is asked first), on the CPU, nets of up to MAXL layers."""
     wanted = os.environ.get("GANFIT_COMPILED", "1") != "0"
     shallow = all(len(a.split(",")) < MAXL for a in (config.g_activations, config.d_activations))
-    plain = isinstance(view, MinibatchView) and config.device == "cpu" and shallow
-    return plain and wanted and library() is not None
+    return config.device == "cpu" and shallow and wanted and library() is not None
 
 
 class CompiledEngine(FastEngine):
@@ -118,11 +120,12 @@ class CompiledEngine(FastEngine):
         self.lib = library()
         self.keep = []  # every tensor the C side points into stays alive with the engine
         dim, zdim = G.sizes[-1], G.sizes[0]
-        rows = (c.d_steps + 1) * c.batch
-        self.logits_d, self.logits_g = torch.zeros(K, 2, 1), torch.zeros(K, 1, 1)
+        rows, inputs = (c.d_steps + 1) * c.batch, 1 if self.m is None else c.batch // self.m  # D's per batch
+        self.logits_d, self.logits_g = torch.zeros(K, 2 * inputs, 1), torch.zeros(K, inputs, 1)
         self.fakes = torch.zeros(K, rows, dim)
         threads = min(c.threads or 1, K, MAXT)  # members split across threads; 0 (unresolved): one
-        self.ctx = Game(K, c.batch, dim, zdim, int(self.diffs), c.d_steps, c.g_steps, LOSSES[c.loss], threads)
+        ints = (K, c.batch, dim, zdim, int(self.diffs), c.d_steps, c.g_steps, LOSSES[c.loss], threads)
+        self.ctx = Game(*ints, self.m or 0, c.r1, c.r2)
         self.ctx.G, self.ctx.D = self._net(self.G, G), self._net(self.D, D)
         for name in ("logits_d", "logits_g", "fakes"):
             setattr(self.ctx, name, self._ptr(getattr(self, name)))
@@ -161,7 +164,8 @@ class CompiledEngine(FastEngine):
         logits_d, logits_g, f = self.logits_d, self.logits_g, self.loss
 
         def losses():  # per member, from buffers the next step writes over: called before it (MetricLog.submit)
-            real, fake = logits_d[:, :1], logits_d[:, 1:]
+            half = logits_d.shape[1] // 2
+            real, fake = logits_d[:, :half], logits_d[:, half:]
             return f.d_real(real).mean((1, 2)), f.d_fake(fake).mean((1, 2)), f.g(logits_g).mean((1, 2))
 
         # a view the next step writes over: MetricLog copies what it keeps

@@ -1,7 +1,9 @@
-/* The fast engine's epoch for the seed's game (minibatch view), compiled: FastEngine.step's math with
- * no per-op dispatch. At K = 1 the torch step is ~60 kernels of a few microseconds each, bound by
- * dispatch; here one call plays one epoch for every member. compiled.py builds this file with the
- * system's C compiler on first use and checks it against the torch step (tests/game/test_compiled.py).
+/* The fast engine's epoch, compiled: FastEngine.step's math with no per-op dispatch, for every game
+ * it plays on the CPU: the seed's minibatch view, and the per-sample and packed views with R1/R2. At
+ * K = 1 the torch step is ~60 kernels of a few microseconds each, bound by dispatch, and the robust
+ * recipes' ~130 are bound by elementwise passes; here one call plays one epoch for every member.
+ * compiled.py builds this file with the system's C compiler on first use and checks it against the
+ * torch step (tests/game/test_compiled.py).
  *
  * Layouts are FlatNet's: per member, theta = [W0 (in x out, row-major), b0, W1, b1, ...]; inputs are
  * the draws' [steps, K, B, dim]. Row convention: y = x W + b. */
@@ -25,38 +27,69 @@ typedef struct {
 
 typedef struct {
     int K, B, dim, zdim, diffs, d_steps, g_steps, loss, threads;
+    int m;        /* samples per D input: 1 (sample view), m (pack); 0: the seed's minibatch view */
+    float r1, r2; /* R1 and R2 gammas (0: off) */
     Net G, D;
-    float *logits_d, *logits_g, *fakes; /* out: [K, 2], [K], [K, (d_steps + 1) B, dim] */
+    float *logits_d, *logits_g, *fakes; /* out: [K, 2R], [K, R], [K, (d_steps + 1) B, dim]; R: D inputs per batch */
     float *work;                        /* scratch: threads x kernel_work floats (compiled.py) */
 } Game;
 
 /* y = act(y) over n values, one loop per activation so that each vectorises (expf: libmvec) */
-static void act(int a, float *y, int n) {
+static void act(int a, float *y, long n) {
     switch (a) {
     case ELU:
-        for (int i = 0; i < n; i++) y[i] = y[i] > 0 ? y[i] : expf(y[i]) - 1.0f;
+        for (long i = 0; i < n; i++) y[i] = y[i] > 0 ? y[i] : expf(y[i]) - 1.0f;
         break;
     case SIGMOID:
-        for (int i = 0; i < n; i++) y[i] = 1.0f / (1.0f + expf(-y[i]));
+        for (long i = 0; i < n; i++) y[i] = 1.0f / (1.0f + expf(-y[i]));
         break;
     case TANH:
-        for (int i = 0; i < n; i++) y[i] = 1.0f - 2.0f / (expf(2.0f * y[i]) + 1.0f);
+        for (long i = 0; i < n; i++) y[i] = 1.0f - 2.0f / (expf(2.0f * y[i]) + 1.0f);
         break;
     case RELU:
-        for (int i = 0; i < n; i++) y[i] = y[i] > 0 ? y[i] : 0.0f;
+        for (long i = 0; i < n; i++) y[i] = y[i] > 0 ? y[i] : 0.0f;
         break;
     default:
-        for (int i = 0; i < n; i++) y[i] = y[i] > 0 ? y[i] : 0.2f * y[i];
+        for (long i = 0; i < n; i++) y[i] = y[i] > 0 ? y[i] : 0.2f * y[i];
     }
 }
 
-static float act_grad(int a, float y) { /* d act / d x, from the output y */
+static inline float act_grad(int a, float y) { /* d act / d x, from the output y */
     switch (a) {
     case ELU: return y > 0 ? 1.0f : y + 1.0f;
     case SIGMOID: return y * (1.0f - y);
     case TANH: return 1.0f - y * y;
     case RELU: return y > 0 ? 1.0f : 0.0f;
     default: return y > 0 ? 1.0f : 0.2f;
+    }
+}
+
+static inline float act_second(int a, float y) { /* d^2 act / d x^2, from the output y (ACT_SECOND) */
+    switch (a) {
+    case ELU: return y > 0 ? 0.0f : y + 1.0f;
+    case SIGMOID: return y * (1.0f - y) * (1.0f - 2.0f * y);
+    case TANH: return -2.0f * y * (1.0f - y * y);
+    default: return 0.0f;
+    }
+}
+
+/* y *= act'(h) over n values, one loop per activation (vectorised) */
+static void times_act_grad(int a, float *restrict y, const float *restrict h, long n) {
+    switch (a) {
+    case ELU:
+        for (long i = 0; i < n; i++) y[i] *= act_grad(ELU, h[i]);
+        break;
+    case SIGMOID:
+        for (long i = 0; i < n; i++) y[i] *= act_grad(SIGMOID, h[i]);
+        break;
+    case TANH:
+        for (long i = 0; i < n; i++) y[i] *= act_grad(TANH, h[i]);
+        break;
+    case RELU:
+        for (long i = 0; i < n; i++) y[i] *= act_grad(RELU, h[i]);
+        break;
+    default:
+        for (long i = 0; i < n; i++) y[i] *= act_grad(LEAKY, h[i]);
     }
 }
 
@@ -73,91 +106,115 @@ static float loss_grad(int loss, int which, float t) {
     }
 }
 
-typedef float v8 __attribute__((vector_size(32), aligned(4))); /* 8 floats, unaligned loads allowed */
-#define LD(p) (*(const v8 *)(p))
-#define ST(p, v) (*(v8 *)(p) = (v))
+/* Products. The widest vectors the CPU has (AVX-512: 16 floats; else 8), tiles of MR rows x 2 vectors
+ * held in registers, as a BLAS micro-kernel does: within 10% of MKL's sgemm at the recipes' sizes. */
+#ifdef __AVX512F__
+#define VW 16
+#else
+#define VW 8
+#endif
+#define MR 6
+typedef float vf __attribute__((vector_size(4 * VW), aligned(4))); /* unaligned loads allowed */
+typedef int vi __attribute__((vector_size(4 * VW), aligned(4)));
+#define LD(p) (*(const vf *)(p))
+#define ST(p, v) (*(vf *)(p) = (v))
 
-/* y = x W (+ b): x rows x in, W in x out, row-major. Register blocks of 4 rows x 8 outputs; the last
- * block of a row overlaps the one before it (out >= 8), which writes the same values twice. */
-static void matmul(const float *restrict x, int rows, int in, int out, const float *restrict W,
-                   const float *restrict b, float *restrict y) {
-    if (out < 8) {
-        for (int r = 0; r < rows; r++)
-            for (int o = 0; o < out; o++) {
-                float s = b ? b[o] : 0.0f;
-                for (int i = 0; i < in; i++) s += x[(long)r * in + i] * W[(long)i * out + o];
-                y[(long)r * out + o] = s;
-            }
-        return;
+/* nr x nv*VW outputs y[j, v] = init[j, v] + sum_k A(j, k) B[k, v], A(j, k) = A[j aj + k ak]; nr and nv
+ * are constants where it is inlined, so the accumulators live in registers. Lanes below `keep` of a
+ * one-vector tile are left as they are: the last tile of a row overlaps the one before it. */
+static inline __attribute__((always_inline)) void tile(const float *A, long aj, long ak, int n, const float *Bm,
+                                                       int ldb, const float *init, long istride, float *y, int ldy,
+                                                       int nr, int nv, int keep) {
+    vf a[MR][2];
+    for (int j = 0; j < nr; j++)
+        for (int v = 0; v < nv; v++) a[j][v] = init ? LD(init + j * istride + v * VW) : (vf){0};
+    for (int k = 0; k < n; k++) {
+        vf b[2];
+        for (int v = 0; v < nv; v++) b[v] = LD(Bm + (long)k * ldb + v * VW);
+        for (int j = 0; j < nr; j++)
+            for (int v = 0; v < nv; v++) a[j][v] += A[j * aj + k * ak] * b[v];
     }
-    const v8 zero = {0};
-    int r = 0;
-    for (; r + 4 <= rows; r += 4) {
-        const float *x0 = x + (long)r * in, *x1 = x0 + in, *x2 = x1 + in, *x3 = x2 + in;
-        for (int o = 0; o < out; o += 8) {
-            int c = o + 8 <= out ? o : out - 8;
-            v8 a0 = b ? LD(b + c) : zero, a1 = a0, a2 = a0, a3 = a0;
-            for (int i = 0; i < in; i++) {
-                v8 w = LD(W + (long)i * out + c);
-                a0 += x0[i] * w, a1 += x1[i] * w, a2 += x2[i] * w, a3 += x3[i] * w;
-            }
-            float *yr = y + (long)r * out + c;
-            ST(yr, a0), ST(yr + out, a1), ST(yr + 2 * out, a2), ST(yr + 3 * out, a3);
-        }
-    }
-    for (; r < rows; r++)
-        for (int o = 0; o < out; o += 8) {
-            int c = o + 8 <= out ? o : out - 8;
-            v8 a0 = b ? LD(b + c) : zero;
-            for (int i = 0; i < in; i++) a0 += x[(long)r * in + i] * LD(W + (long)i * out + c);
-            ST(y + (long)r * out + c, a0);
+    vi lane, mask;
+    for (int l = 0; l < VW; l++) lane[l] = l;
+    mask = lane >= keep;
+    for (int j = 0; j < nr; j++)
+        for (int v = 0; v < nv; v++) {
+            float *p = y + (long)j * ldy + v * VW;
+            ST(p, keep ? (vf)(((vi)a[j][v] & mask) | ((vi)LD(p) & ~mask)) : a[j][v]);
         }
 }
 
-/* dW = x^T g (written over), db = column sums of g (if db): x rows x in, g rows x out */
-static void matmul_tn(const float *restrict x, int rows, int in, int out, const float *restrict g,
-                      float *restrict dW, float *restrict db) {
-    if (db) {
-        for (int o = 0; o < out; o++) db[o] = 0.0f;
+/* y (rows x out) = init + A B, A(j, k) = A[j aj + k ak] rows x n, B n x out (row-major); init: NULL
+ * (zeros) or rows x out with row stride istride (0: one row, a bias). y may be init (accumulation). */
+static void gemm(const float *A, long aj, long ak, int rows, int n, const float *Bm, int out, const float *init,
+                 long istride, float *y) {
+    if (out < VW) { /* a narrow output (a net's last layer): along the contiguous axis, in chunks */
+        enum { CH = 256 };
+        float buf[VW * CH];
         for (int r = 0; r < rows; r++)
-            for (int o = 0; o < out; o++) db[o] += g[(long)r * out + o];
-    }
-    if (out < 8) {
-        for (int i = 0; i < in; i++)
-            for (int o = 0; o < out; o++) {
-                float s = 0.0f;
-                for (int r = 0; r < rows; r++) s += x[(long)r * in + i] * g[(long)r * out + o];
-                dW[(long)i * out + o] = s;
+            for (int o = 0; o < out; o++) y[(long)r * out + o] = init ? init[r * istride + o] : 0.0f;
+        if (ak == 1) { /* dot products of A's rows with B's columns (transposed, CH at a time) */
+            for (int k0 = 0; k0 < n; k0 += CH) {
+                const int kn = n - k0 < CH ? n - k0 : CH;
+                for (int k = 0; k < kn; k++)
+                    for (int o = 0; o < out; o++) buf[o * CH + k] = Bm[(long)(k0 + k) * out + o];
+                for (int r = 0; r < rows; r++)
+                    for (int o = 0; o < out; o++) {
+                        const float *a = A + r * aj + k0, *b = buf + o * CH;
+                        float s = 0.0f;
+                        for (int k = 0; k < kn; k++) s += a[k] * b[k];
+                        y[(long)r * out + o] += s;
+                    }
             }
+        } else { /* aj == 1: sums of A's rows scaled by B's entries, CH outputs at a time */
+            for (int j0 = 0; j0 < rows; j0 += CH) {
+                const int jn = rows - j0 < CH ? rows - j0 : CH;
+                for (int o = 0; o < out; o++) {
+                    float *col = buf;
+                    for (int j = 0; j < jn; j++) col[j] = 0.0f;
+                    for (int k = 0; k < n; k++) {
+                        const float bk = Bm[(long)k * out + o], *ar = A + k * ak + j0;
+                        for (int j = 0; j < jn; j++) col[j] += ar[j] * bk;
+                    }
+                    for (int j = 0; j < jn; j++) y[(long)(j0 + j) * out + o] += col[j];
+                }
+            }
+        }
         return;
     }
-    const v8 zero = {0};
-    int i = 0;
-    for (; i + 4 <= in; i += 4)
-        for (int o = 0; o < out; o += 8) {
-            int c = o + 8 <= out ? o : out - 8;
-            v8 a0 = zero, a1 = zero, a2 = zero, a3 = zero;
-            for (int r = 0; r < rows; r++) {
-                v8 gv = LD(g + (long)r * out + c);
-                const float *xr = x + (long)r * in + i;
-                a0 += xr[0] * gv, a1 += xr[1] * gv, a2 += xr[2] * gv, a3 += xr[3] * gv;
-            }
-            float *d = dW + (long)i * out + c;
-            ST(d, a0), ST(d + out, a1), ST(d + 2 * out, a2), ST(d + 3 * out, a3);
+    for (int c0 = 0; c0 < out;) {
+        int two = out - c0 >= 2 * VW, c = out - c0 >= VW ? c0 : out - VW, keep = c0 - c;
+        const float *Bc = Bm + c, *ic = init ? init + c : NULL;
+        int r = 0;
+        for (; r + MR <= rows; r += MR) {
+            const float *Ar = A + r * aj, *ir = ic ? ic + r * istride : NULL;
+            if (two) tile(Ar, aj, ak, n, Bc, out, ir, istride, y + (long)r * out + c, out, MR, 2, 0);
+            else tile(Ar, aj, ak, n, Bc, out, ir, istride, y + (long)r * out + c, out, MR, 1, keep);
         }
-    for (; i < in; i++)
-        for (int o = 0; o < out; o += 8) {
-            int c = o + 8 <= out ? o : out - 8;
-            v8 a0 = zero;
-            for (int r = 0; r < rows; r++) a0 += x[(long)r * in + i] * LD(g + (long)r * out + c);
-            ST(dW + (long)i * out + c, a0);
+        for (; r < rows; r++) {
+            const float *Ar = A + r * aj, *ir = ic ? ic + r * istride : NULL;
+            if (two) tile(Ar, aj, ak, n, Bc, out, ir, istride, y + (long)r * out + c, out, 1, 2, 0);
+            else tile(Ar, aj, ak, n, Bc, out, ir, istride, y + (long)r * out + c, out, 1, 1, keep);
         }
+        c0 = c + (two ? 2 : 1) * VW;
+    }
 }
 
-/* y[r, :] = act(x[r, :] W + b) for r < rows (act < 0: none) */
-static void dense(const float *x, int rows, int in, int out, const float *W, const float *b, int a, float *y) {
-    matmul(x, rows, in, out, W, b, y);
-    if (a >= 0) act(a, y, rows * out);
+/* y = x W (+ b): x rows x in, W in x out */
+static void matmul(const float *x, int rows, int in, int out, const float *W, const float *b, float *y) {
+    gemm(x, in, 1, rows, in, W, out, b, 0, y);
+}
+
+/* dW = x^T g, or dW += x^T g (acc): x rows x in, g rows x out */
+static void matmul_tn(const float *x, int rows, int in, int out, const float *g, float *dW, int acc) {
+    gemm(x, 1, in, in, rows, g, out, acc ? dW : NULL, out, dW);
+}
+
+/* y = g W^T: g rows x out, W in x out; Wt: room for W^T */
+static void matmul_nt(const float *g, int rows, int in, int out, const float *W, float *Wt, float *y) {
+    for (int i = 0; i < in; i++)
+        for (int o = 0; o < out; o++) Wt[(long)o * in + i] = W[(long)i * out + o];
+    matmul(g, rows, out, in, Wt, NULL, y);
 }
 
 /* Forward over rows: h[0] = x, h[l + 1] = layer l's output; each h[l] is rows x sizes[l]. */
@@ -166,43 +223,96 @@ static void forward(const Net *n, const float *theta, const float *x, int rows, 
     h[0] = (float *)x;
     for (int l = 0; l < n->layers; l++) {
         int in = n->sizes[l], out = n->sizes[l + 1];
-        dense(h[l], rows, in, out, p, p + (long)in * out, l < n->layers - 1 ? n->acts[l] : -1, h[l + 1]);
+        matmul(h[l], rows, in, out, p, p + (long)in * out, h[l + 1]);
+        if (l < n->layers - 1) act(n->acts[l], h[l + 1], (long)rows * out);
         p += (long)in * out + out;
     }
 }
 
-/* Backward from g = dL/d output (rows x out): grads into grad (if grad), dL/d input into gx (if gx).
- * tmp: 2 x rows x (the widest layer input) for the gradients between layers, then room for a W^T. */
-static void backward(const Net *n, const float *theta, float **h, int rows, const float *g, float *grad, float *gx,
-                     float *tmp) {
-    long offs[MAXL], at = 0;
-    int wmax = 0;
-    for (int l = 0; l < n->layers; l++) {
-        offs[l] = at;
-        at += (long)n->sizes[l] * n->sizes[l + 1] + n->sizes[l + 1];
-        wmax = n->sizes[l] > wmax ? n->sizes[l] : wmax;
-    }
+static int widest(const Net *n) {
+    int w = 0;
+    for (int l = 0; l <= n->layers; l++) w = n->sizes[l] > w ? n->sizes[l] : w;
+    return w;
+}
+
+static void offsets(const Net *n, long *offs) { /* where each layer's W starts in theta (b follows it) */
+    long at = 0;
+    for (int l = 0; l < n->layers; l++) offs[l] = at, at += (long)n->sizes[l] * n->sizes[l + 1] + n->sizes[l + 1];
+}
+
+/* Backward from g = dL/d output (rows x out): grads into grad (if grad; the weights' added to what is
+ * there if acc), dL/d input into gx (if gx). ex (if not NULL): per hidden layer, a term added to dL/d
+ * pre-activation (penalty's). tmp: 2 x rows x the widest layer, then room for a W^T. */
+static void backward(const Net *n, const float *theta, float **h, int rows, const float *g, float *grad, int acc,
+                     float *gx, float *tmp, float **ex) {
+    long offs[MAXL], wmax = widest(n);
+    offsets(n, offs);
     const float *cur = g;
     float *next = tmp;
     for (int l = n->layers - 1; l >= 0; l--) {
         int in = n->sizes[l], out = n->sizes[l + 1];
-        const float *W = theta + offs[l];
         if (grad) {
-            float *dW = grad + offs[l];
-            matmul_tn(h[l], rows, in, out, cur, dW, dW + (long)in * out);
+            float *dW = grad + offs[l], *db = dW + (long)in * out;
+            matmul_tn(h[l], rows, in, out, cur, dW, acc);
+            for (int o = 0; o < out; o++) db[o] = 0.0f;
+            for (int r = 0; r < rows; r++)
+                for (int o = 0; o < out; o++) db[o] += cur[(long)r * out + o];
         }
         if (l == 0 && !gx) break;
-        float *dst = l == 0 ? gx : next, *Wt = tmp + 2L * rows * wmax; /* W^T, out x in */
-        for (int i = 0; i < in; i++)
-            for (int o = 0; o < out; o++) Wt[(long)o * in + i] = W[(long)i * out + o];
-        matmul(cur, rows, out, in, Wt, NULL, dst);
+        float *dst = l == 0 ? gx : next;
+        matmul_nt(cur, rows, in, out, theta + offs[l], tmp + 2L * rows * wmax, dst);
         if (l > 0) {
-            const float *y = h[l];
-            const int a = n->acts[l - 1];
-            for (long j = 0; j < (long)rows * in; j++) dst[j] *= act_grad(a, y[j]);
+            times_act_grad(n->acts[l - 1], dst, h[l], (long)rows * in);
+            if (ex && ex[l - 1])
+                for (long j = 0; j < (long)rows * in; j++) dst[j] += ex[l - 1][j];
         }
         cur = dst;
         next = next == tmp ? tmp + (long)rows * wmax : tmp;
+    }
+}
+
+/* The gradient of R1 (or R2) on D's rows r0..r0 + n - 1, gamma/2 * mean over them of |d out / d input|^2:
+ * a double backward (FlatNet.penalty). Its part through d out / d input goes into the weights'
+ * gradients (added to them if acc); its part through the activations' second derivatives into ex, per
+ * hidden layer with one (ex[i] not NULL), for backward to carry down with D's loss.
+ * work: (2 layers + 2) n w + w w floats, w the widest layer. */
+static void penalty(const Net *d, const float *theta, float **h, int r0, int n, float gamma, float *grad, int acc,
+                    float **ex, float *work) {
+    int L = d->layers;
+    long offs[MAXL], w = widest(d);
+    offsets(d, offs);
+    float *gs[MAXL], *ss[MAXL], *at = work; /* gs[i] = d out / d h_i, ss[i] = d out / d pre-activation i */
+    for (int i = 0; i < L; i++) gs[i] = at, at += n * w, ss[i] = at, at += n * w;
+    float *r = at, *e = at + n * w, *Wt = at + 2 * n * w;
+    const int last = d->sizes[L - 1];
+    for (int row = 0; row < n; row++) memcpy(gs[L - 1] + (long)row * last, theta + offs[L - 1], sizeof(float) * last);
+    for (int i = L - 1; i >= 1; i--) {
+        long cnt = (long)n * d->sizes[i];
+        memcpy(ss[i - 1], gs[i], sizeof(float) * cnt);
+        times_act_grad(d->acts[i - 1], ss[i - 1], h[i] + (long)r0 * d->sizes[i], cnt);
+        matmul_nt(ss[i - 1], n, d->sizes[i - 1], d->sizes[i], theta + offs[i - 1], Wt, gs[i - 1]);
+    }
+    /* back through that backward: a forward-mode pass along r = dP / d input */
+    const float scale = gamma / n;
+    for (long j = 0; j < (long)n * d->sizes[0]; j++) r[j] = gs[0][j] * scale;
+    for (int i = 0; i < L; i++) {
+        int in = d->sizes[i], out = d->sizes[i + 1];
+        float *dW = grad + offs[i];
+        if (i == L - 1) { /* the last layer's d out / d input is its W^T, on every row */
+            for (int j = 0; j < in; j++) {
+                float s = 0.0f;
+                for (int row = 0; row < n; row++) s += r[(long)row * in + j];
+                dW[j] = acc ? dW[j] + s : s;
+            }
+            break;
+        }
+        matmul_tn(r, n, in, out, ss[i], dW, acc);
+        matmul(r, n, in, out, theta + offs[i], NULL, e);
+        const float *y = h[i + 1] + (long)r0 * out;
+        const long cnt = (long)n * out;
+        if (ex[i])
+            for (long j = 0; j < cnt; j++) ex[i][(long)r0 * out + j] = e[j] * gs[i + 1][j] * act_second(d->acts[i], y[j]);
+        for (long j = 0; j < cnt; j++) r[j] = e[j] * act_grad(d->acts[i], y[j]);
     }
 }
 
@@ -238,77 +348,127 @@ static void view(const Game *c, const float *x, float *feat, float *centred) {
 }
 
 static long width(const Game *c) { /* the widest layer input or output of G or D */
-    int w = 0;
-    for (int l = 0; l <= c->G.layers; l++) w = c->G.sizes[l] > w ? c->G.sizes[l] : w;
-    for (int l = 0; l <= c->D.layers; l++) w = c->D.sizes[l] > w ? c->D.sizes[l] : w;
-    return w;
+    int g = widest(&c->G), d = widest(&c->D);
+    return g > d ? g : d;
 }
+
+static int inputs(const Game *c) { return c->m ? c->B / c->m : 1; } /* D's inputs per batch */
+
+static long pad(long n) { return (n + 15) & ~15L; } /* 64 bytes */
 
 long kernel_work(const Game *c) { /* floats of scratch one thread needs */
-    long w = width(c);
-    long rows = (long)(c->d_steps + 1) * c->B;
-    long n = (long)c->G.layers * rows * w + (c->D.layers + 1) * 2L * w + 4 * rows * w + (long)w * w + 3L * c->B * c->dim;
+    long w = width(c), R = inputs(c), rows = (long)(c->d_steps + 1) * c->B;
+    long most = rows > 2 * R ? rows : 2 * R;
+    long n = c->G.layers * pad(rows * w) + (c->D.layers + 1) * pad(2 * R * w) + pad(rows * w) /* hg, hd, z */
+             + pad(2 * R) + pad(2 * R * w) + pad(2 * most * w + w * w) + pad(3L * c->B * c->dim); /* g, gx, tmp */
+    if (c->r1 || c->r2) n += (c->D.layers - 1) * pad(2 * R * w) + pad((2L * c->D.layers + 2) * R * w + w * w);
     /* a multiple of 64 bytes: every thread's scratch is aligned alike, and vectorised loops, whose
      * rounding can depend on alignment, give a member the same bits on whichever thread plays it */
-    return (n + 15) & ~15L;
+    return pad(n);
 }
 
-/* One epoch for members k0..k1 - 1, with its own scratch work. Members share nothing but the step
- * counts, read here and incremented by kernel_step after every member is done. */
-static void members(Game *c, const float *real, const float *z_d, const float *z_g, int k0, int k1, float *work) {
-    int K = c->K, B = c->B, dim = c->dim, zd = c->zdim, F = c->D.sizes[0];
-    long rows = (long)(c->d_steps + 1) * B, w = width(c);
-    float *hg[MAXL + 1], *hd[MAXL + 1], *at = work;
-    for (int l = 1; l <= c->G.layers; l++) hg[l] = at, at += rows * w;
-    for (int l = 0; l <= c->D.layers; l++) hd[l] = at, at += 2L * w;
-    float *z = at; at += rows * w;
-    float *g = at; at += rows * w; /* D's output gradients, then (from g + w) dL/d D's input */
-    float *tmp = at; at += 2 * rows * w + (long)w * w;
-    float *centred = at; at += 2L * B * dim;
-    float *gfake = at;
-    float *sub[MAXL + 1];
-    for (int k = k0; k < k1; k++) {
-        float *gt = c->G.theta + k * c->G.P, *dt = c->D.theta + k * c->D.P;
-        for (int s = 0; s < c->d_steps; s++)
-            memcpy(z + (long)s * B * zd, z_d + ((long)s * K + k) * B * zd, sizeof(float) * B * zd);
-        memcpy(z + (long)c->d_steps * B * zd, z_g + (long)k * B * zd, sizeof(float) * B * zd);
-        forward(&c->G, gt, z, (int)rows, hg);
-        float *fk = hg[c->G.layers];
-        memcpy(c->fakes + (long)k * rows * dim, fk, sizeof(float) * rows * dim);
-        for (int s = 0; s < c->d_steps; s++) { /* D: real labelled 1, G's samples 0 */
-            view(c, real + ((long)s * K + k) * B * dim, hd[0], centred);
-            view(c, fk + (long)s * B * dim, hd[0] + F, centred);
-            forward(&c->D, dt, hd[0], 2, hd);
-            float *t = hd[c->D.layers];
-            g[0] = loss_grad(c->loss, 0, t[0]);
-            g[1] = loss_grad(c->loss, 1, t[1]);
-            c->logits_d[2 * k] = t[0], c->logits_d[2 * k + 1] = t[1];
-            backward(&c->D, dt, hd, 2, g, c->D.grad + k * c->D.P, NULL, tmp);
-            adam(&c->D, k, *c->D.steps + s + 1);
+typedef struct { /* one thread's scratch, carved from its part of Game.work */
+    float *hg[MAXL + 1], *hd[MAXL + 1], *z, *g, *gx, *tmp, *centred, *gfake, *ex[MAXL], *pen;
+} Scratch;
+
+static Scratch carve(const Game *c, float *at) {
+    long w = width(c), R = inputs(c), rows = (long)(c->d_steps + 1) * c->B;
+    long most = rows > 2 * R ? rows : 2 * R;
+    Scratch s = {0};
+    for (int l = 1; l <= c->G.layers; l++) s.hg[l] = at, at += pad(rows * w);
+    for (int l = 0; l <= c->D.layers; l++) s.hd[l] = at, at += pad(2 * R * w);
+    s.z = at, at += pad(rows * w);
+    s.g = at, at += pad(2 * R);
+    s.gx = at, at += pad(2 * R * w);
+    s.tmp = at, at += pad(2 * most * w + w * w);
+    s.centred = at, s.gfake = at + 2L * c->B * c->dim, at += pad(3L * c->B * c->dim);
+    if (c->r1 || c->r2) {
+        for (int i = 0; i < c->D.layers - 1; i++) /* only where the activation's second derivative is not 0 */
+            if (c->D.acts[i] != RELU && c->D.acts[i] != LEAKY) s.ex[i] = at, at += pad(2 * R * w);
+        s.pen = at;
+    }
+    return s;
+}
+
+/* One D step for member k on a real and a fake batch (B x dim each): D's loss, R1/R2, Adam. */
+static void d_step(Game *c, int k, int s, const float *real, const float *fake, Scratch *w) {
+    Net *D = &c->D;
+    const int R = inputs(c), F = D->sizes[0];
+    float *dt = D->theta + k * D->P, *grad = D->grad + k * D->P;
+    if (c->m) { /* per sample or pack: a batch is R inputs of F values, as it lies in memory */
+        memcpy(w->hd[0], real, sizeof(float) * R * F);
+        memcpy(w->hd[0] + (long)R * F, fake, sizeof(float) * R * F);
+    } else {
+        view(c, real, w->hd[0], w->centred);
+        view(c, fake, w->hd[0] + F, w->centred);
+    }
+    forward(D, dt, w->hd[0], 2 * R, w->hd);
+    const float *t = w->hd[D->layers];
+    for (int r = 0; r < 2 * R; r++) { /* each loss is a mean over D's inputs */
+        w->g[r] = loss_grad(c->loss, r >= R, t[r]) / R;
+        c->logits_d[(long)k * 2 * R + r] = t[r];
+    }
+    int acc = 0;
+    if (c->r1 || c->r2) {
+        for (int i = 0; i < D->layers - 1; i++)
+            if (w->ex[i]) memset(w->ex[i], 0, sizeof(float) * 2 * R * D->sizes[i + 1]);
+        if (c->r1) penalty(D, dt, w->hd, 0, R, c->r1, grad, acc, w->ex, w->pen), acc = 1;
+        if (c->r2) penalty(D, dt, w->hd, R, R, c->r2, grad, acc, w->ex, w->pen), acc = 1;
+    }
+    backward(D, dt, w->hd, 2 * R, w->g, grad, acc, NULL, w->tmp, acc ? w->ex : NULL);
+    adam(D, k, *D->steps + s + 1);
+}
+
+/* G's loss's gradient at its samples fake (B x dim) through D, into w->gfake (returned) */
+static const float *g_grad(Game *c, int k, const float *fake, Scratch *w) {
+    Net *D = &c->D;
+    const int R = inputs(c);
+    const float *dt = D->theta + k * D->P, *x = fake;
+    float *h[MAXL + 1]; /* w->hd, with h[0] the input: the fake batch itself where the view is its memory */
+    memcpy(h, w->hd, sizeof h);
+    if (!c->m) view(c, fake, w->hd[0], w->centred), x = w->hd[0];
+    forward(D, dt, x, R, h);
+    const float *t = h[D->layers];
+    for (int r = 0; r < R; r++) {
+        w->g[r] = loss_grad(c->loss, 2, t[r]) / R;
+        c->logits_g[(long)k * R + r] = t[r];
+    }
+    backward(D, dt, h, R, w->g, NULL, 0, w->gx, w->tmp, NULL);
+    if (c->m) return w->gx; /* R inputs of F values: the batch's B x dim */
+    const int n = c->B * c->dim;
+    for (int i = 0; i < n; i++) /* d/dx of [x, (x - m)^2] with m constant */
+        w->gfake[i] = c->diffs ? w->gx[i] + 2.0f * w->centred[i] * w->gx[n + i] : w->gx[i];
+    return w->gfake;
+}
+
+/* One epoch for member k, with its own scratch. Members share nothing but the step counts, read here
+ * and incremented by kernel_step after every member is done. */
+static void member(Game *c, const float *real, const float *z_d, const float *z_g, int k, Scratch *w) {
+    const int K = c->K, B = c->B, dim = c->dim, zd = c->zdim;
+    const long rows = (long)(c->d_steps + 1) * B;
+    float *gt = c->G.theta + k * c->G.P, *gg = c->G.grad + k * c->G.P, *sub[MAXL + 1];
+    /* G's weights are the same for every D step and the first G step: one forward for all */
+    for (int s = 0; s < c->d_steps; s++)
+        memcpy(w->z + (long)s * B * zd, z_d + ((long)s * K + k) * B * zd, sizeof(float) * B * zd);
+    memcpy(w->z + (long)c->d_steps * B * zd, z_g + (long)k * B * zd, sizeof(float) * B * zd);
+    forward(&c->G, gt, w->z, (int)rows, w->hg);
+    float *fk = w->hg[c->G.layers];
+    memcpy(c->fakes + (long)k * rows * dim, fk, sizeof(float) * rows * dim);
+    for (int s = 0; s < c->d_steps; s++) /* D: real labelled 1, G's samples 0 */
+        d_step(c, k, s, real + ((long)s * K + k) * B * dim, fk + (long)s * B * dim, w);
+    for (int s = 0; s < c->g_steps; s++) { /* G: make D say 1, D's weights untouched */
+        float **h = w->hg, *fake = fk + (long)c->d_steps * B * dim;
+        if (s > 0) {
+            memcpy(w->z, z_g + ((long)s * K + k) * B * zd, sizeof(float) * B * zd);
+            forward(&c->G, gt, w->z, B, w->hg);
+            fake = w->hg[c->G.layers];
+        } else { /* G's rows of the joint forward */
+            sub[0] = w->z + (long)c->d_steps * B * zd;
+            for (int l = 1; l <= c->G.layers; l++) sub[l] = w->hg[l] + (long)c->d_steps * B * c->G.sizes[l];
+            h = sub;
         }
-        for (int s = 0; s < c->g_steps; s++) { /* G: make D say 1, D's weights untouched */
-            float **h = hg, *fake = fk + (long)c->d_steps * B * dim;
-            if (s > 0) {
-                memcpy(z, z_g + ((long)s * K + k) * B * zd, sizeof(float) * B * zd);
-                forward(&c->G, gt, z, B, hg);
-                fake = hg[c->G.layers];
-            } else { /* G's rows of the joint forward */
-                sub[0] = z + (long)c->d_steps * B * zd;
-                for (int l = 1; l <= c->G.layers; l++) sub[l] = hg[l] + (long)c->d_steps * B * c->G.sizes[l];
-                h = sub;
-            }
-            view(c, fake, hd[0], centred);
-            forward(&c->D, dt, hd[0], 1, hd);
-            float t = hd[c->D.layers][0];
-            c->logits_g[k] = t;
-            g[0] = loss_grad(c->loss, 2, t);
-            float *gx = g + w; /* D's outputs' gradients use g's first values only */
-            backward(&c->D, dt, hd, 1, g, NULL, gx, tmp);
-            for (int i = 0; i < B * dim; i++)
-                gfake[i] = c->diffs ? gx[i] + 2.0f * centred[i] * gx[B * dim + i] : gx[i];
-            backward(&c->G, gt, h, B, gfake, c->G.grad + k * c->G.P, NULL, tmp);
-            adam(&c->G, k, *c->G.steps + s + 1);
-        }
+        backward(&c->G, gt, h, B, g_grad(c, k, fake, w), gg, 0, NULL, w->tmp, NULL);
+        adam(&c->G, k, *c->G.steps + s + 1);
     }
 }
 
@@ -321,8 +481,9 @@ typedef struct {
 
 static void *run(void *p) {
     Job *j = p;
+    Scratch w = carve(j->c, j->work);
     for (int k; (k = __atomic_fetch_add(j->next, 1, __ATOMIC_RELAXED)) < j->c->K;)
-        members(j->c, j->real, j->z_d, j->z_g, k, k + 1, j->work);
+        member(j->c, j->real, j->z_d, j->z_g, k, &w);
     return NULL;
 }
 
