@@ -1,8 +1,9 @@
 import numpy as np
+import pytest
 import torch
 from scipy import stats
 
-from ganfit.game import rng
+from ganfit.game import native, rng
 
 
 def lowbias32(x: int) -> int:
@@ -17,6 +18,13 @@ def test_hash32_matches_reference_in_unsigned_arithmetic():
     xs = [0, 1, 2, 12345, 2**31 - 1, 2**31, 2**32 - 1, 0xDEADBEEF]
     got = rng.hash32(torch.tensor(xs, dtype=torch.int64)).tolist()
     assert got == [lowbias32(x) for x in xs]
+
+
+@pytest.mark.skipif(native.library() is None, reason="no C compiler on this machine")
+def test_the_compiled_uniforms_are_the_tensor_ops_bits():
+    keys = torch.cat([rng.member_keys(list(range(5)), "train"), torch.tensor([[0, 0], [2**32 - 1, 2**31]])])
+    epochs = torch.tensor([0, 1, 999, 2**31, 2**32 - 1, 2**32 + 7, 2**40 + 3])
+    assert torch.equal(rng.uniform(keys, epochs, 1001), rng.uniform_torch(keys, epochs, 1001))
 
 
 def test_uniforms_do_not_depend_on_block_size_or_ensemble_size():

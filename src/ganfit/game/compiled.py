@@ -3,34 +3,21 @@
 At K = 1 the seed's torch step is ~60 kernels of 1-7 microseconds each: dispatch, not arithmetic; the
 robust recipes' step (per-sample or packed D, R1) is ~130, bound by elementwise passes. kernel.c plays
 the same epoch, the same math as FastEngine.step on the same buffers, in one call, the members split
-across the run's threads (a member's arithmetic does not depend on how many). It is built
-with the system's C compiler on first use (about a second) into a cache directory, and loaded with
-ctypes; where there is no compiler, or GANFIT_COMPILED=0, the torch step runs instead. The two agree
-to float rounding (tests/game/test_compiled.py); a run records which one played it (summary.json).
+across the run's threads (a member's arithmetic does not depend on how many). native.py builds it;
+where there is no compiler, or GANFIT_COMPILED=0, the torch step runs instead. The two agree to float
+rounding (tests/game/test_compiled.py); a run records which one played it (summary.json).
 """
 
 from __future__ import annotations
 
 import ctypes
-import hashlib
 import os
-import platform
-import shutil
-import subprocess
-import tempfile
-from functools import cache
-from pathlib import Path
 
 import torch
 
 from .fast import LOSS_GRADS, FastEngine
+from .native import library
 
-SOURCE = Path(__file__).with_name("kernel.c")
-# -ffast-math lets the compiler vectorise the dot products (reassociation) and the exponentials; it is
-# given when compiling only, never when linking, where it would switch the whole process's floats to
-# flush-to-zero.
-COMPILE = ["-O3", "-march=native", "-ffast-math", "-fPIC", "-pthread", "-c"]
-LINK = ["-pthread", "-lm"] + (["-lmvec"] if platform.system() == "Linux" else [])  # libmvec: glibc's vector expf
 MAXL, MAXT = 16, 256
 ACTS = {"elu": 0, "sigmoid": 1, "tanh": 2, "relu": 3, "leaky_relu": 4}
 LOSSES = {"bce": 0, "ns": 0, "minimax": 1, "lsgan": 2, "hinge": 3, "wgan": 4}
@@ -60,48 +47,6 @@ class Game(ctypes.Structure):
     ]
 
 
-def cache_dir() -> Path:
-    if os.environ.get("GANFIT_CACHE"):
-        return Path(os.environ["GANFIT_CACHE"])
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ganfit"
-
-
-def _cpu() -> str:
-    try:
-        lines = Path("/proc/cpuinfo").read_text().splitlines()
-        return next((ln for ln in lines if ln.startswith(("model name", "flags"))), "")
-    except OSError:
-        return platform.processor()
-
-
-@cache
-def library() -> ctypes.CDLL | None:
-    """The compiled kernel, built once per source, compiler and CPU; None where it cannot be built."""
-    if platform.system() == "Windows":
-        return None
-    cc = shutil.which(os.environ.get("CC", "cc")) or shutil.which("gcc")
-    if cc is None:
-        return None
-    key = hashlib.sha256(b"\0".join(x.encode() for x in (SOURCE.read_text(), cc, *COMPILE, _cpu()))).hexdigest()
-    path = cache_dir() / f"kernel-{key[:16]}.so"
-    if not path.exists():
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
-                obj, lib = Path(tmp, "kernel.o"), Path(tmp, "kernel.so")
-                subprocess.run([cc, *COMPILE, str(SOURCE), "-o", str(obj)], check=True, capture_output=True)
-                subprocess.run([cc, "-shared", str(obj), "-o", str(lib), *LINK], check=True, capture_output=True)
-                os.replace(lib, path)  # whole or not at all, also when two runs build it at once
-        except (OSError, subprocess.CalledProcessError):
-            return None
-    lib = ctypes.CDLL(str(path))
-    lib.kernel_step.argtypes = [ctypes.POINTER(Game), ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
-    lib.kernel_step.restype = None
-    lib.kernel_work.argtypes = [ctypes.POINTER(Game)]
-    lib.kernel_work.restype = ctypes.c_long
-    return lib
-
-
 def covers(config, view) -> bool:
     """The fast engine's games (fast.covers is asked first), on the CPU, nets of up to MAXL layers."""
     wanted = os.environ.get("GANFIT_COMPILED", "1") != "0"
@@ -129,7 +74,7 @@ class CompiledEngine(FastEngine):
         self.ctx.G, self.ctx.D = self._net(self.G, G), self._net(self.D, D)
         for name in ("logits_d", "logits_g", "fakes"):
             setattr(self.ctx, name, self._ptr(getattr(self, name)))
-        self.ctx.work = self._ptr(torch.zeros(threads * self.lib.kernel_work(ctypes.byref(self.ctx))))
+        self.ctx.work = self._ptr(torch.zeros(threads * self.lib.kernel_work(ctypes.addressof(self.ctx))))
 
     def _ptr(self, t: torch.Tensor) -> int:
         assert t.is_contiguous() and t.device.type == "cpu"
@@ -160,7 +105,7 @@ class CompiledEngine(FastEngine):
 
     def step(self, real: torch.Tensor, z_d: torch.Tensor, z_g: torch.Tensor, eps: None = None):
         c = self.config
-        self.lib.kernel_step(ctypes.byref(self.ctx), real.data_ptr(), z_d.data_ptr(), z_g.data_ptr())
+        self.lib.kernel_step(ctypes.addressof(self.ctx), real.data_ptr(), z_d.data_ptr(), z_g.data_ptr())
         logits_d, logits_g, f = self.logits_d, self.logits_g, self.loss
 
         def losses():  # per member, from buffers the next step writes over: called before it (MetricLog.submit)

@@ -73,6 +73,24 @@ static inline float act_second(int a, float y) { /* d^2 act / d x^2, from the ou
     }
 }
 
+/* y = e * g * act''(h) over n values, one loop per activation (vectorised); 0 where act'' is */
+static void act_second_term(int a, float *restrict y, const float *restrict e, const float *restrict g,
+                            const float *restrict h, long n) {
+    switch (a) {
+    case ELU:
+        for (long i = 0; i < n; i++) y[i] = e[i] * g[i] * act_second(ELU, h[i]);
+        break;
+    case SIGMOID:
+        for (long i = 0; i < n; i++) y[i] = e[i] * g[i] * act_second(SIGMOID, h[i]);
+        break;
+    case TANH:
+        for (long i = 0; i < n; i++) y[i] = e[i] * g[i] * act_second(TANH, h[i]);
+        break;
+    default:
+        for (long i = 0; i < n; i++) y[i] = 0.0f;
+    }
+}
+
 /* y *= act'(h) over n values, one loop per activation (vectorised) */
 static void times_act_grad(int a, float *restrict y, const float *restrict h, long n) {
     switch (a) {
@@ -210,10 +228,16 @@ static void matmul_tn(const float *x, int rows, int in, int out, const float *g,
     gemm(x, 1, in, in, rows, g, out, acc ? dW : NULL, out, dW);
 }
 
-/* y = g W^T: g rows x out, W in x out; Wt: room for W^T */
+/* y = g W^T: g rows x out, W in x out; Wt: room for W^T, written in 16 x 16 blocks (a plain loop's
+ * strided writes cost as much as the product at 128 x 128) */
 static void matmul_nt(const float *g, int rows, int in, int out, const float *W, float *Wt, float *y) {
-    for (int i = 0; i < in; i++)
-        for (int o = 0; o < out; o++) Wt[(long)o * in + i] = W[(long)i * out + o];
+    enum { T = 16 };
+    for (int i0 = 0; i0 < in; i0 += T)
+        for (int o0 = 0; o0 < out; o0 += T) {
+            const int i1 = i0 + T < in ? i0 + T : in, o1 = o0 + T < out ? o0 + T : out;
+            for (int o = o0; o < o1; o++)
+                for (int i = i0; i < i1; i++) Wt[(long)o * in + i] = W[(long)i * out + o];
+        }
     matmul(g, rows, out, in, Wt, NULL, y);
 }
 
@@ -299,20 +323,18 @@ static void penalty(const Net *d, const float *theta, float **h, int r0, int n, 
         int in = d->sizes[i], out = d->sizes[i + 1];
         float *dW = grad + offs[i];
         if (i == L - 1) { /* the last layer's d out / d input is its W^T, on every row */
-            for (int j = 0; j < in; j++) {
-                float s = 0.0f;
-                for (int row = 0; row < n; row++) s += r[(long)row * in + j];
-                dW[j] = acc ? dW[j] + s : s;
-            }
+            if (!acc) memset(dW, 0, sizeof(float) * in);
+            for (int row = 0; row < n; row++)
+                for (int j = 0; j < in; j++) dW[j] += r[(long)row * in + j];
             break;
         }
         matmul_tn(r, n, in, out, ss[i], dW, acc);
         matmul(r, n, in, out, theta + offs[i], NULL, e);
         const float *y = h[i + 1] + (long)r0 * out;
         const long cnt = (long)n * out;
-        if (ex[i])
-            for (long j = 0; j < cnt; j++) ex[i][(long)r0 * out + j] = e[j] * gs[i + 1][j] * act_second(d->acts[i], y[j]);
-        for (long j = 0; j < cnt; j++) r[j] = e[j] * act_grad(d->acts[i], y[j]);
+        if (ex[i]) act_second_term(d->acts[i], ex[i] + (long)r0 * out, e, gs[i + 1], y, cnt);
+        memcpy(r, e, sizeof(float) * cnt);
+        times_act_grad(d->acts[i], r, y, cnt);
     }
 }
 
@@ -502,4 +524,23 @@ void kernel_step(Game *c, const float *real, const float *z_d, const float *z_g)
         if (started[t]) pthread_join(th[t], NULL); /* a thread that could not start: run() took its share */
     *c->D.steps += c->d_steps;
     *c->G.steps += c->g_steps;
+}
+
+/* rng.py's counter-based uniforms, bit for bit: lowbias32 in uint32 (rng.py does it in int64) */
+static inline unsigned hash32(unsigned x) {
+    x ^= x >> 16;
+    x *= 0x7FEB352Du;
+    x ^= x >> 15;
+    x *= 0x846CA68Bu;
+    return x ^ (x >> 16);
+}
+
+/* out [C, K, n]: member k's n uniforms of each epoch in epochs[C]; keys [K, 2] (int64 holding uint32) */
+void kernel_uniform(const long *keys, const long *epochs, int C, int K, long n, float *out) {
+    for (int e = 0; e < C; e++)
+        for (int k = 0; k < K; k++) {
+            const unsigned key = hash32((unsigned)epochs[e] ^ (unsigned)keys[2 * k]), k2 = (unsigned)keys[2 * k + 1];
+            float *o = out + ((long)e * K + k) * n;
+            for (long j = 0; j < n; j++) o[j] = (float)(hash32(hash32(key ^ (unsigned)j * 0x9E3779B9u) ^ k2) >> 8) * 0x1p-24f;
+        }
 }
