@@ -13,8 +13,9 @@ from safetensors import safe_open
 from ganfit import GanfitError
 from ganfit.rundir import checkpoint
 
-# Small but real: 2 members, a checkpoint every 100 epochs, metrics every 50.
-ARGS = ["--epochs", "700", "--seeds", "2", "--log-every", "50", "--eval-samples", "400", "--checkpoint-every", "100"]
+# Small but real: 2 members, a checkpoint every 100 epochs, metrics every 250; long enough (~2 s) that a
+# signal sent after the fifth checkpoint lands mid-run (700 epochs take 0.05 s on the compiled step).
+ARGS = ["--epochs", "5000", "--seeds", "2", "--log-every", "250", "--eval-samples", "400", "--checkpoint-every", "100"]
 
 
 def ganfit(*args: str, **kw) -> subprocess.Popen:
@@ -55,7 +56,7 @@ def assert_identical(a: Path, b: Path):
     assert (a / "weights.safetensors").read_bytes() == (b / "weights.safetensors").read_bytes()
 
 
-@pytest.mark.parametrize("kill_at, jitter", [(100, 0.0), (300, 0.05), (500, 0.02)])  # 700 epochs take ~0.3 s
+@pytest.mark.parametrize("kill_at, jitter", [(100, 0.0), (300, 0.05), (500, 0.02)])
 def test_sigkill_then_resume_is_bit_exact(reference, tmp_path, kill_at, jitter):
     out = tmp_path / "run"
     kill_after(out, kill_at, ganfit("train", *ARGS, "--out", str(out)), jitter=jitter)
@@ -204,7 +205,7 @@ from ganfit.cli import main
 sys.exit(main({["train", *ARGS, "--out", str(out)]!r}))
 """
     p = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
-    assert p.returncode == -signal.SIGKILL and checkpoint_epoch(out) == 700
+    assert p.returncode == -signal.SIGKILL and checkpoint_epoch(out) == 5000
     assert not (out / "summary.json").exists() and not (out / "weights.safetensors").exists()
     r = ganfit("train", "--resume", str(out))
     assert r.wait(timeout=600) == 0, r.stderr.read()

@@ -11,15 +11,13 @@ rounding (tests/game/test_compiled.py); a run records which one played it (summa
 from __future__ import annotations
 
 import ctypes
-import os
 
 import torch
 
 from .fast import LOSS_GRADS, FastEngine
-from .native import library
+from .native import ACTS, library, wanted
 
 MAXL, MAXT = 16, 256
-ACTS = {"elu": 0, "sigmoid": 1, "tanh": 2, "relu": 3, "leaky_relu": 4}
 LOSSES = {"bce": 0, "ns": 0, "minimax": 1, "lsgan": 2, "hinge": 3, "wgan": 4}
 assert set(LOSSES) == set(LOSS_GRADS)
 
@@ -49,9 +47,8 @@ class Game(ctypes.Structure):
 
 def covers(config, view) -> bool:
     """The fast engine's games (fast.covers is asked first), on the CPU, nets of up to MAXL layers."""
-    wanted = os.environ.get("GANFIT_COMPILED", "1") != "0"
     shallow = all(len(a.split(",")) < MAXL for a in (config.g_activations, config.d_activations))
-    return config.device == "cpu" and shallow and wanted and library() is not None
+    return config.device == "cpu" and shallow and wanted() and library() is not None
 
 
 class CompiledEngine(FastEngine):

@@ -544,3 +544,30 @@ void kernel_uniform(const long *keys, const long *epochs, int C, int K, long n, 
             for (long j = 0; j < n; j++) o[j] = (float)(hash32(hash32(key ^ (unsigned)j * 0x9E3779B9u) ^ k2) >> 8) * 0x1p-24f;
         }
 }
+
+/* An MLP's output for many rows (models.py's evaluate: the metric rows' samples), members k0..k1 - 1:
+ * out[k] = the net of member k at x[k] (rows x sizes[0]). W[l], b[l]: member 0's layer l, the next
+ * member ws[l] and bs[l] floats on. In chunks of rows that stay in cache; work: 2 x CH x the widest. */
+enum { CH = 256 };
+long kernel_forward_work(int layers, const int *sizes) {
+    int w = 0;
+    for (int l = 0; l <= layers; l++) w = sizes[l] > w ? sizes[l] : w;
+    return 2L * CH * w;
+}
+
+void kernel_forward(int layers, const int *sizes, const int *acts, const float **W, const long *ws, const float **b,
+                    const long *bs, const float *x, int K, long rows, float *out, float *work) {
+    const long half = kernel_forward_work(layers, sizes) / 2;
+    const int in0 = sizes[0], outL = sizes[layers];
+    for (int k = 0; k < K; k++)
+        for (long r0 = 0; r0 < rows; r0 += CH) {
+            const int n = rows - r0 < CH ? (int)(rows - r0) : CH;
+            const float *cur = x + ((long)k * rows + r0) * in0;
+            for (int l = 0; l < layers; l++) {
+                float *dst = l == layers - 1 ? out + ((long)k * rows + r0) * outL : work + (l % 2) * half;
+                matmul(cur, n, sizes[l], sizes[l + 1], W[l] + k * ws[l], b[l] + k * bs[l], dst);
+                if (l < layers - 1) act(acts[l], dst, (long)n * sizes[l + 1]);
+                cur = dst;
+            }
+        }
+}

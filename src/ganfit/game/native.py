@@ -2,8 +2,8 @@
 
 The library is cached per source, compiler, flags and CPU (in $GANFIT_CACHE, else ~/.cache/ganfit).
 Where there is no compiler (or on Windows), library() is None and its users run torch's code instead:
-the compiled step (compiled.py) and the counter-based random numbers (rng.py), which are bit-identical
-either way.
+the compiled step (compiled.py), G's evaluation for the metric rows (models.py) and the counter-based
+random numbers (rng.py, bit-identical either way). GANFIT_COMPILED=0 keeps the first two on torch.
 """
 
 from __future__ import annotations
@@ -18,12 +18,20 @@ import tempfile
 from functools import cache
 from pathlib import Path
 
+import torch
+
 SOURCE = Path(__file__).with_name("kernel.c")
 # -ffast-math lets the compiler vectorise the dot products (reassociation) and the exponentials; it is
 # given when compiling only, never when linking, where it would switch the whole process's floats to
 # flush-to-zero.
 COMPILE = ["-O3", "-march=native", "-ffast-math", "-fPIC", "-pthread", "-c"]
+ACTS = {"elu": 0, "sigmoid": 1, "tanh": 2, "relu": 3, "leaky_relu": 4}  # kernel.c's codes
 LINK = ["-pthread", "-lm"] + (["-lmvec"] if platform.system() == "Linux" else [])  # libmvec: glibc's vector expf
+
+
+def wanted() -> bool:
+    """Whether the compiled step and evaluation may run (GANFIT_COMPILED=0: torch's, e.g. for goldens)."""
+    return os.environ.get("GANFIT_COMPILED", "1") != "0"
 
 
 def cache_dir() -> Path:
@@ -68,4 +76,32 @@ def library() -> ctypes.CDLL | None:
     lib.kernel_work.restype = ctypes.c_long
     lib.kernel_uniform.argtypes = [ptr, ptr, ctypes.c_int, ctypes.c_int, ctypes.c_long, ptr]
     lib.kernel_uniform.restype = None
+    lib.kernel_forward_work.argtypes = [ctypes.c_int, ptr]
+    lib.kernel_forward_work.restype = ctypes.c_long
+    lib.kernel_forward.argtypes = [ctypes.c_int, *[ptr] * 7, ctypes.c_int, ctypes.c_long, ptr, ptr]
+    lib.kernel_forward.restype = None
     return lib
+
+
+def forward(layers: list[tuple[torch.Tensor, torch.Tensor]], acts: list[str], x: torch.Tensor) -> torch.Tensor:
+    """An ensemble MLP's output [K, rows, out] at x [K, rows, in] with kernel.c (library() must be
+    there): layers are (W [K, in, out], b [K, 1, out]) float32 CPU tensors, each member's contiguous."""
+    lib = library()
+    K, rows, _ = x.shape
+    sizes = [layers[0][0].shape[1]] + [w.shape[2] for w, _ in layers]
+    for w, b in layers:
+        assert w[0].is_contiguous() and b[0].is_contiguous() and w.dtype == b.dtype == torch.float32
+    x = x.contiguous()
+    out = torch.empty(K, rows, sizes[-1])
+    n = len(layers)
+    ints = (ctypes.c_int * (n + 1))(*sizes)
+    work = torch.empty(lib.kernel_forward_work(n, ints))
+    args = [
+        (ctypes.c_int * max(1, n - 1))(*(ACTS[a] for a in acts)),
+        (ctypes.c_void_p * n)(*(w.data_ptr() for w, _ in layers)),
+        (ctypes.c_long * n)(*(w.stride(0) for w, _ in layers)),
+        (ctypes.c_void_p * n)(*(b.data_ptr() for _, b in layers)),
+        (ctypes.c_long * n)(*(b.stride(0) for _, b in layers)),
+    ]
+    lib.kernel_forward(n, ints, *args, x.data_ptr(), K, rows, out.data_ptr(), work.data_ptr())
+    return out

@@ -30,13 +30,18 @@ class Health:
             self.best_state = [p.clone() for p in self.params]
             self.best_value = torch.full((K,), float("inf"), dtype=torch.float64)
             self.best_epoch = torch.full((K,), -1, dtype=torch.int64)
+        self._judged()
 
     @property
     def frozen(self) -> torch.Tensor:
         return (self.diverged_at >= 0) | (self.stopped_at >= 0)
 
     def all_frozen(self) -> bool:
-        return bool(self.frozen.all())
+        """Asked every epoch: answered from a flag that check() and load_state() set (no tensor op)."""
+        return self._all_frozen
+
+    def _judged(self) -> None:
+        self._all_frozen = bool(self.frozen.all())
 
     def snapshot(self) -> list[torch.Tensor]:
         return [p.clone() for p in self.params]
@@ -64,6 +69,7 @@ class Health:
             self.waiting = torch.where(better, 0, self.waiting + 1)
             self.stopped_at[live & finite & (self.waiting >= self.patience)] = epoch
         _copy_members(self.kept, params, live & finite)
+        self._judged()
 
     def restore(self) -> None:
         """At the end of a run: each frozen member's kept state, then (with keep_best) each member's best
@@ -102,6 +108,7 @@ class Health:
                 k.copy_(tensors[f"health.best_state.{i}"])
             self.best_value = tensors["health.best_value"].clone()
             self.best_epoch = tensors["health.best_epoch"].clone()
+        self._judged()
 
 
 def _values(row: dict[str, np.ndarray], name: str) -> torch.Tensor:
