@@ -15,7 +15,7 @@ def weights_after(config: Config, epochs: int, env: str, monkeypatch) -> tuple[s
     drawn = game.draw(rng.member_keys(config.member_seeds(), "train"), 0, epochs)
     for t in range(epochs):
         losses, fake = game.step(*drawn.at(t))
-    out = [p.detach().clone() for p in (*game.G.parameters(), *game.D.parameters())]
+    out = [p.detach().clone() for p in (*game.G.parameters(), *game.D.parameters(), *(game.ema or []))]
     return game.engine.name, out + [torch.stack(losses()), fake]
 
 
@@ -31,7 +31,8 @@ def weights_after(config: Config, epochs: int, env: str, monkeypatch) -> tuple[s
         {"seeds": 2, "loss": "hinge"},
         {"seeds": 2, "loss": "minimax"},
         {"seeds": 2, "loss": "wgan", "lr_d": 1e-5},
-        {"g_ema": 0.99},
+        {"g_ema": 0.99},  # G's average, lerped in C (both of torch.lerp's forms: the weight starts above 0.5)
+        {"seeds": 3, "d_view": "sample", "r1": 1.0, "g_ema": 0.999},
     ],
 )
 def test_the_compiled_step_matches_the_torch_step(changes, monkeypatch):

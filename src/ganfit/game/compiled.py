@@ -41,6 +41,8 @@ class Game(ctypes.Structure):
         ("r2", ctypes.c_float),
         ("G", Net),
         ("D", Net),
+        ("ema", ctypes.c_void_p),
+        ("ema_weight", ctypes.c_float),
         *((name, ctypes.c_void_p) for name in ("logits_d", "logits_g", "fakes", "work")),
     ]
 
@@ -95,6 +97,16 @@ class CompiledEngine(FastEngine):
             setattr(n, name, self._ptr(per_member.to(torch.float64).contiguous()))
         n.lr_scale = 1.0
         return n
+
+    def average(self, g_live: list[torch.Tensor]) -> list[torch.Tensor]:
+        """G's moving average, for the step to update after G's (set_average_weight before each): one
+        flat [K, P] buffer like theta, returned as views shaped and laid out as G's parameters g_live."""
+        flat, base = self.G.theta.clone(), self.G.theta.storage_offset()
+        self.ctx.ema = self._ptr(flat)
+        return [torch.as_strided(flat, p.shape, p.stride(), p.storage_offset() - base) for p in g_live]
+
+    def set_average_weight(self, weight: float) -> None:
+        self.ctx.ema_weight = weight
 
     def set_lr_scale(self, scale: float) -> None:
         super().set_lr_scale(scale)

@@ -106,6 +106,8 @@ class Game:
         engine = make_engine(config, G, D, view)
         g_live = [p.detach() for p in G.parameters()]  # after the engine: views of the tensors it trains
         ema = [p.clone() for p in g_live] if config.g_ema else None
+        if ema is not None and isinstance(engine, CompiledEngine):
+            ema = engine.average(g_live)  # its step lerps the average, member by member, in C
         validation = make_target(config.validation) if config.validation else None
         if validation is not None and (validation.data is None or validation.dim != target.dim):
             raise GanfitError(f"validation: needs {target.dim}-D samples (csv:, npy: or data in memory)")
@@ -147,14 +149,21 @@ class Game:
         """One epoch for all members: (losses, fake) as the engine returns them."""
         if self.config.lr_decay:
             self.engine.set_lr_scale(lr_scale(self.config, self.epochs_done))
+        if self.ema is None:
+            out = self.engine.step(real, z_d, z_g, eps)
+            self.epochs_done += 1
+            return out
+        # Warm-up (as StyleGAN's G_ema): early on the average spans about a tenth of the epochs so far,
+        # so that it forgets the random initial weights instead of decaying from them.
+        t = self.epochs_done + 1
+        weight = 1.0 - min(self.config.g_ema, (1 + t) / (10 + t))
+        fused = isinstance(self.engine, CompiledEngine)
+        if fused:
+            self.engine.set_average_weight(weight)
         out = self.engine.step(real, z_d, z_g, eps)
         self.epochs_done += 1
-        if self.ema is not None:
-            # Warm-up (as StyleGAN's G_ema): early on the average spans about a tenth of the epochs so
-            # far, so that it forgets the random initial weights instead of decaying from them.
-            t = self.epochs_done
-            decay = min(self.config.g_ema, (1 + t) / (10 + t))
-            torch._foreach_lerp_(self.ema, self.g_live, 1.0 - decay)
+        if not fused:
+            torch._foreach_lerp_(self.ema, self.g_live, weight)
         return out
 
     def g_params(self) -> list[torch.Tensor]:

@@ -30,6 +30,7 @@ typedef struct {
     int m;        /* samples per D input: 1 (sample view), m (pack); 0: the seed's minibatch view */
     float r1, r2; /* R1 and R2 gammas (0: off) */
     Net G, D;
+    float *ema, ema_weight; /* G's moving average [K, P] (NULL: none), lerped towards G after its steps */
     float *logits_d, *logits_g, *fakes; /* out: [K, 2R], [K, R], [K, (d_steps + 1) B, dim]; R: D inputs per batch */
     float *work;                        /* scratch: threads x kernel_work floats (compiled.py) */
 } Game;
@@ -491,6 +492,13 @@ static void member(Game *c, const float *real, const float *z_d, const float *z_
         }
         backward(&c->G, gt, h, B, g_grad(c, k, fake, w), gg, 0, NULL, w->tmp, NULL);
         adam(&c->G, k, *c->G.steps + s + 1);
+    }
+    if (c->ema) { /* torch.lerp's two forms, as game.py's _foreach_lerp_ */
+        float *e = c->ema + k * c->G.P, a = c->ema_weight;
+        if (a < 0.5f)
+            for (long i = 0; i < c->G.P; i++) e[i] += a * (gt[i] - e[i]);
+        else
+            for (long i = 0; i < c->G.P; i++) e[i] = gt[i] - (gt[i] - e[i]) * (1.0f - a);
     }
 }
 
