@@ -156,9 +156,10 @@ def _play(game: Game, keys, log: MetricLog, health: Health, stop, run_dir: Path 
     while epoch < c.epochs and not stop.requested and not log.stopped and not health.all_frozen():
         first = epoch - epoch % block  # blocks are aligned so that a resumed run draws identical blocks
         drawn = game.draw(keys, first, min(block, c.epochs - first))  # real batches and noise, ahead
-        for t in range(epoch - first, len(drawn)):
-            out = game.step(*drawn.at(t))  # one epoch: D's steps, then G's
-            epoch += 1
+        while epoch - first < len(drawn):
+            t, n = epoch - first, _until_event(c, epoch, first + len(drawn))
+            out = game.play(drawn, t, t + n)  # n epochs: each D's steps, then G's
+            epoch, t = epoch + n, t + n - 1
             if c.logs_at(epoch - 1):
                 log.submit(epoch - 1, out, drawn.real[t, -1])
             if epoch % c.checkpoint_every == 0 or epoch == c.epochs:
@@ -173,6 +174,18 @@ def _play(game: Game, keys, log: MetricLog, health: Health, stop, run_dir: Path 
             log.submit(epoch - 1, out, drawn.real[t, -1], write=False)
     log.collect()
     return epoch, status
+
+
+CHUNK = 64  # epochs per call at most: a signal is answered within a few milliseconds
+
+
+def _until_event(c: Config, epoch: int, end: int) -> int:
+    """How many epochs to play from `epoch` before something must happen: a metric row, a checkpoint,
+    the block's end (`end`), or CHUNK epochs."""
+    n = 1
+    while n < CHUNK and epoch + n < end and not c.logs_at(epoch + n - 1) and (epoch + n) % c.checkpoint_every:
+        n += 1
+    return n
 
 
 def _restore(game: Game, health: Health, run_dir: Path) -> tuple[int, list[dict], int]:

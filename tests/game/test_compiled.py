@@ -128,3 +128,21 @@ def test_a_compiled_run_resumes_bit_for_bit_and_says_which_engine_played_it(tmp_
     resumed = train(rundir.reopen(tmp_path / "cut", 600), tmp_path / "cut", resume=True, progress=None)
     for a, b in zip(whole.G.parameters(), resumed.G.parameters()):
         assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize("changes", [{}, {"recipe": "robust1d", "lr_decay": 0.5, "epochs": 60, "batch": 32}])
+def test_a_block_of_epochs_in_one_call_is_the_same_as_one_call_each(changes, monkeypatch):
+    monkeypatch.setenv("GANFIT_COMPILED", "1")
+    changes = dict(changes)
+    base = recipes.load(changes.pop("recipe")) if "recipe" in changes else Config()
+    config = base.replace(seeds=3, threads=2, **changes)
+    games = [Game.build(config) for _ in range(2)]
+    drawn = games[0].draw(rng.member_keys(config.member_seeds(), "train"), 0, 60)
+    for t in range(60):
+        one = games[0].step(*drawn.at(t))
+    games[1].play(drawn, 0, 1)
+    block = games[1].play(drawn, 1, 60)  # lr decay and G's average move on inside the call
+    assert games[0].epochs_done == games[1].epochs_done == 60
+    for a, b in zip(games[0].state().values(), games[1].state().values()):
+        assert torch.equal(a, b)
+    assert all(torch.equal(a, b) for a, b in zip(one[0](), block[0]())) and torch.equal(one[1], block[1])

@@ -11,17 +11,18 @@ CFG = Config(seeds=3, epochs=80, log_every=10, eval_samples=300)
 
 
 def poison_member_1_after(epoch: int, monkeypatch):
-    step, calls = Game.step, [0]
+    """Member 1's G becomes NaN once `epoch` (0-based) has been played: at the end of the call that
+    played it (the compiled step plays up to the next metric row in one call)."""
+    play = Game.play
 
-    def poisoned(self, *args):
-        out = step(self, *args)
-        calls[0] += 1
-        if calls[0] == epoch + 1:
+    def poisoned(self, drawn, first, last):
+        out = play(self, drawn, first, last)
+        if self.epochs_done - (last - first) <= epoch < self.epochs_done:
             with torch.no_grad():
                 self.G.weights[1][1].fill_(float("nan"))
         return out
 
-    monkeypatch.setattr(Game, "step", poisoned)
+    monkeypatch.setattr(Game, "play", poisoned)
 
 
 def test_a_diverged_member_is_flagged_and_saved_at_its_last_finite_state(tmp_path, monkeypatch):

@@ -113,8 +113,22 @@ class CompiledEngine(FastEngine):
         self.ctx.G.lr_scale = self.ctx.D.lr_scale = scale
 
     def step(self, real: torch.Tensor, z_d: torch.Tensor, z_g: torch.Tensor, eps: None = None):
-        c = self.config
         self.lib.kernel_step(ctypes.addressof(self.ctx), real.data_ptr(), z_d.data_ptr(), z_g.data_ptr())
+        return self._out()
+
+    def steps(self, real, z_d, z_g, lr_scales: list[float] | None, ema_weights: list[float] | None):
+        """len(real) epochs in one call (a block's consecutive draws), each with its learning-rate factor
+        and G's average's weight (None: as they are); returns the last epoch's (losses, fake)."""
+        n = len(real)
+        lrs, ews = ((ctypes.c_float * n)(*v) if v else None for v in (lr_scales, ema_weights))
+        assert all(t.is_contiguous() for t in (real, z_d, z_g))
+        self.lib.kernel_steps(ctypes.addressof(self.ctx), real.data_ptr(), z_d.data_ptr(), z_g.data_ptr(), n, lrs, ews)
+        if lr_scales:
+            super().set_lr_scale(lr_scales[-1])
+        return self._out()
+
+    def _out(self):
+        c = self.config
         logits_d, logits_g, f = self.logits_d, self.logits_g, self.loss
 
         def losses():  # per member, from buffers the next step writes over: called before it (MetricLog.submit)

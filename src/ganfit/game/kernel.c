@@ -534,6 +534,19 @@ void kernel_step(Game *c, const float *real, const float *z_d, const float *z_g)
     *c->G.steps += c->g_steps;
 }
 
+/* n epochs in one call (compiled.py's steps: a block of draws [n, steps, K, B, dim], with each epoch's
+ * learning-rate factor and G's average's weight, where not NULL) */
+void kernel_steps(Game *c, const float *real, const float *z_d, const float *z_g, int n, const float *lr_scales,
+                  const float *ema_weights) {
+    const long sr = (long)c->d_steps * c->K * c->B * c->dim, sd = (long)c->d_steps * c->K * c->B * c->zdim;
+    const long sg = (long)c->g_steps * c->K * c->B * c->zdim;
+    for (int e = 0; e < n; e++) {
+        if (lr_scales) c->G.lr_scale = c->D.lr_scale = lr_scales[e];
+        if (ema_weights) c->ema_weight = ema_weights[e];
+        kernel_step(c, real + e * sr, z_d + e * sd, z_g + e * sg);
+    }
+}
+
 /* rng.py's counter-based uniforms, bit for bit: lowbias32 in uint32 (rng.py does it in int64) */
 static inline unsigned hash32(unsigned x) {
     x ^= x >> 16;

@@ -72,6 +72,8 @@ def library() -> ctypes.CDLL | None:
     ptr = ctypes.c_void_p
     lib.kernel_step.argtypes = [ptr] * 4  # (Game *, real, z_d, z_g): compiled.py's Game
     lib.kernel_step.restype = None
+    lib.kernel_steps.argtypes = [ptr] * 4 + [ctypes.c_int, ptr, ptr]
+    lib.kernel_steps.restype = None
     lib.kernel_work.argtypes = [ptr]
     lib.kernel_work.restype = ctypes.c_long
     lib.kernel_uniform.argtypes = [ptr, ptr, ctypes.c_int, ctypes.c_int, ctypes.c_long, ptr]
