@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from ganfit import Config, GanfitError
-from ganfit.game import Game, rng
+from ganfit.game import Game, native, rng
 from ganfit.game.models import MLP
 from ganfit.game.views import make_view
 
@@ -129,3 +129,20 @@ def test_spectral_norm_divides_each_weight_by_its_largest_singular_value():
         assert torch.allclose(w_sn.detach(), w.detach() / sigma[:, None, None], rtol=1e-4)
     alone = MLP([6, 20, 1], ["elu"], [1], "init_d", spectral=True)
     assert torch.equal(alone.sn_u[0][0], MLP([6, 20, 1], ["elu"], [0, 1], "init_d", spectral=True).sn_u[0][1])
+
+
+@pytest.mark.skipif(native.library() is None, reason="no C compiler on this machine")
+@pytest.mark.parametrize("acts", ["elu,elu", "tanh,sigmoid,relu,leaky_relu", "relu"])
+def test_the_compiled_evaluation_is_torchs_to_rounding(acts, monkeypatch):
+    hidden = acts.split(",")
+    G = MLP([2, *[37] * len(hidden), 2], hidden, [3, 4, 5], "g")  # 37: tiles, and a tail under a lane mask
+    x = torch.randn(3, 700, 2)  # more rows than one of kernel.c's chunks
+    ours = G.evaluate(x)
+    monkeypatch.setenv("GANFIT_COMPILED", "0")
+    theirs = G.evaluate(x)
+    torch.testing.assert_close(ours, theirs, rtol=1e-5, atol=1e-6)
+    shared = G.sharing([p.detach().clone() * 1.5 for p in G.parameters()])  # other tensors (G's average)
+    monkeypatch.setenv("GANFIT_COMPILED", "1")
+    with torch.no_grad():
+        expected = G._run(x, *[[p * 1.5 for p in ps] for ps in (G.weights, G.biases)])
+    torch.testing.assert_close(shared.evaluate(x), expected, rtol=1e-5, atol=1e-6)

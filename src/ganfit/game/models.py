@@ -133,10 +133,10 @@ class MLP(nn.Module):
         parts = [slice(lo, lo + step) for lo in range(0, self.members, step)]
         n = len(self.weights)
         weights, biases = (params[:n], params[n : 2 * n]) if params else (self._effective_weights(), list(self.biases))
+        if self._compiled(x, weights + biases):  # kernel.c: 2-4x torch's on one thread (the metric worker's)
+            return native.forward(list(zip(weights, biases)), self.activations, x)
         # Into one preallocated result: small outputs allocated between the big temporaries fragment
         # the heap (measured: K = 1,024 grew RSS by 2 GB that way).
-        if self._compiled(x, weights + biases):  # kernel.c: 5-10x torch's on one thread (the metric worker's)
-            return native.forward(list(zip(weights, biases)), self.activations, x)
         out = torch.empty(self.members, x.shape[1], self.sizes[-1], dtype=x.dtype, device=x.device)
         for p in parts:
             out[p] = self._run(x[p], [w[p] for w in weights], [b[p] for b in biases])
