@@ -300,7 +300,7 @@ static void backward(const Net *n, const float *theta, float **h, int rows, cons
  * a double backward (FlatNet.penalty). Its part through d out / d input goes into the weights'
  * gradients (added to them if acc); its part through the activations' second derivatives into ex, per
  * hidden layer with one (ex[i] not NULL), for backward to carry down with D's loss.
- * work: (2 layers + 2) n w + w w floats, w the widest layer. */
+ * work: (2 layers + 2) n w floats, w the widest layer, then room for the largest W^T. */
 static void penalty(const Net *d, const float *theta, float **h, int r0, int n, float gamma, float *grad, int acc,
                     float **ex, float *work) {
     int L = d->layers;
@@ -370,48 +370,52 @@ static void view(const Game *c, const float *x, float *feat, float *centred) {
     }
 }
 
-static long width(const Game *c) { /* the widest layer input or output of G or D */
-    int g = widest(&c->G), d = widest(&c->D);
-    return g > d ? g : d;
-}
-
 static int inputs(const Game *c) { return c->m ? c->B / c->m : 1; } /* D's inputs per batch */
 
 static long pad(long n) { return (n + 15) & ~15L; } /* 64 bytes */
 
-long kernel_work(const Game *c) { /* floats of scratch one thread needs */
-    long w = width(c), R = inputs(c), rows = (long)(c->d_steps + 1) * c->B;
-    long most = rows > 2 * R ? rows : 2 * R;
-    long n = c->G.layers * pad(rows * w) + (c->D.layers + 1) * pad(2 * R * w) + pad(rows * w) /* hg, hd, z */
-             + pad(2 * R) + pad(2 * R * w) + pad(2 * most * w + w * w) + pad(3L * c->B * c->dim); /* g, gx, tmp */
-    if (c->r1 || c->r2) n += (c->D.layers - 1) * pad(2 * R * w) + pad((2L * c->D.layers + 2) * R * w + w * w);
-    /* a multiple of 64 bytes: every thread's scratch is aligned alike, and vectorised loops, whose
-     * rounding can depend on alignment, give a member the same bits on whichever thread plays it */
-    return pad(n);
+static long most_weights(const Net *n) { /* the largest in x out: room for a W^T */
+    long most = 0;
+    for (int l = 0; l < n->layers; l++) {
+        long w = (long)n->sizes[l] * n->sizes[l + 1];
+        most = w > most ? w : most;
+    }
+    return most;
 }
 
 typedef struct { /* one thread's scratch, carved from its part of Game.work */
     float *hg[MAXL + 1], *hd[MAXL + 1], *z, *g, *gx, *tmp, *centred, *gfake, *ex[MAXL], *pen;
 } Scratch;
 
-static Scratch carve(const Game *c, float *at) {
-    long w = width(c), R = inputs(c), rows = (long)(c->d_steps + 1) * c->B;
-    long most = rows > 2 * R ? rows : 2 * R;
-    Scratch s = {0};
-    for (int l = 1; l <= c->G.layers; l++) s.hg[l] = at, at += pad(rows * w);
-    for (int l = 0; l <= c->D.layers; l++) s.hd[l] = at, at += pad(2 * R * w);
-    s.z = at, at += pad(rows * w);
-    s.g = at, at += pad(2 * R);
-    s.gx = at, at += pad(2 * R * w);
-    s.tmp = at, at += pad(2 * most * w + w * w);
-    s.centred = at, s.gfake = at + 2L * c->B * c->dim, at += pad(3L * c->B * c->dim);
+/* Lays out one thread's scratch from base into s and returns its floats (s NULL: the count only). G's
+ * buffers are as wide as G's widest layer and D's as D's: the minibatch view's D input is 2 B dim wide,
+ * and sizing G's rows by it would grow with B squared. Each part starts on 64 bytes, and so does every
+ * thread's scratch: vectorised loops, whose rounding can depend on alignment, then give a member the
+ * same bits on whichever thread plays it. */
+static long carve(const Game *c, float *base, Scratch *s) {
+    const long R = inputs(c), rows = (long)(c->d_steps + 1) * c->B, wg = widest(&c->G), wd = widest(&c->D);
+    const long wt = most_weights(&c->G) > most_weights(&c->D) ? most_weights(&c->G) : most_weights(&c->D);
+    const long pass = c->B * wg > 2 * R * wd ? c->B * wg : 2 * R * wd; /* a backward's rows x its widest */
+    long at = 0;
+#define TAKE(field, n) (s ? (s->field = base + at) : NULL, at += pad(n))
+    for (int l = 1; l <= c->G.layers; l++) TAKE(hg[l], rows * wg);
+    for (int l = 0; l <= c->D.layers; l++) TAKE(hd[l], 2 * R * wd);
+    TAKE(z, rows * c->zdim);
+    TAKE(g, 2 * R);
+    TAKE(gx, 2 * R * wd);
+    TAKE(tmp, 2 * pass + wt); /* backward's two gradients between layers, then a W^T */
+    TAKE(centred, 3L * c->B * c->dim);
+    if (s) s->gfake = s->centred + 2L * c->B * c->dim;
     if (c->r1 || c->r2) {
         for (int i = 0; i < c->D.layers - 1; i++) /* only where the activation's second derivative is not 0 */
-            if (c->D.acts[i] != RELU && c->D.acts[i] != LEAKY) s.ex[i] = at, at += pad(2 * R * w);
-        s.pen = at;
+            if (c->D.acts[i] != RELU && c->D.acts[i] != LEAKY) TAKE(ex[i], 2 * R * wd);
+        TAKE(pen, (2L * c->D.layers + 2) * R * wd + most_weights(&c->D));
     }
-    return s;
+#undef TAKE
+    return at;
 }
+
+long kernel_work(const Game *c) { return carve(c, NULL, NULL); } /* floats of scratch one thread needs */
 
 /* One D step for member k on a real and a fake batch (B x dim each): D's loss, R1/R2, Adam. */
 static void d_step(Game *c, int k, int s, const float *real, const float *fake, Scratch *w) {
@@ -511,7 +515,8 @@ typedef struct {
 
 static void *run(void *p) {
     Job *j = p;
-    Scratch w = carve(j->c, j->work);
+    Scratch w = {0};
+    carve(j->c, j->work, &w);
     for (int k; (k = __atomic_fetch_add(j->next, 1, __ATOMIC_RELAXED)) < j->c->K;)
         member(j->c, j->real, j->z_d, j->z_g, k, &w);
     return NULL;
