@@ -91,7 +91,8 @@ def test_a_resume_on_changed_data_refuses(tmp_path):
     r = run_cli("train", "--resume", str(tmp_path / "run"))
     assert r.returncode == 2 and "the target data changed since the run began (was 40 rows" in r.stderr
     data.write_text("x\n" + "".join(f"{v}\n" for v in range(40)))  # the same data again: it resumes
-    r = run_cli("train", "--resume", str(tmp_path / "run"), "--epochs", "200")
+    done = json.loads((tmp_path / "run" / "summary.json").read_text())["epochs"]  # where the SIGINT landed
+    r = run_cli("train", "--resume", str(tmp_path / "run"), "--epochs", str(done + 40))
     assert r.returncode == 0, r.stderr
 
 

@@ -304,7 +304,8 @@ def test_ray_gives_the_local_engines_results(tmp_path, ray_cluster, capsys):
 
 
 def test_a_ray_worker_killed_mid_sweep_loses_and_repeats_nothing(tmp_path, ray_cluster):
-    text = "seeds = 2\n[base]\nepochs = 900\nlog_every = 100\neval_samples = 200\ncheckpoint_every = 100\n"
+    # long enough (~2 s on the compiled step) that the killer finds a group between its first checkpoint and its end
+    text = "seeds = 2\n[base]\nepochs = 4000\nlog_every = 500\neval_samples = 200\ncheckpoint_every = 100\n"
     path = sweep_file(tmp_path, text + "[axes]\nlr_g = [1e-4, 2e-4, 3e-4, 4e-4]\n")
     out = tmp_path / "out"
     killed: list[tuple[str, int]] = []
