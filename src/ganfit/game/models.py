@@ -129,12 +129,12 @@ class MLP(nn.Module):
         `budget` floats (K = 1024 members x 10,000 samples x 50 units would be 2 GB at once); with
         `params` (tensors in parameters() order: weights, then biases) instead of the live ones, if given
         (G has no spectral norm)."""
-        step = max(1, budget // (x.shape[1] * max(self.sizes)))
-        parts = [slice(lo, lo + step) for lo in range(0, self.members, step)]
         n = len(self.weights)
         weights, biases = (params[:n], params[n : 2 * n]) if params else (self._effective_weights(), list(self.biases))
         if self._compiled(x, weights + biases):  # kernel.c: 2-4x torch's on one thread (the metric worker's)
             return native.forward(list(zip(weights, biases)), self.activations, x)
+        step = max(1, budget // (x.shape[1] * max(self.sizes)))
+        parts = [slice(lo, lo + step) for lo in range(0, self.members, step)]
         # Into one preallocated result: small outputs allocated between the big temporaries fragment
         # the heap (measured: K = 1,024 grew RSS by 2 GB that way).
         out = torch.empty(self.members, x.shape[1], self.sizes[-1], dtype=x.dtype, device=x.device)
