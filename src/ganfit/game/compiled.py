@@ -3,8 +3,8 @@
 At K = 1 the seed's torch step is ~60 kernels of 1-7 microseconds each: dispatch, not arithmetic; the
 robust recipes' step (per-sample or packed D, R1) is ~130, bound by elementwise passes. kernel.c plays
 the same epoch, the same math as FastEngine.step on the same buffers, in one call, the members split
-across the run's threads (a member's arithmetic does not depend on how many). native.py builds it;
-where there is no compiler, or GANFIT_COMPILED=0, the torch step runs instead. The two agree to float
+across the run's threads (a member's arithmetic does not depend on how many). native.py loads the variant
+for this CPU; where there is none, or GANFIT_COMPILED=0, the torch step runs instead. The two agree to float
 rounding (tests/game/test_compiled.py); a run records which one played it (summary.json).
 """
 
@@ -14,43 +14,14 @@ import ctypes
 
 import torch
 
+from . import native
 from .fast import LOSS_GRADS, FastEngine
-from .native import ACTS, library, wanted
-
-MAXL, MAXT = 16, 256
-LOSSES = {"bce": 0, "ns": 0, "minimax": 1, "lsgan": 2, "hinge": 3, "wgan": 4}
-assert set(LOSSES) == set(LOSS_GRADS)
-
-
-class Net(ctypes.Structure):
-    _fields_ = [
-        ("layers", ctypes.c_int),
-        ("sizes", ctypes.c_int * (MAXL + 1)),
-        ("acts", ctypes.c_int * MAXL),
-        ("P", ctypes.c_long),
-        *((name, ctypes.c_void_p) for name in ("theta", "grad", "m", "v", "steps", "lr", "beta1", "beta2")),
-        ("lr_scale", ctypes.c_float),
-    ]
-
-
-class Game(ctypes.Structure):
-    _fields_ = [
-        *((n, ctypes.c_int) for n in ("K", "B", "dim", "zdim", "diffs", "d_steps", "g_steps", "loss", "threads")),
-        ("m", ctypes.c_int),
-        ("r1", ctypes.c_float),
-        ("r2", ctypes.c_float),
-        ("G", Net),
-        ("D", Net),
-        ("ema", ctypes.c_void_p),
-        ("ema_weight", ctypes.c_float),
-        *((name, ctypes.c_void_p) for name in ("logits_d", "logits_g", "fakes", "work")),
-    ]
-
+from .native import MAXL, MAXT, Game, Net
 
 def covers(config, view) -> bool:
     """The fast engine's games (fast.covers is asked first), on the CPU, nets of up to MAXL layers."""
     shallow = all(len(a.split(",")) < MAXL for a in (config.g_activations, config.d_activations))
-    return config.device == "cpu" and shallow and wanted() and library() is not None
+    return config.device == "cpu" and shallow and native.kernel() is not None
 
 
 class CompiledEngine(FastEngine):
@@ -61,14 +32,15 @@ class CompiledEngine(FastEngine):
     def __init__(self, config, G, D, view):
         super().__init__(config, G, D, view)
         c, K = config, config.seeds
-        self.lib = library()
+        self.kernel = native.kernel()
+        self.lib = self.kernel.lib
         self.keep = []  # every tensor the C side points into stays alive with the engine
         dim, zdim = G.sizes[-1], G.sizes[0]
         rows, inputs = (c.d_steps + 1) * c.batch, 1 if self.m is None else c.batch // self.m  # D's per batch
         self.logits_d, self.logits_g = torch.zeros(K, 2 * inputs, 1), torch.zeros(K, inputs, 1)
         self.fakes = torch.zeros(K, rows, dim)
         threads = min(c.threads or 1, K, MAXT)  # members split across threads; 0 (unresolved): one
-        ints = (K, c.batch, dim, zdim, int(self.diffs), c.d_steps, c.g_steps, LOSSES[c.loss], threads)
+        ints = (K, c.batch, dim, zdim, int(self.diffs), c.d_steps, c.g_steps, self.kernel.code(c.loss), threads)
         self.ctx = Game(*ints, self.m or 0, c.r1, c.r2)
         self.ctx.G, self.ctx.D = self._net(self.G, G), self._net(self.D, D)
         for name in ("logits_d", "logits_g", "fakes"):
@@ -84,7 +56,7 @@ class CompiledEngine(FastEngine):
         n = Net(
             len(mlp.sizes) - 1,
             (ctypes.c_int * (MAXL + 1))(*mlp.sizes),
-            (ctypes.c_int * MAXL)(*(ACTS[a] for a in mlp.activations)),
+            (ctypes.c_int * MAXL)(*(self.kernel.code(a) for a in mlp.activations)),
             flat.theta.shape[1],
         )
         for name, t in (("theta", flat.theta), ("grad", flat.grad), ("m", flat.exp_avg), ("v", flat.exp_avg_sq)):

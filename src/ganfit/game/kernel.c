@@ -2,8 +2,14 @@
  * it plays on the CPU: the seed's minibatch view, and the per-sample and packed views with R1/R2. At
  * K = 1 the torch step is ~60 kernels of a few microseconds each, bound by dispatch, and the robust
  * recipes' ~130 are bound by elementwise passes; here one call plays one epoch for every member.
- * compiled.py builds this file with the system's C compiler on first use and checks it against the
- * torch step (tests/game/test_compiled.py).
+ *
+ * Built when ganfit is installed (setup.py), once per instruction set: avx512 (AVX-512 F/VL/BW/DQ and
+ * FMA), avx2 (AVX2 and FMA) and generic (the architecture's baseline: SSE2 on x86-64, NEON on arm64);
+ * native.py loads the best one that kernel_cpu_level() says the CPU runs. No -ffast-math: every sum
+ * runs in an order written here, the same for any vector width (a reduction that the compiler
+ * reassociates would sum in 8 or 16 lanes), and exp_ is ours, so that the avx512 and avx2 variants
+ * give the same bits (tests/game/test_native.py). Each net's scratch is its own (carve). Checked against
+ * the torch step in tests/game/test_compiled.py.
  *
  * Layouts are FlatNet's: per member, theta = [W0 (in x out, row-major), b0, W1, b1, ...]; inputs are
  * the draws' [steps, K, B, dim]. Row convention: y = x W + b. */
@@ -11,6 +17,12 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Bumped whenever Game, Net, a code or a signature changes: native.py refuses a library of another ABI. */
+#define KERNEL_ABI 4
+#ifndef KERNEL_SOURCE
+#define KERNEL_SOURCE "unknown" /* setup.py defines it: the sha256 of this file, checked at load */
+#endif
 
 enum { ELU, SIGMOID, TANH, RELU, LEAKY };
 enum { BCE, MINIMAX, LSGAN, HINGE, WGAN };
@@ -35,17 +47,36 @@ typedef struct {
     float *work;                        /* scratch: threads x kernel_work floats (compiled.py) */
 } Game;
 
-/* y = act(y) over n values, one loop per activation so that each vectorises (expf: libmvec) */
+/* e^x, Cephes' expf: x clamped to [-87, 88] (a finite, normal result: no inf reaches a division), then
+ * x = n ln2 + r, |r| <= ln2 / 2, and 2^n from the exponent bits. Plain IEEE operations that the compiler
+ * vectorises without -ffast-math, where libm's expf would be a call per value. Within 2 ulp of expf. */
+static inline float exp_(float x) {
+    x = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x;
+    const float n = (x * 1.44269504f + 12582912.0f) - 12582912.0f; /* round to nearest: 1.5 * 2^23 */
+    const float r = (x - n * 0.693359375f) - n * -2.12194440e-4f;  /* ln 2 in two parts (Cody-Waite) */
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    const int bits = ((int)n + 127) << 23;
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return (p * r * r + r + 1.0f) * scale;
+}
+
+/* y = act(y) over n values, one loop per activation so that each vectorises */
 static void act(int a, float *y, long n) {
     switch (a) {
     case ELU:
-        for (long i = 0; i < n; i++) y[i] = y[i] > 0 ? y[i] : expf(y[i]) - 1.0f;
+        for (long i = 0; i < n; i++) y[i] = y[i] > 0 ? y[i] : exp_(y[i]) - 1.0f;
         break;
     case SIGMOID:
-        for (long i = 0; i < n; i++) y[i] = 1.0f / (1.0f + expf(-y[i]));
+        for (long i = 0; i < n; i++) y[i] = 1.0f / (1.0f + exp_(-y[i]));
         break;
     case TANH:
-        for (long i = 0; i < n; i++) y[i] = 1.0f - 2.0f / (expf(2.0f * y[i]) + 1.0f);
+        for (long i = 0; i < n; i++) y[i] = 1.0f - 2.0f / (exp_(2.0f * y[i]) + 1.0f);
         break;
     case RELU:
         for (long i = 0; i < n; i++) y[i] = y[i] > 0 ? y[i] : 0.0f;
@@ -112,7 +143,7 @@ static void times_act_grad(int a, float *restrict y, const float *restrict h, lo
     }
 }
 
-static float sigm(float t) { return 1.0f / (1.0f + expf(-t)); }
+static float sigm(float t) { return 1.0f / (1.0f + exp_(-t)); }
 
 /* d loss / d logit: on real (which = 0), on fake (1), G's on fake (2) */
 static float loss_grad(int loss, int which, float t) {
@@ -125,13 +156,17 @@ static float loss_grad(int loss, int which, float t) {
     }
 }
 
-/* Products. The widest vectors the CPU has (AVX-512: 16 floats; else 8), tiles of MR rows x 2 vectors
- * held in registers, as a BLAS micro-kernel does: within 10% of MKL's sgemm at the recipes' sizes. */
+/* Products. The widest vectors the variant has (AVX-512: 16 floats; else 8), tiles of MR rows x 2 vectors
+ * held in registers, as a BLAS micro-kernel does: within 10% of MKL's sgemm at the recipes' sizes. Each
+ * output sums its products in k's order whatever the width, and outputs narrower than NARROW take the
+ * same path on every variant, so the widths give the same bits. */
 #ifdef __AVX512F__
 #define VW 16
 #else
 #define VW 8
 #endif
+#define NARROW 16 /* >= every VW */
+typedef float v8 __attribute__((vector_size(32), aligned(4))); /* the narrow dot products' 8 partial sums */
 #define MR 6
 typedef float vf __attribute__((vector_size(4 * VW), aligned(4))); /* unaligned loads allowed */
 typedef int vi __attribute__((vector_size(4 * VW), aligned(4)));
@@ -167,9 +202,9 @@ static inline __attribute__((always_inline)) void tile(const float *A, long aj, 
  * (zeros) or rows x out with row stride istride (0: one row, a bias). y may be init (accumulation). */
 static void gemm(const float *A, long aj, long ak, int rows, int n, const float *Bm, int out, const float *init,
                  long istride, float *y) {
-    if (out < VW) { /* a narrow output (a net's last layer): along the contiguous axis, in chunks */
+    if (out < NARROW) { /* a narrow output (a net's last layer): along the contiguous axis, in chunks */
         enum { CH = 256 };
-        float buf[VW * CH];
+        float buf[NARROW * CH];
         for (int r = 0; r < rows; r++)
             for (int o = 0; o < out; o++) y[(long)r * out + o] = init ? init[r * istride + o] : 0.0f;
         if (ak == 1) { /* dot products of A's rows with B's columns (transposed, CH at a time) */
@@ -180,9 +215,14 @@ static void gemm(const float *A, long aj, long ak, int rows, int n, const float 
                 for (int r = 0; r < rows; r++)
                     for (int o = 0; o < out; o++) {
                         const float *a = A + r * aj + k0, *b = buf + o * CH;
-                        float s = 0.0f;
-                        for (int k = 0; k < kn; k++) s += a[k] * b[k];
-                        y[(long)r * out + o] += s;
+                        v8 acc = {0}, ta = {0}, tb = {0};
+                        int k = 0;
+                        for (; k + 8 <= kn; k += 8) acc += *(const v8 *)(a + k) * *(const v8 *)(b + k);
+                        /* the tail as one more zero-padded vector: a scalar loop here is one the compiler
+                         * may vectorise as an in-order sum without the fused multiply-adds of the scalar code */
+                        for (int t = 0; k + t < kn; t++) ta[t] = a[k + t], tb[t] = b[k + t];
+                        acc += ta * tb;
+                        y[(long)r * out + o] += ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
                     }
             }
         } else { /* aj == 1: sums of A's rows scaled by B's entries, CH outputs at a time */
@@ -596,4 +636,34 @@ void kernel_forward(int layers, const int *sizes, const int *acts, const float *
                 cur = dst;
             }
         }
+}
+
+/* What native.py checks before it trusts the library: the ABI, the structs' sizes, the source it was built
+ * from, and the codes it uses for names (asked here, never copied by hand). */
+int kernel_abi(void) { return KERNEL_ABI; }
+const char *kernel_source(void) { return KERNEL_SOURCE; }
+long kernel_sizeof(int which) { return which == 0 ? (long)sizeof(Game) : which == 1 ? (long)sizeof(Net) : -1; }
+
+int kernel_code(const char *name) { /* an activation's or a loss's code, -1 if unknown */
+    static const char *acts[] = {"elu", "sigmoid", "tanh", "relu", "leaky_relu"};
+    static const char *losses[] = {"bce", "minimax", "lsgan", "hinge", "wgan"};
+    for (int i = 0; i < 5; i++)
+        if (!strcmp(name, acts[i])) return i;
+    for (int i = 0; i < 5; i++)
+        if (!strcmp(name, losses[i])) return i;
+    return -1;
+}
+
+/* The instruction sets this CPU and its OS run, as x86-64 levels: 4 (AVX-512 F/VL/BW/DQ with AVX2 and
+ * FMA), 3 (AVX2 and FMA), else 1; 0 off x86. The generic variant answers it, so asking cannot fault. */
+int kernel_cpu_level(void) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    __builtin_cpu_init();
+    const int v3 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    const int v4 = v3 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+                   __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq");
+    return v4 ? 4 : v3 ? 3 : 1;
+#else
+    return 0;
+#endif
 }

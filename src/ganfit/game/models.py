@@ -145,7 +145,7 @@ class MLP(nn.Module):
     def _compiled(self, x: torch.Tensor, params: list[torch.Tensor]) -> bool:
         cpu32 = all(t.device.type == "cpu" and t.dtype == torch.float32 for t in (x, *params))
         laid_out = all(t[0].is_contiguous() for t in params)
-        return cpu32 and laid_out and native.wanted() and native.library() is not None
+        return cpu32 and laid_out and native.kernel() is not None
 
     def member(self, k: int) -> MLP:
         """A K = 1 view of member k (shares storage; for sampling)."""

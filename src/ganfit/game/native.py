@@ -1,94 +1,234 @@
-"""kernel.c, built with the system's C compiler on first use (about a second) and loaded with ctypes.
+"""kernel.c, built when ganfit was installed (setup.py) once per instruction set, and loaded with ctypes.
 
-The library is cached per source, compiler, flags and CPU (in $GANFIT_CACHE, else ~/.cache/ganfit).
-Where there is no compiler (or on Windows), library() is None and its users run torch's code instead:
-the compiled step (compiled.py), G's evaluation for the metric rows (models.py) and the counter-based
-random numbers (rng.py, bit-identical either way). GANFIT_COMPILED=0 keeps the first two on torch.
+The variants lie beside this file as _kernel_{avx512,avx2,generic}.<extension suffix>. The generic one
+(the architecture's baseline, safe on any CPU of it) is loaded first and says which x86-64 level the
+CPU and its OS run (kernel_cpu_level); the best variant at or below it is then loaded, or the one that
+GANFIT_KERNEL names (for tests and CI, which force the avx2 path on an AVX-512 machine). Before it is
+used, a library must answer with this ABI, these struct sizes and the sha256 of the kernel.c beside it.
+
+Where none can be had (no compiler at install, a file that will not load, another ABI), library() is
+None, ganfit says so once in one line, and its users run torch's code: the compiled step (compiled.py),
+G's evaluation for the metric rows (models.py) and the counter-based uniforms (rng.py, bit-identical
+either way). GANFIT_COMPILED=0 turns every one of those uses off.
 """
 
 from __future__ import annotations
 
 import ctypes
 import hashlib
+import importlib.machinery
 import os
 import platform
-import shutil
-import subprocess
-import tempfile
+import struct
+import sys
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 import torch
 
-SOURCE = Path(__file__).with_name("kernel.c")
-# -ffast-math lets the compiler vectorise the dot products (reassociation) and the exponentials; it is
-# given when compiling only, never when linking, where it would switch the whole process's floats to
-# flush-to-zero.
-COMPILE = ["-O3", "-march=native", "-ffast-math", "-fPIC", "-pthread", "-c"]
-ACTS = {"elu": 0, "sigmoid": 1, "tanh": 2, "relu": 3, "leaky_relu": 4}  # kernel.c's codes
-LINK = ["-pthread", "-lm"] + (["-lmvec"] if platform.system() == "Linux" else [])  # libmvec: glibc's vector expf
+HERE = Path(__file__).resolve().parent
+SOURCE = HERE / "kernel.c"
+ABI = 4  # kernel.c's KERNEL_ABI
+VARIANTS = {"avx512": 4, "avx2": 3, "generic": 0}  # best first, with the x86-64 level each needs
+MAXL, MAXT = 16, 256  # kernel.c's MAXL (layers per net) and MAXT (threads)
+
+
+class Net(ctypes.Structure):  # kernel.c's Net; its size is checked against the library's at load
+    _fields_ = [
+        ("layers", ctypes.c_int),
+        ("sizes", ctypes.c_int * (MAXL + 1)),
+        ("acts", ctypes.c_int * MAXL),
+        ("P", ctypes.c_long),
+        *((name, ctypes.c_void_p) for name in ("theta", "grad", "m", "v", "steps", "lr", "beta1", "beta2")),
+        ("lr_scale", ctypes.c_float),
+    ]
+
+
+class Game(ctypes.Structure):  # kernel.c's Game
+    _fields_ = [
+        *((n, ctypes.c_int) for n in ("K", "B", "dim", "zdim", "diffs", "d_steps", "g_steps", "loss", "threads")),
+        ("m", ctypes.c_int),
+        ("r1", ctypes.c_float),
+        ("r2", ctypes.c_float),
+        ("G", Net),
+        ("D", Net),
+        ("ema", ctypes.c_void_p),
+        ("ema_weight", ctypes.c_float),
+        *((name, ctypes.c_void_p) for name in ("logits_d", "logits_g", "fakes", "work")),
+    ]
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """The loaded library, which variant it is, and the CPU's level as it reported it."""
+
+    lib: ctypes.CDLL
+    variant: str
+    cpu_level: int
+
+    def code(self, name: str) -> int:
+        """kernel.c's code for an activation or a loss ("ns" is bce's)."""
+        code = self.lib.kernel_code({"ns": "bce"}.get(name, name).encode())
+        if code < 0:
+            raise ValueError(f"kernel.c has no code for {name!r}")
+        return code
 
 
 def wanted() -> bool:
-    """Whether the compiled step and evaluation may run (GANFIT_COMPILED=0: torch's, e.g. for goldens)."""
+    """Whether the compiled kernel may be used at all (GANFIT_COMPILED=0: never, e.g. for torch's goldens)."""
     return os.environ.get("GANFIT_COMPILED", "1") != "0"
 
 
-def cache_dir() -> Path:
-    if os.environ.get("GANFIT_CACHE"):
-        return Path(os.environ["GANFIT_CACHE"])
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ganfit"
+def _directory() -> Path:
+    return Path(os.environ.get("GANFIT_KERNEL_DIR") or HERE)  # another folder: the failure tests' libraries
 
 
-def _cpu() -> str:
+def _path(variant: str) -> Path | None:
+    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+        path = _directory() / f"_kernel_{variant}{suffix}"
+        if path.exists():
+            return path
+    return None
+
+
+_SIGNATURES = {  # name: (argument types, result type)
+    "kernel_abi": ([], ctypes.c_int),
+    "kernel_source": ([], ctypes.c_char_p),
+    "kernel_sizeof": ([ctypes.c_int], ctypes.c_long),
+    "kernel_code": ([ctypes.c_char_p], ctypes.c_int),
+    "kernel_cpu_level": ([], ctypes.c_int),
+    "kernel_step": ([ctypes.c_void_p] * 4, None),  # (Game *, real, z_d, z_g)
+    "kernel_steps": ([ctypes.c_void_p] * 4 + [ctypes.c_int] + [ctypes.c_void_p] * 2, None),
+    "kernel_work": ([ctypes.c_void_p], ctypes.c_long),
+    "kernel_uniform": ([ctypes.c_void_p] * 2 + [ctypes.c_int] * 2 + [ctypes.c_long, ctypes.c_void_p], None),
+    "kernel_forward_work": ([ctypes.c_int, ctypes.c_void_p], ctypes.c_long),
+    "kernel_forward": ([ctypes.c_int, *[ctypes.c_void_p] * 7, ctypes.c_int, ctypes.c_long] + [ctypes.c_void_p] * 2, None),
+}
+
+
+def check_elf(data: bytes) -> str | None:
+    """Why an ELF shared library cannot be loaded whole, or None: every segment and the section table lie
+    inside the file. dlopen maps a truncated file without complaint, and the process dies of SIGBUS when
+    it touches the part that is not there."""
+    if data[:4] != b"\x7fELF":
+        return "not an ELF library"
+    if data[4] != 2 or data[5] not in (1, 2):
+        return "not a 64-bit ELF library"
+    end = "<" if data[5] == 1 else ">"
     try:
-        lines = Path("/proc/cpuinfo").read_text().splitlines()
-        return next((ln for ln in lines if ln.startswith(("model name", "flags"))), "")
-    except OSError:
-        return platform.processor()
+        phoff, shoff = struct.unpack_from(end + "QQ", data, 0x20)
+        phentsize, phnum, shentsize, shnum = struct.unpack_from(end + "HHHH", data, 0x36)
+        for i in range(phnum):
+            kind, _, offset, _, _, filesz = struct.unpack_from(end + "IIQQQQ", data, phoff + i * phentsize)
+            if kind == 1 and offset + filesz > len(data):  # PT_LOAD
+                return "truncated (a segment ends past the end of the file)"
+    except struct.error:
+        return "truncated (its headers end past the end of the file)"
+    if shnum and shoff + shnum * shentsize > len(data):
+        return "truncated (its section table ends past the end of the file)"
+    return None
+
+
+def _open(path: Path) -> ctypes.CDLL:
+    """The library at path with every signature set, if it is the kernel this package expects; else
+    OSError with the reason."""
+    if path.is_dir():
+        raise OSError(f"{path.name} is a directory")
+    if platform.system() == "Linux":
+        why = check_elf(path.read_bytes())
+        if why:
+            raise OSError(f"{path.name}: {why}")
+    try:
+        lib = ctypes.CDLL(str(path))
+        for name, (args, result) in _SIGNATURES.items():
+            fn = getattr(lib, name)
+            fn.argtypes, fn.restype = args, result
+    except (OSError, AttributeError) as e:  # not a library, not this platform's, noexec, a missing symbol
+        raise OSError(str(e).split("\n")[0]) from None
+    if lib.kernel_abi() != ABI:
+        raise OSError(f"ABI {lib.kernel_abi()}, this ganfit needs {ABI}")
+    if (lib.kernel_sizeof(0), lib.kernel_sizeof(1)) != (ctypes.sizeof(Game), ctypes.sizeof(Net)):
+        raise OSError("its structs' sizes differ from native.py's")
+    built_from = lib.kernel_source().decode()
+    if SOURCE.exists() and built_from != hashlib.sha256(SOURCE.read_bytes()).hexdigest():
+        raise OSError("built from another kernel.c than the one beside it: reinstall ganfit (make, or pip install)")
+    return lib
+
+
+def choose(level: int, forced: str, available: list[str]) -> tuple[str | None, str | None]:
+    """(the variant to load, or None; a note, or None) for a CPU of x86-64 `level` (0 off x86), the
+    GANFIT_KERNEL value `forced` ("" or auto: the best) and the variants that are there. A variant the
+    CPU cannot run is never chosen: it would end the process with SIGILL."""
+    runnable = [v for v in VARIANTS if v in available and (VARIANTS[v] == 0 or VARIANTS[v] <= level)]
+    if forced in ("", "auto"):
+        return (runnable[0] if runnable else None), None
+    if forced not in VARIANTS:
+        return (runnable[0] if runnable else None), f"GANFIT_KERNEL={forced!r} is not one of auto, {', '.join(VARIANTS)}"
+    if forced in runnable:
+        return forced, None
+    why = "this CPU cannot run it" if forced in available else "it was not built"
+    return (runnable[0] if runnable else None), f"GANFIT_KERNEL={forced}: {why}"
+
+
+_noted: set[str] = set()
+
+
+def note(line: str) -> None:
+    """Say something about the kernel once per process, on stderr, in one line."""
+    if line not in _noted:
+        _noted.add(line)
+        print(f"ganfit: note: {line}", file=sys.stderr)
+
+
+def kernel() -> Kernel | None:
+    """The best variant of the kernel this CPU runs, loaded and checked; None where GANFIT_COMPILED=0 or
+    there is none (said once)."""
+    if not wanted():
+        return None
+    return _load(os.environ.get("GANFIT_KERNEL", "").strip().lower(), str(_directory()))
 
 
 @cache
+def _load(forced: str, directory: str) -> Kernel | None:
+    slow = "ganfit runs torch's step instead (2-6x slower)"
+    base = _path("generic")
+    if base is None:
+        note(f"ganfit was installed without its compiled kernel (no C compiler then?): {slow}")
+        return None
+    try:
+        level = _open(base).kernel_cpu_level()
+        variant, why = choose(level, forced, [v for v in VARIANTS if _path(v) is not None])
+        if why:
+            note(f"{why}; using the {variant} kernel")
+        return Kernel(_open(_path(variant)), variant, level)
+    except OSError as e:
+        note(f"the compiled kernel in {directory} cannot be used ({e}): {slow}")
+        return None
+
+
 def library() -> ctypes.CDLL | None:
-    """The compiled kernel, built once per source, compiler and CPU; None where it cannot be built."""
-    if platform.system() == "Windows":
-        return None
-    cc = shutil.which(os.environ.get("CC", "cc")) or shutil.which("gcc")
-    if cc is None:
-        return None
-    key = hashlib.sha256(b"\0".join(x.encode() for x in (SOURCE.read_text(), cc, *COMPILE, _cpu()))).hexdigest()
-    path = cache_dir() / f"kernel-{key[:16]}.so"
-    if not path.exists():
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
-                obj, lib = Path(tmp, "kernel.o"), Path(tmp, "kernel.so")
-                subprocess.run([cc, *COMPILE, str(SOURCE), "-o", str(obj)], check=True, capture_output=True)
-                subprocess.run([cc, "-shared", str(obj), "-o", str(lib), *LINK], check=True, capture_output=True)
-                os.replace(lib, path)  # whole or not at all, also when two runs build it at once
-        except (OSError, subprocess.CalledProcessError):
-            return None
-    lib = ctypes.CDLL(str(path))
-    ptr = ctypes.c_void_p
-    lib.kernel_step.argtypes = [ptr] * 4  # (Game *, real, z_d, z_g): compiled.py's Game
-    lib.kernel_step.restype = None
-    lib.kernel_steps.argtypes = [ptr] * 4 + [ctypes.c_int, ptr, ptr]
-    lib.kernel_steps.restype = None
-    lib.kernel_work.argtypes = [ptr]
-    lib.kernel_work.restype = ctypes.c_long
-    lib.kernel_uniform.argtypes = [ptr, ptr, ctypes.c_int, ctypes.c_int, ctypes.c_long, ptr]
-    lib.kernel_uniform.restype = None
-    lib.kernel_forward_work.argtypes = [ctypes.c_int, ptr]
-    lib.kernel_forward_work.restype = ctypes.c_long
-    lib.kernel_forward.argtypes = [ctypes.c_int, *[ptr] * 7, ctypes.c_int, ctypes.c_long, ptr, ptr]
-    lib.kernel_forward.restype = None
-    return lib
+    """The loaded kernel's library, or None (see kernel())."""
+    k = kernel()
+    return k.lib if k else None
+
+
+def variant() -> str | None:
+    """Which variant runs here (avx512, avx2, generic), or None: recorded with every run (provenance)."""
+    k = kernel()
+    return k.variant if k else None
+
+
+def cpu_isa() -> str:
+    """The instruction set that decides float rounding here: torch's CPU capability (AVX512, AVX2,
+    DEFAULT, ...; ATEN_CPU_CAPABILITY forces it) and the machine."""
+    return f"{platform.machine()}/{torch.backends.cpu.get_cpu_capability()}"
 
 
 def forward(layers: list[tuple[torch.Tensor, torch.Tensor]], acts: list[str], x: torch.Tensor) -> torch.Tensor:
     """An ensemble MLP's output [K, rows, out] at x [K, rows, in] with kernel.c (library() must be
     there): layers are (W [K, in, out], b [K, 1, out]) float32 CPU tensors, each member's contiguous."""
-    lib = library()
+    k = kernel()
     K, rows, _ = x.shape
     sizes = [layers[0][0].shape[1]] + [w.shape[2] for w, _ in layers]
     for w, b in layers:
@@ -97,13 +237,13 @@ def forward(layers: list[tuple[torch.Tensor, torch.Tensor]], acts: list[str], x:
     out = torch.empty(K, rows, sizes[-1])
     n = len(layers)
     ints = (ctypes.c_int * (n + 1))(*sizes)
-    work = torch.empty(lib.kernel_forward_work(n, ints))
+    work = torch.empty(k.lib.kernel_forward_work(n, ints))
     args = [
-        (ctypes.c_int * max(1, n - 1))(*(ACTS[a] for a in acts)),
+        (ctypes.c_int * max(1, n - 1))(*(k.code(a) for a in acts)),
         (ctypes.c_void_p * n)(*(w.data_ptr() for w, _ in layers)),
         (ctypes.c_long * n)(*(w.stride(0) for w, _ in layers)),
         (ctypes.c_void_p * n)(*(b.data_ptr() for _, b in layers)),
         (ctypes.c_long * n)(*(b.stride(0) for _, b in layers)),
     ]
-    lib.kernel_forward(n, ints, *args, x.data_ptr(), K, rows, out.data_ptr(), work.data_ptr())
+    k.lib.kernel_forward(n, ints, *args, x.data_ptr(), K, rows, out.data_ptr(), work.data_ptr())
     return out
