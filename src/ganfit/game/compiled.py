@@ -15,8 +15,9 @@ import ctypes
 import torch
 
 from . import native
-from .fast import LOSS_GRADS, FastEngine
+from .fast import FastEngine
 from .native import MAXL, MAXT, Game, Net
+
 
 def covers(config, view) -> bool:
     """The fast engine's games (fast.covers is asked first), on the CPU, nets of up to MAXL layers."""

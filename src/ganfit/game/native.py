@@ -103,7 +103,7 @@ _SIGNATURES = {  # name: (argument types, result type)
     "kernel_work": ([ctypes.c_void_p], ctypes.c_long),
     "kernel_uniform": ([ctypes.c_void_p] * 2 + [ctypes.c_int] * 2 + [ctypes.c_long, ctypes.c_void_p], None),
     "kernel_forward_work": ([ctypes.c_int, ctypes.c_void_p], ctypes.c_long),
-    "kernel_forward": ([ctypes.c_int, *[ctypes.c_void_p] * 7, ctypes.c_int, ctypes.c_long] + [ctypes.c_void_p] * 2, None),
+    "kernel_forward": ([ctypes.c_int, *[ctypes.c_void_p] * 7, ctypes.c_int, ctypes.c_long, *[ctypes.c_void_p] * 2], None),
 }
 
 
@@ -163,12 +163,13 @@ def choose(level: int, forced: str, available: list[str]) -> tuple[str | None, s
     runnable = [v for v in VARIANTS if v in available and (VARIANTS[v] == 0 or VARIANTS[v] <= level)]
     if forced in ("", "auto"):
         return (runnable[0] if runnable else None), None
+    best = runnable[0] if runnable else None
     if forced not in VARIANTS:
-        return (runnable[0] if runnable else None), f"GANFIT_KERNEL={forced!r} is not one of auto, {', '.join(VARIANTS)}"
+        return best, f"GANFIT_KERNEL={forced!r} is not one of auto, {', '.join(VARIANTS)}"
     if forced in runnable:
         return forced, None
     why = "this CPU cannot run it" if forced in available else "it was not built"
-    return (runnable[0] if runnable else None), f"GANFIT_KERNEL={forced}: {why}"
+    return best, f"GANFIT_KERNEL={forced}: {why}"
 
 
 _noted: set[str] = set()
