@@ -137,8 +137,10 @@ def test_no_kernel_installed_is_said_once(fresh, tmp_path, capsys):
     fresh.setenv("GANFIT_KERNEL_DIR", str(tmp_path))
     assert native.kernel() is None and native.kernel() is None
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["ganfit: note: ganfit was installed without its compiled kernel (no C compiler then?): "
-                   "ganfit runs torch's step instead (2-6x slower)"]
+    assert err == [
+        "ganfit: note: ganfit was installed without its compiled kernel (no C compiler then?): "
+        "ganfit runs torch's step instead (2-6x slower)"
+    ]
 
 
 def _compile(tmp_path: Path, source: str, defines: list[str]) -> Path:
@@ -173,8 +175,12 @@ def test_the_cli_runs_on_a_garbage_kernel_with_one_line(command, tmp_path):
     env = os.environ | {"GANFIT_KERNEL_DIR": str(bad)}
     run_dir = tmp_path / "run"
     if command == ["sample"]:
-        subprocess.run([sys.executable, "-m", "ganfit", "train", "--epochs", "20", "--out", str(run_dir)],
-                       env=env, check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "ganfit", "train", "--epochs", "20", "--out", str(run_dir)],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
         command = ["sample", str(run_dir), "-n", "5"]
     else:
         command = [*command, "--out", str(run_dir)]
@@ -182,9 +188,19 @@ def test_the_cli_runs_on_a_garbage_kernel_with_one_line(command, tmp_path):
     assert done.returncode == 0, done.stderr
     notes = [ln for ln in done.stderr.splitlines() if "compiled kernel" in ln]
     assert len(notes) == 1 and "Traceback" not in done.stderr
-    off = subprocess.run([sys.executable, "-m", "ganfit", *command[:1], *(
-        [str(run_dir), "-n", "5"] if command[0] == "sample" else ["--epochs", "20"])],
-        env=env | {"GANFIT_COMPILED": "0"}, capture_output=True, text=True, cwd=tmp_path)
+    off = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ganfit",
+            *command[:1],
+            *([str(run_dir), "-n", "5"] if command[0] == "sample" else ["--epochs", "20"]),
+        ],
+        env=env | {"GANFIT_COMPILED": "0"},
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert off.returncode == 0 and "compiled kernel" not in off.stderr, off.stderr
 
 

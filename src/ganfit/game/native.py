@@ -103,7 +103,10 @@ _SIGNATURES = {  # name: (argument types, result type)
     "kernel_work": ([ctypes.c_void_p], ctypes.c_long),
     "kernel_uniform": ([ctypes.c_void_p] * 2 + [ctypes.c_int] * 2 + [ctypes.c_long, ctypes.c_void_p], None),
     "kernel_forward_work": ([ctypes.c_int, ctypes.c_void_p], ctypes.c_long),
-    "kernel_forward": ([ctypes.c_int, *[ctypes.c_void_p] * 7, ctypes.c_int, ctypes.c_long, *[ctypes.c_void_p] * 2], None),
+    "kernel_forward": (
+        [ctypes.c_int, *[ctypes.c_void_p] * 7, ctypes.c_int, ctypes.c_long, *[ctypes.c_void_p] * 2],
+        None,
+    ),
 }
 
 
