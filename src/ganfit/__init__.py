@@ -12,18 +12,6 @@ measure/; rundir/; pictures/; training.py and fitting.py; sweep/; cli.py (docs/a
 """
 
 import importlib
-import os
-
-# OpenMP threads that spin while waiting make every small op ~25x slower as soon as another process
-# wants the same core; threads that sleep at once pay a wake-up per op, which made a 2-thread robust1d
-# run 2.9x slower on an idle machine. A short spin (GOMP_SPINCOUNT, which takes precedence over the
-# passive policy) bridges the gap between one op and the next and then sleeps (docs/performance.md).
-# This takes effect only if torch is not imported yet (the CLI always qualifies); users may override it.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-os.environ.setdefault("GOMP_SPINCOUNT", "2000")
-# numpy's and scipy's OpenBLAS start a thread per core that spins after each call, on the cores the
-# compiled step plays on (4% of a run's samples in perf); their products here are small.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 __version__ = "0.1.0"
 

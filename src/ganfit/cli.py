@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import io
+import os
 import shlex
 import sys
 import time
@@ -258,11 +259,22 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+# The command's own process, set before torch and numpy load (they read these once, at load): OpenMP
+# threads that spin while waiting make every small op ~25x slower as soon as another process wants the
+# same core, and threads that sleep at once pay a wake-up per op (a 2-thread robust1d run 2.9x slower on
+# an idle machine), so a short spin bridges one op to the next and then sleeps; numpy's OpenBLAS would
+# start a spinning thread per core on the cores the compiled step plays on (docs/performance.md). The
+# library sets none of these: `import ganfit` leaves a user's process as it was (README, "Threads").
+THREAD_SETTINGS = {"OMP_WAIT_POLICY": "PASSIVE", "GOMP_SPINCOUNT": "2000", "OPENBLAS_NUM_THREADS": "1"}
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv:  # a bare `ganfit`: what it can do
         _parser().print_help()
         return 0
+    added = {k: v for k, v in THREAD_SETTINGS.items() if k not in os.environ}  # a user's own values win
+    os.environ.update(added)
     before, provenance.COMMAND = provenance.COMMAND, shlex.join(["ganfit", *argv])
     try:
         args = _parser().parse_args(argv)
@@ -278,3 +290,5 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     finally:
         provenance.COMMAND = before
+        for k in added:  # main() called in a longer-lived process (a test, a notebook) leaves it as it was
+            os.environ.pop(k, None)

@@ -9,13 +9,13 @@ uninterrupted run ends.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import signal
 import threading
 from pathlib import Path
 
 import torch
+from filelock import FileLock, Timeout
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
@@ -67,34 +67,42 @@ def load(run_dir: Path, expected: dict[str, torch.Tensor]) -> tuple[dict[str, to
 
 
 class RunLock:
-    """An exclusive flock on RUN_DIR/.lock for the life of a run. The kernel drops it when the holder
-    dies, even by SIGKILL, so a lock left by a killed process is simply taken over. The lock is a
-    regular file: a symbolic link there is refused, never followed (its target would be truncated)."""
+    """An exclusive lock on RUN_DIR/.lock for the life of a run, through filelock (flock on POSIX, a
+    locked byte on Windows): the OS drops it when the holder dies, even by SIGKILL, so a lock left by a
+    killed process is simply taken over. A symbolic link or anything but a regular file there is
+    refused, never followed (its target would be written)."""
 
     def __init__(self, run_dir: Path):
         self.path = run_dir / ".lock"
-        self.fd: int | None = None
+        self.lock: FileLock | None = None
 
     def __enter__(self) -> RunLock:
+        if self.path.is_symlink() or (self.path.exists() and not self.path.is_file()):
+            raise GanfitError(f"cannot lock {self.path.parent}: {self.path.name} is not a regular file")
+        lock = FileLock(self.path, timeout=0)
         try:
-            fd = open_regular(self.path, os.O_RDWR | os.O_CREAT)
+            lock.acquire()
+        except Timeout:
+            raise GanfitError(f"run directory {self.path.parent} is in use by process {self._holder()}") from None
         except OSError as e:
             raise GanfitError(f"cannot lock {self.path.parent}: {io_reason(e)}") from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "another process"
-            os.close(fd)
-            raise GanfitError(f"run directory {self.path.parent} is in use by process {holder}") from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        self.fd = fd
+        self.lock = lock
+        try:  # who holds it, for the message another process prints (best effort: not every OS allows it)
+            self.path.write_text(f"{os.getpid()}\n")
+        except OSError:
+            pass
         return self
 
+    def _holder(self) -> str:
+        try:
+            return self.path.read_text(errors="replace").strip()[:32] or "another process"
+        except OSError:
+            return "another process"
+
     def __exit__(self, *exc) -> None:
-        if self.fd is not None:
-            os.close(self.fd)  # closing releases the flock; the file stays, harmlessly
-            self.fd = None
+        if self.lock is not None:
+            self.lock.release()  # the file stays, harmlessly
+            self.lock = None
 
 
 class StopSignals:
