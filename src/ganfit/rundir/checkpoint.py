@@ -20,7 +20,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
 from ..errors import GanfitError
-from ..files import atomic_write, io_reason, open_regular
+from ..files import atomic_write, io_reason
 
 CHECKPOINT = "checkpoint.safetensors"
 FORMAT = "ganfit-checkpoint-1"
