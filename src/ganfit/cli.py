@@ -91,8 +91,6 @@ def config_from_args(args: argparse.Namespace) -> Config:
         config = recipes.load(args.recipe)
     else:
         config = Config.from_toml(args.config) if args.config else Config()
-        if args.config:
-            provenance.note(provenance.read(Path(args.config)))
     overrides = {n: getattr(args, n) for n in FIELDS if getattr(args, n) is not None}
     return dataclasses.replace(config, **overrides).validate()
 
@@ -132,6 +130,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         config = config_from_args(args)  # a bad flag or file is refused before torch loads
         out = Path(args.out) if args.out else default_out(config)
     # the library loads here, not at start-up (see the module's doc)
+    from .game import native
     from .progress import Progress
     from .rundir import reopen
     from .training import train
@@ -139,6 +138,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     if config is None:
         run = train(reopen(out, args.epochs), out, progress=Progress(), resume=True)
     else:
+        if args.config:  # a replay: where its bits may differ, said once the library knows this machine
+            provenance.note(provenance.read(Path(args.config)), native.platform_info())
         run = train(config, out, progress=Progress())
     return _closing(run, out)
 

@@ -1,7 +1,12 @@
-"""Which software made a run, from which command: "bit for bit" holds only for the same versions.
+"""Which software and CPU made a run, from which command: "bit for bit" holds only for the same versions
+on the same instruction set.
 
 Recorded as a `[provenance]` table at the end of config.toml (Config.from_toml skips it) and in
-summary.json; a resume or a `--config` replay on another torch version says so in one line.
+summary.json: versions, the command, and where float rounding is decided, `cpu` (the machine and torch's
+CPU capability: AVX512, AVX2, DEFAULT, ...) and `kernel` (the compiled kernel's variant, or none). A
+resume or a `--config` replay on another torch or ganfit, CPU capability or kernel says so in one line.
+The kernel's avx512 and avx2 variants give the same bits (tests/game/test_native.py): a change between
+them alone is no difference.
 """
 
 from __future__ import annotations
@@ -41,8 +46,9 @@ def _git_commit() -> str | None:
         return None
 
 
-def collect() -> dict[str, str | None]:
-    return {
+def collect(platform_info: dict[str, str] | None = None) -> dict[str, str | None]:
+    """The versions, the command and the commit, and platform_info (game/native.platform_info(): cpu, kernel)."""
+    return (platform_info or {}) | {
         "ganfit": _version("ganfit"),
         "torch": _version("torch"),
         "numpy": _version("numpy"),
@@ -72,16 +78,24 @@ def read(path: Path) -> dict:
         return {}
 
 
-def difference(recorded: dict) -> str | None:
-    """One line saying what differs from the recorded torch (or ganfit) version, or None."""
-    now = {"torch": _version("torch"), "ganfit": _version("ganfit")}
-    changed = [f"{k} {recorded[k]} (now {now[k]})" for k in now if recorded.get(k) and recorded[k] != now[k]]
+_SAME_BITS = {"avx512": "avx2"}  # kernel variants that give the same bits as another
+
+
+def difference(recorded: dict, platform_info: dict[str, str] | None = None) -> str | None:
+    """One line saying what differs from the recorded torch or ganfit version, CPU or kernel, or None."""
+    now = {"torch": _version("torch"), "ganfit": _version("ganfit")} | (platform_info or {})
+
+    def same(k):
+        a, b = recorded[k], now[k]
+        return a == b or (k == "kernel" and _SAME_BITS.get(a, a) == _SAME_BITS.get(b, b))
+
+    changed = [f"{k} {recorded[k]} (now {now[k]})" for k in now if recorded.get(k) and not same(k)]
     if not changed:
         return None
     return f"this run was made with {', '.join(changed)}: it repeats, but not bit for bit"
 
 
-def note(recorded: dict) -> None:
-    line = difference(recorded)
+def note(recorded: dict, platform_info: dict[str, str] | None = None) -> None:
+    line = difference(recorded, platform_info)
     if line:
         print(f"ganfit: note: {line}", file=sys.stderr)

@@ -59,7 +59,7 @@ class Run:
         config.toml (data in memory as .npy files), metrics.jsonl, summary.json, the weights and the
         pictures every run gets; then `report()` draws the rest. Returns the directory."""
         out = Path(out)
-        self.config = layout.create(out, self.config)
+        self.config = layout.create(out, self.config, (self.summary or {}).get("provenance"))
         rows = "".join(json.dumps(r, allow_nan=False) + "\n" for r in self.history)
         try:
             write_text(out / METRICS, rows)

@@ -22,7 +22,7 @@ from . import budget, provenance
 from .config import Config
 from .errors import GanfitError
 from .files import io_reason
-from .game import Game, engine_for, eval_noise, rng
+from .game import Game, engine_for, eval_noise, native, rng
 from .game.compiled import CompiledEngine
 from .game.views import make_view
 from .measure import Health
@@ -63,9 +63,10 @@ def train(config: Config, out: str | Path | None = None, progress="auto", resume
     _check_watched(game)
     run_dir = Path(out) if out is not None else None
     fresh = run_dir is not None and not resume and not (run_dir.is_dir() and any(run_dir.iterdir()))
+    game.provenance = provenance.collect(native.platform_info())  # once: the config table and the summary
     try:
         if run_dir and not resume:
-            game.config = layout.create(run_dir, game.config)  # in-memory data become files there
+            game.config = layout.create(run_dir, game.config, game.provenance)  # in-memory data become files
         with contextlib.ExitStack() as stack:
             if run_dir:
                 stack.enter_context(checkpoint.RunLock(run_dir))
@@ -199,7 +200,7 @@ def _restore(game: Game, health: Health, run_dir: Path) -> tuple[int, list[dict]
     health.load_state(tensors)
     if epoch > game.config.epochs or (epoch == game.config.epochs and layout.finished(run_dir)):
         raise GanfitError(f"{run_dir} has trained {epoch} epochs: resume with --epochs N (N > {epoch})")
-    provenance.note(provenance.read(run_dir / layout.CONFIG))
+    provenance.note(provenance.read(run_dir / layout.CONFIG), native.platform_info())
     layout.rewrite_config(run_dir, game.config)  # a resume that asked for more epochs, once it is sure
     layout.cut_metrics(run_dir / METRICS, nbytes)
     return epoch, layout.read_metrics(run_dir / METRICS), nbytes
@@ -225,7 +226,7 @@ def _finish(game: Game, eval_z, log: MetricLog, health, hook, run_dir, status: s
     statuses = [health.status(k) for k in range(len(seeds))]
     run.summary = layout.summary(c, target, final, seeds, statuses, status, epoch, wall, epoch - first) | {
         "engine": game.engine.name,  # which gradient engine played it (fast, compiled or autograd)
-        "provenance": provenance.collect(),
+        "provenance": game.provenance,
     }
     if run_dir:
         run.write_results()

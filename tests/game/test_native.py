@@ -219,4 +219,4 @@ def test_a_kernel_on_a_noexec_mount_is_one_note(fresh, tmp_path, capsys):
         assert "cannot be used" in capsys.readouterr().err
     finally:
         native._load.cache_clear()
-        subprocess.run(["umount", str(mnt)], check=False)
+        subprocess.run(["umount", "-l", str(mnt)], check=False)

@@ -58,3 +58,13 @@ def test_early_stopping_freezes_members_and_ends_the_run_when_all_have_stopped(t
     same = train(CFG.replace(epochs=21), tmp_path / "plain")
     for p, q in zip(run.G.parameters(), same.G.parameters()):
         assert torch.equal(p, q)
+
+
+def test_a_diverged_member_never_counts_as_learned_though_its_last_finite_state_did():
+    from ganfit.game import make_target
+    from ganfit.rundir import layout
+
+    final = {"learned": np.array([True, True, True]), "ks": np.array([0.01, 0.02, 0.01])}
+    statuses = [("ok", None), ("diverged", 40), ("ok", None)]
+    s = layout.summary(CFG, make_target(CFG.target), final, [0, 1, 2], statuses, "finished", 80, 1.0)
+    assert s["learned"] == 2 and [m["learned"] for m in s["members"]] == [True, False, True]

@@ -95,6 +95,7 @@ class Game:
     ema: list[torch.Tensor] | None = None  # the moving average of G's parameters (g_ema > 0)
     g_live: list[torch.Tensor] = field(default_factory=list)  # G's parameters, detached
     epochs_done: int = 0  # a host-side count: the average's warm-up needs it, and reading it costs nothing
+    provenance: dict = field(default_factory=dict)  # which software and CPU play it (provenance.collect)
 
     @classmethod
     def build(cls, config: Config) -> Game:

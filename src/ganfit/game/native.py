@@ -229,6 +229,11 @@ def cpu_isa() -> str:
     return f"{platform.machine()}/{torch.backends.cpu.get_cpu_capability()}"
 
 
+def platform_info() -> dict[str, str]:
+    """Where float rounding is decided, for provenance: the CPU (cpu_isa) and the kernel's variant."""
+    return {"cpu": cpu_isa(), "kernel": variant() or "none"}
+
+
 def forward(layers: list[tuple[torch.Tensor, torch.Tensor]], acts: list[str], x: torch.Tensor) -> torch.Tensor:
     """An ensemble MLP's output [K, rows, out] at x [K, rows, in] with kernel.c (library() must be
     there): layers are (W [K, in, out], b [K, 1, out]) float32 CPU tensors, each member's contiguous."""

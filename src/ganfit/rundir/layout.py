@@ -33,16 +33,17 @@ DATA_FIELDS = ("target", "validation")  # config fields that may hold data given
 DATA = "data.json"  # the fingerprint of a run's data (rows, sha256): a resume on other data refuses
 
 
-def create(out: Path, config: Config) -> Config:
+def create(out: Path, config: Config, made_by: dict | None = None) -> Config:
     """Make the run directory and write config.toml first, so an unwritable place fails before training.
     Data given in memory are written there too (target.npy, validation.npy), and the returned config,
-    the one config.toml holds, names those files: the directory repeats the run on its own."""
+    the one config.toml holds, names those files: the directory repeats the run on its own. made_by: the
+    run's provenance (provenance.collect)."""
     if out.exists() and (not out.is_dir() or any(p.name != ".lock" for p in out.iterdir())):
         raise GanfitError(f"--out {out}: already exists and is not an empty directory (choose another, or --resume it)")
     try:
         out.mkdir(parents=True, exist_ok=True)
         config = config.replace(**{f: _data_file(out, f, getattr(config, f)) for f in DATA_FIELDS})
-        write_text(out / CONFIG, config.to_toml() + provenance.toml_table(provenance.collect()))
+        write_text(out / CONFIG, config.to_toml() + provenance.toml_table(made_by or provenance.collect()))
         prints = fingerprints(config)
         if prints:
             write_text(out / DATA, json.dumps(prints, indent=1) + "\n")
@@ -197,9 +198,10 @@ def summary(
     members = []
     for k in range(K):
         state, at = statuses[k]
-        members.append(
-            {"member": k, "seed": seeds[k], "status": state, "status_epoch": at} | {n: v[k] for n, v in final.items()}
-        )
+        row = {"member": k, "seed": seeds[k], "status": state, "status_epoch": at} | {n: v[k] for n, v in final.items()}
+        if state == "diverged" and "learned" in row:  # its metrics are its last finite state's: never a success
+            row["learned"] = False
+        members.append(row)
     median = medians(final, target) if final else {}
     return jsonable(
         {
@@ -207,7 +209,7 @@ def summary(
             "epochs": epochs_done,
             "epochs_planned": c.epochs,
             "members_total": K,
-            "learned": int(np.sum(final["learned"])) if final else 0,
+            "learned": sum(bool(m.get("learned")) for m in members),
             "diverged": sum(s == "diverged" for s, _ in statuses),
             "stopped_early": sum(s == "stopped" for s, _ in statuses),
             "criterion": M.criterion(target),
