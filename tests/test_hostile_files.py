@@ -15,7 +15,7 @@ from safetensors.torch import load_file, save_file
 
 from ganfit import Config, GanfitError, cli, files
 from ganfit.game import Game, make_target
-from ganfit.metric_log import MetricLog
+from ganfit.metric_log import Loop, MetricLog
 from ganfit.rundir import checkpoint
 
 QUICK = ["--epochs", "40", "--log-every", "20", "--eval-samples", "300", "--checkpoint-every", "20"]
@@ -100,12 +100,12 @@ def test_metric_log_opens_no_symlink_nor_fifo(tmp_path, notes):
     game = Game.build(Config(epochs=10))
     (tmp_path / "metrics.jsonl").symlink_to(notes)
     with pytest.raises(GanfitError, match="metrics.jsonl: it is a symbolic link"):
-        MetricLog(game, None, None, tmp_path, None, None, [], 0)
+        MetricLog(Loop(game, None, None, tmp_path))
     assert notes.read_text() == NOTES
     (tmp_path / "metrics.jsonl").unlink()
     fifo(tmp_path / "metrics.jsonl")
     with within(20), pytest.raises(GanfitError, match="metrics.jsonl: it is a FIFO"):
-        MetricLog(game, None, None, tmp_path, None, None, [], 0)
+        MetricLog(Loop(game, None, None, tmp_path))
 
 
 def test_a_resume_leaves_a_metrics_symlinks_target_untouched(run, notes, capsys):

@@ -136,7 +136,7 @@ def test_a_run_stopped_during_its_lr_decay_resumes_bit_for_bit(tmp_path, tiny):
 
 
 def test_the_thread_choice_reads_what_runs_now_not_the_minutes_average():
-    from ganfit.training import busy_cores
+    from ganfit.game.plan import busy_cores
 
     assert busy_cores("3.95 2.10 1.00 1/345 9999\n") == 0  # a run just ended: the average lags, the count does not
     assert busy_cores("0.10 0.10 0.10 3/345 9999\n") == 2  # two other busy tasks beside this one
@@ -147,12 +147,12 @@ def test_metric_rows_run_torch_on_one_thread_of_their_own():
     # by default the worker's first op would start a second OpenMP team as wide as the machine, whose
     # threads contend with training's at every op (a 2-thread run of robust1d at K = 16 ran 3x slower)
     from ganfit.game import Game
-    from ganfit.metric_log import MetricLog
+    from ganfit.metric_log import Loop, MetricLog
 
     before = torch.get_num_threads()
     torch.set_num_threads(2)
     try:
-        log = MetricLog(Game.build(Config(seeds=1)), None, None, None, None, None, [], 0)
+        log = MetricLog(Loop(Game.build(Config(seeds=1)), None, None))
         assert log.worker.submit(torch.get_num_threads).result() == 1
         assert torch.get_num_threads() == 2  # training's own count is left as it was
         log.close()
@@ -161,7 +161,7 @@ def test_metric_rows_run_torch_on_one_thread_of_their_own():
 
 
 def test_the_compiled_step_takes_at_most_one_thread_per_member():
-    from ganfit.training import default_threads
+    from ganfit.game.plan import default_threads
 
     assert default_threads(Config(seeds=1)) == 1
     assert 1 <= default_threads(Config(seeds=8)) <= min(8, os.cpu_count() or 1)

@@ -17,10 +17,8 @@ import torch
 
 from .config import Config
 from .errors import GanfitError
-from .game.models import EVAL_BUDGET, parse_activations
-from .game.noise import make_noise
-from .game.targets import Target, make_target
-from .game.views import MinibatchView, make_view
+from .game.models import EVAL_BUDGET
+from .game.plan import Plan
 from .measure.metrics import CHUNK, DIRECTIONS
 from .pictures.capture import VERDICT_BATCHES
 
@@ -46,22 +44,20 @@ def _params(sizes: list[int]) -> int:
     return sum(i * o + o for i, o in zip(sizes[:-1], sizes[1:]))
 
 
-def estimate(config: Config, target: Target | None = None) -> list[Part]:
-    """The run's memory, in named parts (bytes), from its sizes alone."""
-    c, K, B, N = config, config.seeds, config.batch, config.eval_samples
-    target = target or make_target(c.target)
-    dim, noise, view = target.dim, make_noise(c.noise), make_view(c.d_view)
-    width = view.features(B, dim)  # D's input: the minibatch view's is the whole batch, batch * dim * 2
-    rows = 1 if isinstance(view, MinibatchView) else B // getattr(view, "m", 1)  # D inputs per batch
-    g = [noise.dim] + [c.g_hidden] * len(parse_activations(c.g_activations, "g_activations")) + [dim]
-    d = [width] + [c.d_hidden] * len(parse_activations(c.d_activations, "d_activations")) + [1]
+def estimate(plan: Plan | Config) -> list[Part]:
+    """The run's memory, in named parts (bytes), from its plan's sizes alone (a config is planned first)."""
+    plan = plan if isinstance(plan, Plan) else Plan.of(plan)
+    c, target, noise = plan.config, plan.target, plan.noise
+    K, B, N = c.seeds, c.batch, c.eval_samples
+    dim, rows, g, d = target.dim, plan.d_inputs, plan.g_sizes, plan.d_sizes
+    width = d[0]  # D's input: the minibatch view's is the whole batch, batch * dim * 2
     g_params = 0 if c.g_model else K * _params(g)  # a network from Python: its size is not known here
     d_params = 0 if c.d_model else K * _params(d)
     copies = PER_PARAM + bool(c.keep_best)
     nets = "fewer members, a smaller batch or smaller nets"
     double = 2 if c.gp or c.r1 or c.r2 else 1  # a gradient penalty's backward through the backward
     g_act, d_act = K * B * (noise.dim + 2 * sum(g[1:-1]) + dim), K * rows * (width + 2 * sum(d[1:-1]) + 1)
-    per_step = B * (c.d_steps * (target.n_uniforms + noise.n_uniforms) + c.g_steps * noise.n_uniforms)
+    per_step = plan.uniforms_per_epoch
     modes = 0 if target.modes is None else len(target.modes)
     chunk = min(K, max(1, CHUNK // (N * dim))) * N  # samples per metrics pass (measure/metrics.compute)
     per_sample = (12 if dim == 1 else 12 * DIRECTIONS) + modes * (2 * dim + 2)
@@ -131,10 +127,11 @@ def gb(n: int) -> str:
     return f"{n / 1e9:,.1f} GB" if n >= 1e8 else f"{n / 1e6:,.0f} MB"
 
 
-def check(config: Config, target: Target | None = None) -> None:
+def check(plan: Plan | Config) -> None:
     """Refuse, in one line, a run whose estimate does not fit in the memory there is (before it allocates)."""
-    config.validate()
-    parts = estimate(config, target)
+    plan = plan if isinstance(plan, Plan) else Plan.of(plan)
+    config = plan.config
+    parts = estimate(plan)
     on_device = device_available(config.device)
     places = [("this machine", [p for p in parts if not p.device or on_device is None], host_available())]
     if on_device is not None:

@@ -44,6 +44,18 @@ def measure(game: Game, eval_z: torch.Tensor, g_params=None) -> tuple[np.ndarray
 
 
 @dataclass
+class Loop:
+    """What a run's loop, its metric rows and its end share: the game, each member's fixed eval noise, the
+    health judge, the run directory and the pictures hook (pictures/hook.Snapshots; None where off)."""
+
+    game: Game
+    eval_z: torch.Tensor | None
+    health: Health | None
+    run_dir: Path | None = None
+    hook: object | None = None
+
+
+@dataclass
 class LogRow:
     """What a callback is given at each metric row (never inside the step: training goes on meanwhile)."""
 
@@ -59,23 +71,22 @@ class LogRow:
 class MetricLog:
     """The metric rows of one run (see the module's doc): submit at a log epoch, collect later."""
 
-    def __init__(
-        self, game: Game, eval_z, health: Health, run_dir: Path | None, hook, progress, history, nbytes, callbacks=()
-    ):
-        self.game, self.eval_z, self.health, self.run_dir = game, eval_z, health, run_dir
-        self.hook, self.progress, self.callbacks = hook, progress, list(callbacks)
+    def __init__(self, loop: Loop, progress=None, history: list | None = None, nbytes: int = 0, callbacks=()):
+        self.game, self.eval_z, self.health, self.run_dir = loop.game, loop.eval_z, loop.health, loop.run_dir
+        self.hook, self.progress, self.callbacks = loop.hook, progress, list(callbacks)
+        history = [] if history is None else history
         self.stopped = False  # a callback asked the run to stop
         self.history, self.metrics_bytes = history, nbytes
         self.final: dict[str, np.ndarray] = {}  # the latest row, per member
         self.samples = np.empty(0)  # the latest row's samples [K, N, dim]
-        self.seeds = game.config.member_seeds()
+        self.seeds = self.game.config.member_seeds()
         # One thread of torch's own there: by default its first op would start a second OpenMP team, as
         # wide as the machine, whose threads then contend with the training's team at every op (3x slower).
         self.worker = concurrent.futures.ThreadPoolExecutor(
             1, thread_name_prefix="ganfit-metrics", initializer=torch.set_num_threads, initargs=(1,)
         )
         self.pending: list = []
-        self.file = self._open(run_dir) if run_dir else None
+        self.file = self._open(self.run_dir) if self.run_dir else None
 
     @staticmethod
     def _open(run_dir: Path):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import os
 import time
 import warnings
 from pathlib import Path
@@ -22,12 +21,10 @@ from . import budget, provenance
 from .config import Config
 from .errors import GanfitError
 from .files import io_reason
-from .game import Game, engine_for, eval_noise, native, rng
-from .game.compiled import CompiledEngine
-from .game.views import make_view
+from .game import Game, Plan, eval_noise, native, rng
 from .measure import Health
 from .measure import metrics as M
-from .metric_log import MetricLog, measure
+from .metric_log import Loop, MetricLog, measure
 from .pictures import figures
 from .pictures.hook import Snapshots
 from .progress import Progress
@@ -55,11 +52,9 @@ def train(config: Config, out: str | Path | None = None, progress="auto", resume
             "pictures and tensorboard are written to a run directory: give out=DIR (or run.save(DIR) after)",
             stacklevel=2,
         )
-    config.validate()
-    if not config.threads:  # resolved and recorded: the thread count can change float rounding
-        config = config.replace(threads=default_threads(config))
-    budget.check(config)  # before anything is allocated: a run that would not fit is one line
-    game = Game.build(config)
+    plan = Plan.of(config)  # validated, its data read, sizes, engine and threads worked out: once
+    budget.check(plan)  # before anything is allocated: a run that would not fit is one line
+    game = Game.build(plan)
     _check_watched(game)
     run_dir = Path(out) if out is not None else None
     fresh = run_dir is not None and not resume and not (run_dir.is_dir() and any(run_dir.iterdir()))
@@ -89,37 +84,6 @@ def _check_watched(game: Game) -> None:
             raise GanfitError(f"{name} {getattr(c, name)!r}: this run computes {', '.join(known)}{needs}")
 
 
-SMALL_OPS = 160_000  # K x batch x width below which a second thread gains at most 20% in torch's step
-
-
-def default_threads(config: Config) -> int:
-    """The compiled step splits the members across threads (a member's arithmetic does not depend on
-    how many): as many as there are idle cores, at most one per member. Torch's step: one thread where
-    its ops are small, K * batch * width < SMALL_OPS (the seed's game below K = 32, where a second
-    thread gained at most 20%), else the idle cores (+50-100%: the ring recipe at K = 10 ran 737 and
-    1,115 GAN-epochs/s). A thread that has to share its core with another busy process slows every op
-    down (docs/performance.md)."""
-    if config.threads:
-        return config.threads
-    cores = os.cpu_count() or 1
-    idle = max(1, min(cores, cores - busy_cores()))
-    if engine_for(config, make_view(config.d_view)) is CompiledEngine:
-        return min(config.seeds, idle)
-    if config.seeds * config.batch * max(config.g_hidden, config.d_hidden) < SMALL_OPS or cores == 1:
-        return 1
-    return idle
-
-
-def busy_cores(loadavg: str | None = None) -> int:
-    """How many cores other work keeps busy now: the runnable tasks in /proc/loadavg ("r/t", this process
-    excluded), not the one-minute average, which still counts a run that ended seconds ago."""
-    try:
-        text = loadavg if loadavg is not None else Path("/proc/loadavg").read_text()
-        return max(0, int(text.split()[3].split("/")[0]) - 1)
-    except (OSError, IndexError, ValueError):  # no /proc (macOS, say): the average is what there is
-        return round(os.getloadavg()[0])
-
-
 def _train(game: Game, run_dir: Path | None, resume: bool, stop, progress, callbacks) -> Run:
     c, seeds = game.config, game.config.member_seeds()
     device = game.G.device
@@ -129,7 +93,8 @@ def _train(game: Game, run_dir: Path | None, resume: bool, stop, progress, callb
     health = Health(params, c.early_stop, c.early_stop_patience, c.early_stop_delta, c.keep_best)
     epoch, history, nbytes = _restore(game, health, run_dir) if resume else (0, [], 0)
     hook = Snapshots.start(game, eval_z, run_dir)  # pictures and TensorBoard; None when off
-    log = MetricLog(game, eval_z, health, run_dir, hook, progress, history, nbytes, callbacks)
+    loop = Loop(game, eval_z, health, run_dir, hook)
+    log = MetricLog(loop, progress, history, nbytes, callbacks)
     if progress:
         progress.start(c.epochs, epoch)
     started, first = time.perf_counter(), epoch
@@ -138,17 +103,18 @@ def _train(game: Game, run_dir: Path | None, resume: bool, stop, progress, callb
     # given back afterwards, so that a long-lived process (a notebook, a sweep) still collects it.
     gc.freeze()
     try:
-        epoch, status = _play(game, keys, log, health, stop, run_dir, epoch)
+        epoch, status = _play(loop, keys, log, stop, epoch)
     finally:
         gc.unfreeze()
         log.close()
-    return _finish(game, eval_z, log, health, hook, run_dir, status, (first, epoch), time.perf_counter() - started)
+    return _finish(loop, log, layout.Outcome(status, epoch, time.perf_counter() - started, epoch - first))
 
 
-def _play(game: Game, keys, log: MetricLog, health: Health, stop, run_dir: Path | None, epoch: int):
+def _play(loop: Loop, keys, log: MetricLog, stop, epoch: int):
     """The epochs from `epoch` to the end or a stop; returns (the epochs done, the run's status)."""
+    game, health, run_dir = loop.game, loop.health, loop.run_dir
     c = game.config
-    block = max(1, DRAW_BUDGET // (keys.shape[0] * game.uniforms_per_epoch()))
+    block = max(1, DRAW_BUDGET // (keys.shape[0] * game.plan.uniforms_per_epoch))
 
     def save(epoch: int) -> None:
         log.collect()  # at every checkpoint epoch, with or without a run directory: the same schedule
@@ -206,10 +172,9 @@ def _restore(game: Game, health: Health, run_dir: Path) -> tuple[int, list[dict]
     return epoch, layout.read_metrics(run_dir / METRICS), nbytes
 
 
-def _finish(game: Game, eval_z, log: MetricLog, health, hook, run_dir, status: str, span, wall: float) -> Run:
-    """The end of a run: the kept weights, the final rows, the summary, and the run directory's files.
-    `span`: (the epoch this process started at, the epochs done)."""
-    (first, epoch) = span
+def _finish(loop: Loop, log: MetricLog, outcome: layout.Outcome) -> Run:
+    """The end of a run: the kept weights, the final rows, the summary, and the run directory's files."""
+    game, eval_z, health, hook, run_dir = loop.game, loop.eval_z, loop.health, loop.hook, loop.run_dir
     c, target, seeds = game.config, game.target, game.config.member_seeds()
     health.restore()
     game.use_ema()
@@ -224,7 +189,7 @@ def _finish(game: Game, eval_z, log: MetricLog, health, hook, run_dir, status: s
         final["best_epoch"] = health.best_epoch.numpy()
     run = Run(c, game.G, game.D, game.frame, list(target.columns), run_dir, history=log.history)
     statuses = [health.status(k) for k in range(len(seeds))]
-    run.summary = layout.summary(c, target, final, seeds, statuses, status, epoch, wall, epoch - first) | {
+    run.summary = layout.summary(c, target, final, statuses, outcome) | {
         "engine": game.engine.name,  # which gradient engine played it (fast, compiled or autograd)
         "provenance": game.provenance,
     }

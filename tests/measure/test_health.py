@@ -66,5 +66,5 @@ def test_a_diverged_member_never_counts_as_learned_though_its_last_finite_state_
 
     final = {"learned": np.array([True, True, True]), "ks": np.array([0.01, 0.02, 0.01])}
     statuses = [("ok", None), ("diverged", 40), ("ok", None)]
-    s = layout.summary(CFG, make_target(CFG.target), final, [0, 1, 2], statuses, "finished", 80, 1.0)
+    s = layout.summary(CFG, make_target(CFG.target), final, statuses, layout.Outcome("finished", 80, 1.0, 80))
     assert s["learned"] == 2 and [m["learned"] for m in s["members"]] == [True, False, True]

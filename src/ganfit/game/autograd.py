@@ -12,10 +12,11 @@ import torch
 
 from . import adam, losses
 from .adam import MemberAdam
+from .engine import Engine
 from .models import MLP
 
 
-class AutogradEngine:
+class AutogradEngine(Engine):
     name = "autograd"
 
     def __init__(self, config, G: MLP, D: MLP, view):

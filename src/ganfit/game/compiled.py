@@ -29,6 +29,7 @@ class CompiledEngine(FastEngine):
     """FastEngine with its step in C: the same buffers, state and learning-rate schedule."""
 
     name = "compiled"
+    splits_members = True
 
     def __init__(self, config, G, D, view):
         super().__init__(config, G, D, view)
@@ -72,26 +73,22 @@ class CompiledEngine(FastEngine):
         return n
 
     def average(self, g_live: list[torch.Tensor]) -> list[torch.Tensor]:
-        """G's moving average, for the step to update after G's (set_average_weight before each): one
-        flat [K, P] buffer like theta, returned as views shaped and laid out as G's parameters g_live."""
+        """G's moving average, lerped by the C step after G's, member by member: one flat [K, P] buffer like
+        theta, returned as views shaped and laid out as G's parameters g_live."""
         flat, base = self.G.theta.clone(), self.G.theta.storage_offset()
         self.ctx.ema = self._ptr(flat)
-        return [torch.as_strided(flat, p.shape, p.stride(), p.storage_offset() - base) for p in g_live]
-
-    def set_average_weight(self, weight: float) -> None:
-        self.ctx.ema_weight = weight
+        self.ema = [torch.as_strided(flat, p.shape, p.stride(), p.storage_offset() - base) for p in g_live]
+        return self.ema
 
     def set_lr_scale(self, scale: float) -> None:
         super().set_lr_scale(scale)
         self.ctx.G.lr_scale = self.ctx.D.lr_scale = scale
 
     def step(self, real: torch.Tensor, z_d: torch.Tensor, z_g: torch.Tensor, eps: None = None):
-        self.lib.kernel_step(ctypes.addressof(self.ctx), real.data_ptr(), z_d.data_ptr(), z_g.data_ptr())
-        return self._out()
+        return self.play(real[None], z_d[None], z_g[None], None, None, None)
 
-    def steps(self, real, z_d, z_g, lr_scales: list[float] | None, ema_weights: list[float] | None):
-        """len(real) epochs in one call (a block's consecutive draws), each with its learning-rate factor
-        and G's average's weight (None: as they are); returns the last epoch's (losses, fake)."""
+    def play(self, real, z_d, z_g, eps, lr_scales: list[float] | None, ema_weights: list[float] | None):
+        """len(real) epochs in one call, each with its learning-rate factor and G's average's weight."""
         n = len(real)
         lrs, ews = ((ctypes.c_float * n)(*v) if v else None for v in (lr_scales, ema_weights))
         assert all(t.is_contiguous() for t in (real, z_d, z_g))

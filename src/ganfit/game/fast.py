@@ -17,6 +17,7 @@ from __future__ import annotations
 import torch
 
 from . import adam
+from .engine import Engine
 from .losses import LOSSES
 from .models import MLP
 from .views import MinibatchView, PackView, SampleView
@@ -175,7 +176,7 @@ class FlatNet:
         )
 
 
-class FastEngine:
+class FastEngine(Engine):
     """AutogradEngine's methods and math for the games covers() accepts; G's and D's modules share its
     buffers."""
 

@@ -1,10 +1,9 @@
 """The game a config describes: R, I, G, D and D's view, the working frame, and the engine that plays it.
 
-Game.build makes every part from the config and picks the gradient engine, in one place: the
-hand-derived FastEngine wherever it covers the game, else the AutogradEngine (or what `gradients`
-asks for). Game.draw turns counter-based random numbers into a block of epochs' real batches and
-noise; Game.step plays one epoch on the engine, then the learning-rate schedule and G's moving
-average. Nothing here reads a value back to the host.
+Game.build makes every part from the config's plan (plan.py: worked out once, the engine chosen there).
+Game.draw turns counter-based random numbers into a block of epochs' real batches and noise; Game.play
+hands a block of epochs to the engine with each epoch's learning-rate factor and G's average's weight
+(engine.py's protocol: nothing here asks which engine it is). Nothing here reads a value back to the host.
 """
 
 from __future__ import annotations
@@ -16,15 +15,13 @@ import torch
 
 from ..config import Config
 from ..errors import GanfitError
-from . import compiled, fast, rng
-from .autograd import AutogradEngine
-from .compiled import CompiledEngine
-from .fast import FastEngine
+from . import rng
+from .engine import Engine
 from .frame import Frame
 from .models import MLP, discriminator, generator
-from .noise import Noise, make_noise
-from .targets import Target, make_target
-from .views import make_view
+from .noise import Noise
+from .plan import Plan
+from .targets import Target
 
 
 class Draws(NamedTuple):
@@ -41,21 +38,6 @@ class Draws(NamedTuple):
     def at(self, t: int) -> tuple:
         """The step's arguments for epoch t of the block."""
         return self.real[t], self.z_d[t], self.z_g[t], None if self.eps is None else self.eps[t]
-
-
-def engine_for(config: Config, view) -> type:
-    """The engine class that plays config's game: the compiled or the torch hand-derived step wherever
-    they cover it (unless `gradients` asks for autograd), else autograd."""
-    covered = fast.covers(config, view)
-    if config.gradients == "fast" and not covered:
-        raise GanfitError(f"gradients 'fast' covers {fast.COVERS}; use 'autograd' for {config.loss} / {config.d_view}")
-    if covered and config.gradients != "autograd":
-        return CompiledEngine if compiled.covers(config, view) else FastEngine
-    return AutogradEngine
-
-
-def make_engine(config: Config, G: MLP, D: MLP, view) -> FastEngine | AutogradEngine:
-    return engine_for(config, view)(config, G, D, view)
 
 
 def eval_noise(config: Config, noise: Noise, device, n: int | None = None) -> torch.Tensor:
@@ -90,7 +72,8 @@ class Game:
     view: object
     G: MLP
     D: MLP
-    engine: FastEngine | AutogradEngine
+    engine: Engine
+    plan: Plan
     validation: Target | None = None  # held-out samples the members are measured against (config.validation)
     ema: list[torch.Tensor] | None = None  # the moving average of G's parameters (g_ema > 0)
     g_live: list[torch.Tensor] = field(default_factory=list)  # G's parameters, detached
@@ -98,22 +81,17 @@ class Game:
     provenance: dict = field(default_factory=dict)  # which software and CPU play it (provenance.collect)
 
     @classmethod
-    def build(cls, config: Config) -> Game:
-        """Every part the config describes, on its device, with the engine that plays it."""
-        config.validate()
-        target, noise, view = make_target(config.target), make_noise(config.noise), make_view(config.d_view)
+    def build(cls, plan: Plan | Config) -> Game:
+        """Every part the plan (or a config, planned here) describes, on its device, with its engine."""
+        plan = plan if isinstance(plan, Plan) else Plan.of(plan)
+        config, target = plan.config, plan.target
         device, seeds = device_for(config.device), config.member_seeds()
         G, D = generator(config, target.dim, seeds, device), discriminator(config, target.dim, seeds, device)
-        engine = make_engine(config, G, D, view)
+        engine = plan.engine(config, G, D, plan.view)
         g_live = [p.detach() for p in G.parameters()]  # after the engine: views of the tensors it trains
-        ema = [p.clone() for p in g_live] if config.g_ema else None
-        if ema is not None and isinstance(engine, CompiledEngine):
-            ema = engine.average(g_live)  # its step lerps the average, member by member, in C
-        validation = make_target(config.validation) if config.validation else None
-        if validation is not None and (validation.data is None or validation.dim != target.dim):
-            raise GanfitError(f"validation: needs {target.dim}-D samples (csv:, npy: or data in memory)")
+        ema = engine.average(g_live) if config.g_ema else None
         frame = Frame.for_target(target, config)
-        return cls(config, target, noise, frame, view, G, D, engine, validation, ema, g_live)
+        return cls(config, target, plan.noise, frame, plan.view, G, D, engine, plan, plan.validation, ema, g_live)
 
     def draw(self, keys: torch.Tensor, first: int, count: int) -> Draws:
         """Real batches and noise for epochs [first, first + count)."""
@@ -139,43 +117,21 @@ class Game:
             eps,
         )
 
-    def uniforms_per_epoch(self) -> int:
-        """How many uniforms one member draws per epoch (real batches and noise for every step)."""
-        c = self.config
-        return c.batch * (
-            c.d_steps * (self.target.n_uniforms + self.noise.n_uniforms) + c.g_steps * self.noise.n_uniforms
-        )
-
     def step(self, real: torch.Tensor, z_d: torch.Tensor, z_g: torch.Tensor, eps: torch.Tensor | None = None):
         """One epoch for all members: (losses, fake) as the engine returns them."""
-        if self.config.lr_decay:
-            self.engine.set_lr_scale(lr_scale(self.config, self.epochs_done))
-        if self.ema is None:
-            out = self.engine.step(real, z_d, z_g, eps)
-            self.epochs_done += 1
-            return out
-        weight = self.ema_weight(self.epochs_done + 1)
-        fused = isinstance(self.engine, CompiledEngine)
-        if fused:
-            self.engine.set_average_weight(weight)
-        out = self.engine.step(real, z_d, z_g, eps)
-        self.epochs_done += 1
-        if not fused:
-            torch._foreach_lerp_(self.ema, self.g_live, weight)
-        return out
+        one = (real[None], z_d[None], z_g[None], None if eps is None else eps[None])
+        return self.play(Draws(*one), 0, 1)
 
     def play(self, drawn: Draws, first: int, last: int):
-        """Epochs first..last - 1 of a block of draws, as step() would play them one by one; the compiled
-        step plays them in one call (at K = 1 the Python around each epoch's call was a fifth of it)."""
-        if not isinstance(self.engine, CompiledEngine) or last - first < 2:
-            for t in range(first, last):
-                out = self.step(*drawn.at(t))
-            return out
-        done, c = self.epochs_done, self.config
-        lrs = [lr_scale(c, done + i) for i in range(last - first)] if c.lr_decay else None
-        ews = [self.ema_weight(done + 1 + i) for i in range(last - first)] if self.ema is not None else None
-        out = self.engine.steps(drawn.real[first:last], drawn.z_d[first:last], drawn.z_g[first:last], lrs, ews)
-        self.epochs_done += last - first
+        """Epochs first..last - 1 of a block of draws on the engine, each with its learning-rate factor and
+        G's average's weight (the compiled step plays them in one call: at K = 1 the Python around each
+        epoch's call was a fifth of it); returns the last epoch's (losses, fake)."""
+        done, c, n = self.epochs_done, self.config, last - first
+        lrs = [lr_scale(c, done + i) for i in range(n)] if c.lr_decay else None
+        ews = [self.ema_weight(done + 1 + i) for i in range(n)] if self.ema is not None else None
+        eps = None if drawn.eps is None else drawn.eps[first:last]
+        out = self.engine.play(drawn.real[first:last], drawn.z_d[first:last], drawn.z_g[first:last], eps, lrs, ews)
+        self.epochs_done += n
         return out
 
     def ema_weight(self, t: int) -> float:

@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from safetensors import safe_open
@@ -180,20 +181,21 @@ def last_rows(history: list[dict], members: int) -> dict[str, np.ndarray]:
     return {n: np.array([np.nan if r[n] is None else r[n] for r in rows]) for n in names}
 
 
-def summary(
-    c: Config,
-    target: Target,
-    final: dict,
-    seeds: list[int],
-    statuses,
-    status: str,
-    epochs_done: int,
-    wall: float,
-    trained: int | None = None,
-) -> dict:
-    """summary.json's content: the outcome, the medians, every member's final row. `trained`: the epochs
-    this process trained (a resume trains fewer than `epochs_done`), for the speed figure."""
-    trained = epochs_done if trained is None else trained
+class Outcome(NamedTuple):
+    """How a run ended: its status, the epochs it has done, this process's seconds and the epochs it
+    trained in them (a resume trains fewer than `epochs`: the speed figure's)."""
+
+    status: str
+    epochs: int
+    wall: float
+    trained: int
+
+
+def summary(c: Config, target: Target, final: dict, statuses, outcome: Outcome) -> dict:
+    """summary.json's content: the outcome, the medians, every member's final row (member k's status and
+    the epoch it was set: statuses[k])."""
+    status, epochs_done, wall, trained = outcome
+    seeds = c.member_seeds()
     K = len(seeds)
     members = []
     for k in range(K):
