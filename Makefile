@@ -11,7 +11,9 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-$(VENV)/.installed: $(BIN)/python pyproject.toml
+# pip builds the compiled kernel (setup.py: one library per instruction set) into src/ganfit/game/;
+# a change to kernel.c rebuilds it (ganfit refuses a library built from another kernel.c).
+$(VENV)/.installed: $(BIN)/python pyproject.toml setup.py src/ganfit/game/kernel.c
 	$(BIN)/pip install -q "$(TORCH)"
 	$(BIN)/pip install -q -e .
 	touch $@
@@ -38,4 +40,4 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/real_data.py
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache
+	rm -rf $(VENV) runs .pytest_cache build src/ganfit/game/_kernel_*

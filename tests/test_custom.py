@@ -90,6 +90,7 @@ def _epochs(game: Game, epochs: int, perturb=None):
     return [p.detach().clone() for p in game.G.parameters()]
 
 
+@pytest.mark.bits
 def test_a_module_per_member_is_stacked_keeping_seeds_and_member_independence():
     config = ROBUST.replace(g_model=SmallG(), seeds=3, seed=10)
     ensemble = _epochs(Game.build(config), 12)

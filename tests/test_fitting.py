@@ -69,6 +69,7 @@ def test_the_baselines_are_fitted_on_the_train_part_and_scored_on_the_validation
     assert rows["train"]["val_ks"] == pytest.approx(M.against(train[None], val, train.std(0))["val_ks"][0], rel=1e-12)
 
 
+@pytest.mark.bits
 def test_in_memory_data_trains_bit_for_bit_as_the_same_csv(tmp_path):
     x = FLIPPERS.to_numpy()
     (tmp_path / "f.csv").write_text("flipper\n" + "\n".join(repr(float(v)) for v in x) + "\n")

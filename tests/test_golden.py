@@ -18,6 +18,7 @@ from golden.cases import CASES, COMPILED, GOLDEN, drift, files, platform_key, va
 FRAGILE = ("modes", "hq", "reverse_kl", "loglik", "learned")
 TOLERANCE = 5e-3  # relative (a floor of 0.1 for numbers near 0); the instruction sets drifted < 6e-4
 RECORDED = json.loads(GOLDEN.read_text())
+pytestmark = pytest.mark.bits
 CASE_IDS = [(n, "torch") for n in CASES] + [(f"{n}@kernel", "kernel") for n in COMPILED]
 _runs: dict = {}
 

@@ -43,6 +43,7 @@ def test_run_directory_is_complete_and_loads_back(tmp_path, tiny):
     assert back.history == run.history
 
 
+@pytest.mark.bits
 def test_repeating_a_run_from_its_config_is_bit_identical(tmp_path, tiny):
     a = train(tiny, tmp_path / "a")
     b = train(Config.from_toml(tmp_path / "a" / "config.toml"), tmp_path / "b")
@@ -109,6 +110,7 @@ def test_g_ema_averages_g_every_epoch_and_is_the_g_the_run_keeps(tmp_path, tiny,
     assert resumed.summary["median"]["ks"] == whole.summary["median"]["ks"]
 
 
+@pytest.mark.bits
 def test_a_run_stopped_during_its_lr_decay_resumes_bit_for_bit(tmp_path, tiny):
     import os
     import signal

@@ -27,6 +27,7 @@ def test_member_adam_is_torch_adam_member_by_member():
     assert opt.state[ours]["step"] == 50
 
 
+@pytest.mark.bits
 @pytest.mark.parametrize("engine", ["fast", "autograd"])
 def test_a_member_with_its_own_seed_and_settings_trains_as_that_run_alone(engine):
     base = Config(epochs=150, log_every=50, eval_samples=1000, gradients=engine)

@@ -89,6 +89,7 @@ def test_the_compiled_step_plays_the_fast_engines_games_on_the_cpu(monkeypatch):
     assert type(Game.build(Config()).engine) is FastEngine
 
 
+@pytest.mark.bits
 @pytest.mark.parametrize("shape", [{}, {"batch": 37, "g_hidden": 13, "d_hidden": 11}])
 def test_a_members_arithmetic_does_not_depend_on_the_thread_count(shape, monkeypatch):
     # odd sizes: each thread's scratch must be aligned alike, or vectorised sums round differently
@@ -97,6 +98,7 @@ def test_a_members_arithmetic_does_not_depend_on_the_thread_count(shape, monkeyp
         assert all(torch.equal(a, b) for a, b in zip(runs[0], other))
 
 
+@pytest.mark.bits
 def test_a_compiled_run_resumes_bit_for_bit_and_says_which_engine_played_it(tmp_path):
     c = Config(epochs=600, seeds=2, log_every=100, checkpoint_every=200, threads=1)
     whole = train(c, tmp_path / "whole", progress=None)
@@ -107,6 +109,7 @@ def test_a_compiled_run_resumes_bit_for_bit_and_says_which_engine_played_it(tmp_
         assert torch.equal(a, b)
 
 
+@pytest.mark.bits
 @pytest.mark.parametrize("changes", [{}, {"recipe": "robust1d", "lr_decay": 0.5, "epochs": 60, "batch": 32}])
 def test_a_block_of_epochs_in_one_call_is_the_same_as_one_call_each(changes, monkeypatch):
     monkeypatch.setenv("GANFIT_COMPILED", "1")

@@ -78,6 +78,7 @@ def test_ensemble_member_equals_single_run_with_its_seed():
         torch.testing.assert_close(a[1], b[0], rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.bits
 def test_same_config_is_bit_identical():
     a = run_epochs(Game.build(Config(seeds=2)), 20)
     b = run_epochs(Game.build(Config(seeds=2)), 20)

@@ -59,6 +59,7 @@ GAMES = [
 ]
 
 
+@pytest.mark.bits
 @needs_kernel
 @pytest.mark.skipif(native.kernel() is None or native.kernel().cpu_level < 4, reason="needs an AVX-512 CPU")
 @pytest.mark.parametrize("config", GAMES, ids=range(len(GAMES)))
@@ -82,6 +83,7 @@ def test_the_generic_variant_plays_the_torch_steps_game(config, fresh):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=2e-5)
 
 
+@pytest.mark.bits
 def test_compiled_0_loads_nothing_and_draws_the_same_numbers(fresh, tmp_path):
     keys = rng.member_keys([0, 5], "train")
     epochs = torch.arange(3)

@@ -20,6 +20,7 @@ def test_hash32_matches_reference_in_unsigned_arithmetic():
     assert got == [lowbias32(x) for x in xs]
 
 
+@pytest.mark.bits
 @pytest.mark.skipif(native.library() is None, reason="no C compiler on this machine")
 def test_the_compiled_uniforms_are_the_tensor_ops_bits():
     keys = torch.cat([rng.member_keys(list(range(5)), "train"), torch.tensor([[0, 0], [2**32 - 1, 2**31]])])

@@ -137,6 +137,7 @@ def test_a_flag_that_sets_a_swept_field_is_refused(tmp_path, capsys):
 # ---- running one, here
 
 
+@pytest.mark.bits
 def test_sweep_runs_every_point_and_writes_the_tables(tmp_path, capsys):
     path = sweep_file(tmp_path, 'seeds = 3\nsuccess = "ks < 0.999"\n' + QUICK + "[axes]\nlr_d = [1e-4, 2e-4, 1e30]\n")
     out = tmp_path / "out"
@@ -164,6 +165,7 @@ def test_sweep_runs_every_point_and_writes_the_tables(tmp_path, capsys):
     assert captured.err.count("[") >= 3  # a line per finished point (not a terminal: no bar)
 
 
+@pytest.mark.bits
 def test_rerun_skips_finished_points_and_resumes_unfinished_ones(tmp_path, capsys):
     # g_hidden changes shapes: the two points train alone (as the second one does when resumed below)
     path = sweep_file(tmp_path, "seeds = 2\n" + QUICK + "[axes]\ng_hidden = [20, 30]\n")
