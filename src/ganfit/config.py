@@ -206,8 +206,16 @@ class Config:
 
                 setattr(self, name, spec_for(getattr(self, name), name))
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        self.__dict__.pop("_valid", None)  # a field set anew is checked anew
+        object.__setattr__(self, name, value)
+
     def validate(self) -> Config:
-        """Check types and ranges; return self. Specs are checked where they are built."""
+        """Check types and ranges; return self. Specs are checked where they are built. A config checked
+        once and not changed since is not checked again (the CLI checks it before torch loads, the plan
+        after)."""
+        if self.__dict__.get("_valid"):
+            return self
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             want = {"int": int, "float": float, "bool": bool, "str": str}[f.type]
@@ -263,6 +271,7 @@ class Config:
         for name in ("gp", "r1", "r2"):
             if getattr(self, name) < 0:
                 raise GanfitError(f"{name} must be >= 0, got {getattr(self, name)}")
+        self.__dict__["_valid"] = True
         return self
 
     def _check_counts(self) -> None:

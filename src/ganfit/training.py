@@ -61,7 +61,8 @@ def train(config: Config, out: str | Path | None = None, progress="auto", resume
     game.provenance = provenance.collect(native.platform_info())  # once: the config table and the summary
     try:
         if run_dir and not resume:
-            game.config = layout.create(run_dir, game.config, game.provenance)  # in-memory data become files
+            data = {"target": plan.target, "validation": plan.validation}  # read once, by the plan
+            game.config = layout.create(run_dir, game.config, game.provenance, data)  # in-memory data: files
         with contextlib.ExitStack() as stack:
             if run_dir:
                 stack.enter_context(checkpoint.RunLock(run_dir))

@@ -86,7 +86,8 @@ class Game:
         plan = plan if isinstance(plan, Plan) else Plan.of(plan)
         config, target = plan.config, plan.target
         device, seeds = device_for(config.device), config.member_seeds()
-        G, D = generator(config, target.dim, seeds, device), discriminator(config, target.dim, seeds, device)
+        G = generator(config, target.dim, seeds, device, plan.g_sizes[0])
+        D = discriminator(config, target.dim, seeds, device, plan.d_sizes[0])
         engine = plan.engine(config, G, D, plan.view)
         g_live = [p.detach() for p in G.parameters()]  # after the engine: views of the tensors it trains
         ema = engine.average(g_live) if config.g_ema else None

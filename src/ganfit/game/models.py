@@ -165,9 +165,10 @@ class MLP(nn.Module):
         return other
 
 
-def generator(config, dim: int, seeds: list[int], device: torch.device | str = "cpu") -> MLP | EnsembleNet:
-    """G: noise dim -> g_hidden (once per activation) -> dim, one member per seed (or config.g_model's)."""
-    n_in = make_noise(config.noise).dim
+def generator(config, dim: int, seeds: list[int], device="cpu", n_in: int | None = None) -> MLP | EnsembleNet:
+    """G: noise dim (n_in: the plan's) -> g_hidden (once per activation) -> dim, one member per seed (or
+    config.g_model's)."""
+    n_in = n_in or make_noise(config.noise).dim
     if config.g_model:
         return nets.build(config.g_model, n_in, dim, seeds, "init_g", device)
     acts = parse_activations(config.g_activations, "g_activations")
@@ -175,10 +176,10 @@ def generator(config, dim: int, seeds: list[int], device: torch.device | str = "
     return MLP(sizes, acts, seeds, "init_g", device)
 
 
-def discriminator(config, dim: int, seeds: list[int], device: torch.device | str = "cpu") -> MLP | EnsembleNet:
-    """D: what its view makes of a batch -> d_hidden (once per activation) -> one logit per D input (or
-    config.d_model's net)."""
-    n_in = make_view(config.d_view).features(config.batch, dim)
+def discriminator(config, dim: int, seeds: list[int], device="cpu", n_in: int | None = None) -> MLP | EnsembleNet:
+    """D: what its view makes of a batch (n_in wide: the plan's) -> d_hidden (once per activation) -> one
+    logit per D input (or config.d_model's net)."""
+    n_in = n_in or make_view(config.d_view).features(config.batch, dim)
     if config.d_model:
         return nets.build(config.d_model, n_in, 1, seeds, "init_d", device)
     acts = parse_activations(config.d_activations, "d_activations")

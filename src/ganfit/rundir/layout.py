@@ -34,18 +34,19 @@ DATA_FIELDS = ("target", "validation")  # config fields that may hold data given
 DATA = "data.json"  # the fingerprint of a run's data (rows, sha256): a resume on other data refuses
 
 
-def create(out: Path, config: Config, made_by: dict | None = None) -> Config:
+def create(out: Path, config: Config, made_by: dict | None = None, data: dict | None = None) -> Config:
     """Make the run directory and write config.toml first, so an unwritable place fails before training.
     Data given in memory are written there too (target.npy, validation.npy), and the returned config,
     the one config.toml holds, names those files: the directory repeats the run on its own. made_by: the
-    run's provenance (provenance.collect)."""
+    run's provenance (provenance.collect); data: the targets already made of the data fields (the plan's), so
+    that a user's file is not read again."""
     if out.exists() and (not out.is_dir() or any(p.name != ".lock" for p in out.iterdir())):
         raise GanfitError(f"--out {out}: already exists and is not an empty directory (choose another, or --resume it)")
     try:
         out.mkdir(parents=True, exist_ok=True)
         config = config.replace(**{f: _data_file(out, f, getattr(config, f)) for f in DATA_FIELDS})
         write_text(out / CONFIG, config.to_toml() + provenance.toml_table(made_by or provenance.collect()))
-        prints = fingerprints(config)
+        prints = fingerprints(config, data)
         if prints:
             write_text(out / DATA, json.dumps(prints, indent=1) + "\n")
     except OSError as e:
@@ -76,12 +77,13 @@ def discard(out: Path) -> None:
     shutil.rmtree(out, ignore_errors=True)
 
 
-def fingerprints(config: Config) -> dict[str, dict]:
-    """{field: {rows, sha256}} of the data a run trains and validates on (a user's samples), else {}."""
+def fingerprints(config: Config, data: dict | None = None) -> dict[str, dict]:
+    """{field: {rows, sha256}} of the data a run trains and validates on (a user's samples), else {};
+    data: {field: Target or None} already made (else each field's spec is read)."""
     out = {}
     for field in DATA_FIELDS:
         spec = getattr(config, field)
-        target = make_target(spec) if spec else None
+        target = data[field] if data is not None else make_target(spec) if spec else None
         if target is not None and target.data is not None:
             out[field] = {"rows": len(target.data), "sha256": arrays.fingerprint(target.data)}
     return out
