@@ -222,3 +222,25 @@ def test_a_kernel_on_a_noexec_mount_is_one_note(fresh, tmp_path, capsys):
     finally:
         native._load.cache_clear()
         subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+@needs_kernel
+@pytest.mark.parametrize("variant", list(native.VARIANTS))
+@pytest.mark.parametrize("acts", ["elu,sigmoid", "tanh,leaky_relu"])
+def test_huge_logits_and_activations_stay_finite(variant, acts, fresh):
+    """The AVX2 ring's non-finite members: an exp that overflowed to inf, then a reciprocal that -ffast-math
+    turned into an estimate and a Newton step, 0 * inf = NaN. exp_ clamps and divides exactly."""
+    fresh.setenv("GANFIT_KERNEL", variant)
+    config = Config(seeds=2, threads=1, d_view="sample", d_activations=acts, loss="ns", r1=1.0, g_activations=acts)
+    game = Game.build(config)
+    with torch.no_grad():
+        game.D.biases[-1][0].fill_(-1e4)  # member 0: D says "fake" with a logit of -10^4
+        game.D.biases[-1][1].fill_(1e4)  # member 1: "real" with +10^4
+        for w in game.D.weights[:-1]:
+            w.mul_(1e3)  # pre-activations far past where exp overflows
+    state_before = [t.clone() for t in game.state().values()]
+    drawn = game.draw(rng.member_keys(config.member_seeds(), "train"), 0, 5)
+    game.play(drawn, 0, 5)
+    assert game.engine.name == "compiled"
+    for before, after in zip(state_before, game.state().values()):
+        assert torch.isfinite(after).all() and after.shape == before.shape
