@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/peers.py --setup          # once: the peer's own venv (jax, scipy)
     .venv/bin/python benchmarks/peers.py                  # every workload, 3 rounds
     .venv/bin/python benchmarks/peers.py --only robust1d --rounds 5
+    .venv/bin/python benchmarks/peers.py --isa avx2       # both sides held to AVX2 on an AVX-512 machine
 
 Each run is a separate process; within a round the two alternate (ganfit first in odd rounds, the peer
 first in even ones), so that what else the machine does falls on both. For each workload it prints both
@@ -40,6 +41,12 @@ WORKLOADS = {
     "ring": (["--recipe", "ring"], ["jax_peer_recipe.py", "ring"], 2_000, 10, "rate"),
     "grid": (["--recipe", "grid", "--lr-decay", "0"], ["jax_peer_recipe.py", "grid"], 2_000, 10, "rate"),
 }
+# --isa: the instruction set both sides are held to (an AVX2-only machine, on one that has AVX-512):
+# torch's CPU capability and ganfit's kernel variant; XLA's largest ISA for the peer.
+ISA = {
+    "native": ({}, {}),
+    "avx2": ({"ATEN_CPU_CAPABILITY": "avx2", "GANFIT_KERNEL": "avx2"}, {"XLA_FLAGS": "--xla_cpu_max_isa=AVX2"}),
+}
 PEER_LINE = re.compile(r"compile ([\d.]+)s run ([\d.]+)s\s+([\d,]+) GAN-epochs/s\s+(.*)$")
 
 
@@ -67,23 +74,25 @@ def ganfit_quality(summary: dict) -> str:
     return f"modes {modes:g}/{len(members[0]['mode_props'])} median HQ {hq:.3f}"
 
 
-def run_ganfit(flags: list[str], epochs: int, K: int) -> dict:
+def run_ganfit(flags: list[str], epochs: int, K: int, env: dict) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [str(ROOT / ".venv" / "bin" / "ganfit"), "train", *flags, "--epochs", str(epochs), "--seeds", str(K)]
-        wall, rss, _ = timed([*cmd, "--out", f"{tmp}/run"])
+        wall, rss, _ = timed([*cmd, "--out", f"{tmp}/run"], env=os.environ | env)
         summary = json.loads(Path(tmp, "run", "summary.json").read_text())
         threads = re.search(r"^threads = (\d+)", Path(tmp, "run", "config.toml").read_text(), re.M).group(1)
+    made = summary.get("provenance", {})
     return {
         "wall": wall,
         "rate": summary["gan_epochs_per_second"],
         "rss": rss,
         "quality": ganfit_quality(summary),
-        "note": f"{threads} thread(s)",
+        "note": f"{threads} thread(s), {summary.get('engine')} on {made.get('cpu')}, kernel {made.get('kernel')}",
     }
 
 
-def run_peer(venv: Path, script: list[str], epochs: int, K: int) -> dict:
-    wall, rss, text = timed([str(venv / "bin" / "python"), str(PEERS / script[0]), *script[1:], str(epochs), str(K)])
+def run_peer(venv: Path, script: list[str], epochs: int, K: int, env: dict) -> dict:
+    cmd = [str(venv / "bin" / "python"), str(PEERS / script[0]), *script[1:], str(epochs), str(K)]
+    wall, rss, text = timed(cmd, env=os.environ | env)
     m = PEER_LINE.search(text.strip().splitlines()[-1])
     if not m:
         raise SystemExit(f"unexpected peer output: {text[-500:]}")
@@ -104,6 +113,7 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--only", default=",".join(WORKLOADS), help="comma-separated workloads: " + ", ".join(WORKLOADS))
     p.add_argument("--json", metavar="FILE", help="also write every measurement as JSON")
+    p.add_argument("--isa", choices=ISA, default="native", help="hold both sides to this instruction set")
     args = p.parse_args()
     if args.setup:
         return setup(args.venv)
@@ -117,7 +127,12 @@ def main() -> None:
             flags, script, epochs, K, _ = WORKLOADS[name]
             order = ("ganfit", "peer") if r % 2 == 0 else ("peer", "ganfit")
             for side in order:
-                res = run_ganfit(flags, epochs, K) if side == "ganfit" else run_peer(args.venv, script, epochs, K)
+                ours, theirs = ISA[args.isa]
+                res = (
+                    run_ganfit(flags, epochs, K, ours)
+                    if side == "ganfit"
+                    else run_peer(args.venv, script, epochs, K, theirs)
+                )
                 results[name][side].append(res)
                 print(
                     f"round {r + 1} {name} {side}: {res['wall']:.1f} s, {res['rate']:,.0f} GAN-epochs/s, "
@@ -128,7 +143,7 @@ def main() -> None:
 
     print(
         f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}; "
-        f"{args.rounds} rounds, alternating"
+        f"{args.rounds} rounds, alternating; instruction set: {args.isa}"
     )
     print(
         "| workload | figure | JAX peer | ganfit | ganfit / peer | spread (peer; ganfit) "
