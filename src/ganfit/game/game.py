@@ -16,9 +16,10 @@ import torch
 
 from ..config import Config
 from ..errors import GanfitError
-from . import compiled, fast, rng
+from . import compiled, cuda, fast, rng
 from .autograd import AutogradEngine
 from .compiled import CompiledEngine
+from .cuda import DeviceDraws, GraphEngine
 from .fast import FastEngine
 from .frame import Frame
 from .models import MLP, discriminator, generator
@@ -50,6 +51,8 @@ def engine_for(config: Config, view) -> type:
     if config.gradients == "fast" and not covered:
         raise GanfitError(f"gradients 'fast' covers {fast.COVERS}; use 'autograd' for {config.loss} / {config.d_view}")
     if covered and config.gradients != "autograd":
+        if cuda.covers(config, view):
+            return GraphEngine
         return CompiledEngine if compiled.covers(config, view) else FastEngine
     return AutogradEngine
 
@@ -106,23 +109,29 @@ class Game:
         engine = make_engine(config, G, D, view)
         g_live = [p.detach() for p in G.parameters()]  # after the engine: views of the tensors it trains
         ema = [p.clone() for p in g_live] if config.g_ema else None
-        if ema is not None and isinstance(engine, CompiledEngine):
-            ema = engine.average(g_live)  # its step lerps the average, member by member, in C
+        if ema is not None and isinstance(engine, CompiledEngine | GraphEngine):
+            ema = engine.average(g_live)  # its step lerps the average (in C; in the CUDA graph)
         validation = make_target(config.validation) if config.validation else None
         if validation is not None and (validation.data is None or validation.dim != target.dim):
             raise GanfitError(f"validation: needs {target.dim}-D samples (csv:, npy: or data in memory)")
         frame = Frame.for_target(target, config)
         return cls(config, target, noise, frame, view, G, D, engine, validation, ema, g_live)
 
-    def draw(self, keys: torch.Tensor, first: int, count: int) -> Draws:
-        """Real batches and noise for epochs [first, first + count)."""
+    def draw(self, keys: torch.Tensor, first: int, count: int) -> Draws | DeviceDraws:
+        """Real batches and noise for epochs [first, first + count) (drawn inside the block's graph on CUDA)."""
+        if isinstance(self.engine, GraphEngine):
+            return DeviceDraws(self, keys, first, count)
+        return self.sample_draws(keys, first, count)
+
+    def sample_draws(self, keys: torch.Tensor, first: int | torch.Tensor, count: int) -> Draws:
+        """draw()'s arithmetic (first: an int, or an int64 device tensor inside a CUDA graph)."""
         c, t, z = self.config, self.target, self.noise
         K, B = keys.shape[0], c.batch
         n_real, n_noise = B * t.n_uniforms, B * z.n_uniforms
         d_width = c.d_steps * (n_real + n_noise)
         width = d_width + c.g_steps * n_noise
         eps_width = c.d_steps * B if c.gp else 0
-        u = rng.uniform(keys, torch.arange(first, first + count, device=keys.device), width + eps_width)
+        u = rng.uniform(keys, torch.arange(count, device=keys.device) + first, width + eps_width)
         eps = None
         if c.gp:  # WGAN-GP's eps, one per sample, from the slots after the noise
             eps = u[..., width:].reshape(count, K, c.d_steps, B, 1).transpose(1, 2)
@@ -165,7 +174,12 @@ class Game:
 
     def play(self, drawn: Draws, first: int, last: int):
         """Epochs first..last - 1 of a block of draws, as step() would play them one by one; the compiled
-        step plays them in one call (at K = 1 the Python around each epoch's call was a fifth of it)."""
+        step plays them in one call (at K = 1 the Python around each epoch's call was a fifth of it); on
+        CUDA, one replay of a captured graph."""
+        if isinstance(drawn, DeviceDraws):
+            out = self.engine.play(self, drawn.keys, drawn.first + first, last - first)
+            self.epochs_done += last - first
+            return out
         if not isinstance(self.engine, CompiledEngine) or last - first < 2:
             for t in range(first, last):
                 out = self.step(*drawn.at(t))
