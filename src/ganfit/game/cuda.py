@@ -17,6 +17,7 @@ in tests, or for a target sampled on the host) the same block runs eagerly.
 from __future__ import annotations
 
 import os
+import warnings
 from functools import cached_property
 
 import torch
@@ -25,6 +26,7 @@ from . import adam
 from .fast import FastEngine
 
 GRAPHS = "GANFIT_CUDA_GRAPHS"  # "0": the torch step launched op by op on CUDA (the engine before graphs)
+MAX_BLOCK = 64  # epochs per graph at most (training._play hands over at most CHUNK = 64 at a time)
 
 
 def covers(config, view) -> bool:
@@ -101,17 +103,25 @@ class GraphEngine(FastEngine):
 
     def play(self, game, keys: torch.Tensor, first: int, n: int):
         """Epochs first .. first + n - 1, drawn and played on the device; returns the last one's
-        (losses, fake) as FastEngine.step does (buffers the next block writes over)."""
+        (losses, fake) as FastEngine.step does (buffers the next block writes over). n is played as
+        blocks of powers of two, so that a run captures a handful of graphs whatever its schedule."""
         if self.capture and not game.target.on_device:  # its sampler goes through the host: no capture
             self.capture, self.name = False, "fast"
         if self.keys is None or self.keys.data_ptr() != keys.data_ptr():
             self.keys, self.graphs = keys, {}  # the run's keys: the same tensor from start to end
-        self.first.fill_(first)
-        if not self.capture:
-            return self._block(game, n)
+        while n:
+            size = 1 << min(n.bit_length() - 1, MAX_BLOCK.bit_length() - 1)
+            self.first.fill_(first)
+            out = self._replay(game, size) if self.capture else self._block(game, size)
+            first, n = first + size, n - size
+        return out
+
+    def _replay(self, game, n: int):
         if n not in self.graphs:
             self.graphs[n] = self._capture(game, n)
         graph, out = self.graphs[n]
+        if graph is None:  # the capture failed (warned): this block length runs eagerly
+            return self._block(game, n)
         graph.replay()
         return out
 
@@ -133,16 +143,21 @@ class GraphEngine(FastEngine):
 
     def _capture(self, game, n: int) -> tuple:
         """The graph of an n-epoch block, captured after one eager run of it (lazy kernel loading,
-        cuBLAS's handles, the allocator) whose training is then undone."""
+        cuBLAS's handles, the allocator) whose training is then undone; (None, None) if capture fails."""
         kept = [t.clone() for t in self._live()]
         side = torch.cuda.Stream()
         side.wait_stream(torch.cuda.current_stream())
         with torch.cuda.stream(side):
             self._block(game, n)
         torch.cuda.current_stream().wait_stream(side)
-        graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph):
-            out = self._block(game, n)
         with torch.no_grad():
             torch._foreach_copy_(self._live(), kept)
+        graph = torch.cuda.CUDAGraph()
+        try:
+            with torch.cuda.graph(graph):
+                out = self._block(game, n)
+        except RuntimeError as e:  # something in the game reads the host: play it eagerly, say so once
+            reason = str(e).splitlines()[0]
+            warnings.warn(f"CUDA graph capture failed ({reason}): {n}-epoch blocks run eagerly", stacklevel=3)
+            return None, None
         return graph, out
