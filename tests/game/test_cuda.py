@@ -121,3 +121,25 @@ def test_a_cuda_resume_is_bit_identical_to_the_run_straight_through(tmp_path):
 def test_a_target_sampled_on_the_host_trains_without_capture():
     run = train(Config(target="laplace:loc=0,scale=1", seeds=2, epochs=50, log_every=25, device="cuda"))
     assert run.summary["engine"] == "fast"
+
+
+@CUDA
+def test_ganfit_train_on_cuda_picks_the_graph_engine_itself(tmp_path):
+    from ganfit import cli
+
+    out = str(tmp_path / "r")
+    assert cli.main(["train", "--device", "cuda", "--epochs", "60", "--log-every", "20", "--out", out]) == 0
+    assert rundir.read_summary(tmp_path / "r")["engine"] == "cuda-graph"
+
+
+@CUDA
+def test_a_sweep_on_cuda_packs_its_points_into_one_ensemble(tmp_path):
+    from ganfit.sweep import run_sweep
+    from ganfit.sweep.file import load
+
+    text = 'seeds = 4\n[base]\ndevice = "cuda"\nepochs = 60\nlog_every = 30\neval_samples = 200\n'
+    (tmp_path / "s.toml").write_text(text + "[axes]\nlr_d = [1e-4, 2e-4, 3e-4]\nlr_g = [1e-4, 2e-4]\n")
+    run_sweep(load(tmp_path / "s.toml"), tmp_path / "out")
+    assert len(list((tmp_path / "out" / "groups").iterdir())) == 1  # 6 points x 4 seeds: one ensemble of 24
+    points = list((tmp_path / "out" / "points").iterdir())
+    assert len(points) == 6 and all(rundir.read_summary(p)["engine"] == "cuda-graph" for p in points)

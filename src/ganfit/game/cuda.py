@@ -154,7 +154,8 @@ class GraphEngine(FastEngine):
             torch._foreach_copy_(self._live(), kept)
         graph = torch.cuda.CUDAGraph()
         try:
-            with torch.cuda.graph(graph):
+            # thread_local: the metric rows' worker thread may use the GPU while this thread captures
+            with torch.cuda.graph(graph, capture_error_mode="thread_local"):
                 out = self._block(game, n)
         except RuntimeError as e:  # something in the game reads the host: play it eagerly, say so once
             reason = str(e).splitlines()[0]
