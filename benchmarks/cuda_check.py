@@ -205,7 +205,7 @@ WORKLOADS = {"seed": lambda: Config(), "robust1d": lambda: recipe("robust1d"), "
 
 
 def speed_row(name: str, K: int, seconds: float, cpu: bool = True) -> dict:
-    base = WORKLOADS[name]().replace(seeds=K, epochs=10**7, eval_samples=100)
+    base = WORKLOADS[name]().replace(seeds=K, epochs=10**7, log_every=10**7, eval_samples=100)
     row = {"workload": name, "K": K}
     row["cuda"] = rate(base.replace(device=DEV, threads=1), seconds)
     if K == 1 and name == "seed":
@@ -237,19 +237,19 @@ def speed(seconds: float, seed_ks: list[int], recipe_ks: list[int]) -> None:
     last = None
     for K in seed_ks:
         last = speed_row("seed", K, seconds)
-    if DEV.startswith("cuda") and last is not None:  # the largest K that fits: from the last row's peak
+    for name in ("robust1d", "ring"):
+        for K in recipe_ks:
+            speed_row(name, K, seconds)
+    if DEV.startswith("cuda") and last is not None:  # the largest K that fits: from the largest row's peak
         free, total = torch.cuda.mem_get_info()
         per_member = last["cuda"]["peak_GB"] * 1e9 / seed_ks[-1]
         K = int(0.6 * free / per_member) // 16384 * 16384
         if K > seed_ks[-1]:
-            try:
-                speed_row("seed", K, seconds)
+            try:  # the cpu not at this size: its rate is flat from K = 4,096 (rows above), and a lease is short
+                speed_row("seed", K, seconds, cpu=False)
             except (GanfitError, torch.OutOfMemoryError) as e:
                 emit("speed", workload="seed", K=K, error=str(e)[:300])
                 say(f"speed | seed K={K:,}: {str(e)[:200]}")
-    for name in ("robust1d", "ring"):
-        for K in recipe_ks:
-            speed_row(name, K, seconds)
 
 
 def end_to_end() -> None:

@@ -31,7 +31,7 @@ def played(config: Config, graphs: bool, monkeypatch, blocks=((0, 1), (1, 7), (7
     monkeypatch.setenv("GANFIT_COMPILED", "0")
     monkeypatch.setattr(cuda, "covers", lambda config, view: graphs)
     game = Game.build(config)
-    keys = rng.member_keys(config.member_seeds(), "train")
+    keys = rng.member_keys(config.member_seeds(), "train", game.G.device)
     drawn = game.draw(keys, 0, blocks[-1][1])
     for first, last in blocks:
         losses, fake = game.play(drawn, first, last)
