@@ -16,6 +16,7 @@ in tests, or for a target sampled on the host) the same block runs eagerly.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import warnings
 from functools import cached_property
@@ -80,7 +81,7 @@ class GraphEngine(FastEngine):
         device = self.G.theta.device
         self.capture = device.type == "cuda"  # the CPU runs the same block eagerly (tests)
         self.first = torch.zeros((), dtype=torch.int64, device=device)  # the block's first epoch
-        self.keys: torch.Tensor | None = None  # the members' keys, in a buffer the graphs read
+        self.keys: torch.Tensor | None = None  # the run's member keys, which the graphs read in place
         self.ema: torch.Tensor | None = None  # G's moving average, flat [K, P] like theta (average())
         self.graphs: dict[int, tuple] = {}  # block length -> (graph, its outputs)
         if config.lr_decay:  # a factor computed on the device each epoch: Adam in tensor ops (adam.py)
@@ -109,11 +110,12 @@ class GraphEngine(FastEngine):
             self.capture, self.name = False, "fast"
         if self.keys is None or self.keys.data_ptr() != keys.data_ptr():
             self.keys, self.graphs = keys, {}  # the run's keys: the same tensor from start to end
-        while n:
-            size = 1 << min(n.bit_length() - 1, MAX_BLOCK.bit_length() - 1)
-            self.first.fill_(first)
-            out = self._replay(game, size) if self.capture else self._block(game, size)
-            first, n = first + size, n - size
+        with torch.cuda.device(self.first.device) if self.capture else contextlib.nullcontext():  # cuda:1 too
+            while n:
+                size = 1 << min(n.bit_length() - 1, MAX_BLOCK.bit_length() - 1)
+                self.first.fill_(first)
+                out = self._replay(game, size) if self.capture else self._block(game, size)
+                first, n = first + size, n - size
         return out
 
     def _replay(self, game, n: int):
@@ -157,7 +159,7 @@ class GraphEngine(FastEngine):
             # thread_local: the metric rows' worker thread may use the GPU while this thread captures
             with torch.cuda.graph(graph, capture_error_mode="thread_local"):
                 out = self._block(game, n)
-        except RuntimeError as e:  # something in the game reads the host: play it eagerly, say so once
+        except RuntimeError as e:  # something in the game reads the host: play it eagerly, and say so
             reason = str(e).splitlines()[0]
             warnings.warn(f"CUDA graph capture failed ({reason}): {n}-epoch blocks run eagerly", stacklevel=3)
             return None, None
