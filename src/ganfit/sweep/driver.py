@@ -45,7 +45,7 @@ from .tasks import DONE, GROUPABLE, TOKEN, differences, write_files
 
 POINTS, GROUPS = "points", "groups"
 GROUP_WIDTH = 1600  # members x batch past which one thread's ensemble gets no cheaper per member
-GPU_GROUP_WIDTH = 1 << 19  # on a GPU: K = 4,096 x batch 100 reached 95% of the largest rate (performance.md)
+GPU_GROUP_WIDTH = 1 << 19  # on a GPU: K = 4,096 x batch 100 reached ~95% of the largest rate (performance.md)
 EXECUTORS = ("local", "ray")
 
 
