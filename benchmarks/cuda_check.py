@@ -14,6 +14,7 @@ short keeps what it measured:
 - speed: GAN-epochs/s of the training step as the loop plays it (draw, blocks, no metric rows), cuda
   (graphs) beside cpu (the compiled step on all cores), per workload and ensemble size; at K = 1 also
   the torch step on cuda without graphs (the engine before this one).
+- e2e: `ganfit train` with no options (K = 1, 30,000 epochs) on each device, command to exit.
 - success: the seed's game (30,000 epochs) and robust1d (4,000) over 64 seeds on cpu and cuda: how many
   learned, with Wilson 95% intervals.
 - kernels: kernels per epoch on cuda, from the profiler (what bounds K = 1).
