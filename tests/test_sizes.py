@@ -67,7 +67,7 @@ def test_each_count_is_accepted_at_its_maximum_and_refused_past_it(name):
         ("--batch", "1000000000", ["batch must be at most 1,000,000"]),
         ("--g-hidden", "100000000", ["g_hidden must be at most 100,000"]),
         ("--d-hidden", "100000000", ["d_hidden must be at most 100,000"]),
-        ("--seeds", "100000", ["seeds must be at most 10,000"]),
+        ("--seeds", "2000000", ["seeds must be at most 1,048,576"]),
         ("--threads", "1000000", ["threads must be at most 256"]),
         ("--eval-samples", "1000000000", ["eval_samples must be at most 1,000,000"]),
         ("--d-steps", "1000000000", ["d_steps must be at most 1,000"]),

@@ -235,6 +235,8 @@ def test_points_that_differ_in_adam_settings_train_as_one_ensemble_and_each_gets
         (16, "", [1] * 8),  # 1,600 already: packing gains nothing, each point alone
         (4, "pictures = true\n", [1] * 8),  # pictures and TensorBoard are per run: alone
         (4, "batch = 50\n", [8]),  # 200 per point: all 8 fit in one
+        (16, 'device = "cuda"\n', [8]),  # on a GPU an ensemble gains per member far wider: one group
+        (1024, 'device = "cuda"\n', [4, 4]),  # 102,400 samples per point: at most 5 per GPU group
     ],
 )
 def test_groups_pack_points_that_differ_in_adam_settings_up_to_a_width(tmp_path, seeds, extra, sizes):

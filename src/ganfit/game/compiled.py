@@ -15,6 +15,7 @@ import ctypes
 import torch
 
 from . import native
+from .engine import Draws
 from .fast import FastEngine
 from .native import MAXL, MAXT, Game, Net
 
@@ -85,11 +86,12 @@ class CompiledEngine(FastEngine):
         self.ctx.G.lr_scale = self.ctx.D.lr_scale = scale
 
     def step(self, real: torch.Tensor, z_d: torch.Tensor, z_g: torch.Tensor, eps: None = None):
-        return self.play(real[None], z_d[None], z_g[None], None, None, None)
+        return self.play(Draws(real[None], z_d[None], z_g[None], None), 0, 1, None, None)
 
-    def play(self, real, z_d, z_g, eps, lr_scales: list[float] | None, ema_weights: list[float] | None):
-        """len(real) epochs in one call, each with its learning-rate factor and G's average's weight."""
-        n = len(real)
+    def play(self, drawn: Draws, first: int, last: int, lr_scales: list | None, ema_weights: list | None):
+        """Epochs first..last - 1 in one call, each with its learning-rate factor and G's average's weight."""
+        real, z_d, z_g, _ = drawn.block(first, last)
+        n = last - first
         lrs, ews = ((ctypes.c_float * n)(*v) if v else None for v in (lr_scales, ema_weights))
         assert all(t.is_contiguous() for t in (real, z_d, z_g))
         self.lib.kernel_steps(ctypes.addressof(self.ctx), real.data_ptr(), z_d.data_ptr(), z_g.data_ptr(), n, lrs, ews)

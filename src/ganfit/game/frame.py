@@ -6,7 +6,7 @@ mean and std (or the config's frame_mean and frame_std) to train, and every samp
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -18,6 +18,7 @@ class Frame:
 
     scale: np.ndarray
     shift: np.ndarray
+    _on: dict = field(default_factory=dict, repr=False, compare=False)  # (scale, shift) per device and dtype
 
     @classmethod
     def for_target(cls, target, config) -> Frame:
@@ -32,9 +33,11 @@ class Frame:
     def to_frame(self, x: torch.Tensor) -> torch.Tensor:
         if self.is_identity():
             return x
-        return x * torch.as_tensor(self.scale, dtype=x.dtype, device=x.device) + torch.as_tensor(
-            self.shift, dtype=x.dtype, device=x.device
-        )
+        key = (str(x.device), x.dtype)  # made once: no host copy inside a CUDA graph
+        if key not in self._on:
+            self._on[key] = tuple(torch.as_tensor(v, dtype=x.dtype, device=x.device) for v in (self.scale, self.shift))
+        scale, shift = self._on[key]
+        return x * scale + shift
 
     def to_data(self, x: torch.Tensor) -> torch.Tensor:
         if self.is_identity():

@@ -9,35 +9,18 @@ hands a block of epochs to the engine with each epoch's learning-rate factor and
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 import torch
 
 from ..config import Config
 from ..errors import GanfitError
 from . import rng
-from .engine import Engine
+from .engine import Draws, Engine
 from .frame import Frame
 from .models import MLP, discriminator, generator
 from .noise import Noise
 from .plan import Plan
 from .targets import Target
-
-
-class Draws(NamedTuple):
-    """A block of epochs' random inputs, [count, steps, K, B, dim] each (eps: WGAN-GP's, or None)."""
-
-    real: torch.Tensor
-    z_d: torch.Tensor
-    z_g: torch.Tensor
-    eps: torch.Tensor | None
-
-    def __len__(self) -> int:
-        return self.real.shape[0]
-
-    def at(self, t: int) -> tuple:
-        """The step's arguments for epoch t of the block."""
-        return self.real[t], self.z_d[t], self.z_g[t], None if self.eps is None else self.eps[t]
 
 
 def eval_noise(config: Config, noise: Noise, device, n: int | None = None) -> torch.Tensor:
@@ -94,15 +77,21 @@ class Game:
         frame = Frame.for_target(target, config)
         return cls(config, target, plan.noise, frame, plan.view, G, D, engine, plan, plan.validation, ema, g_live)
 
-    def draw(self, keys: torch.Tensor, first: int, count: int) -> Draws:
-        """Real batches and noise for epochs [first, first + count)."""
+    def draw(self, keys: torch.Tensor, first: int, count: int):
+        """Epochs [first, first + count)'s random inputs, as the engine takes them: its draw() (the game's
+        Draws, sample_draws; on CUDA, what the engine draws itself inside its captured graph)."""
+        return self.engine.draw(self, keys, first, count)
+
+    def sample_draws(self, keys: torch.Tensor, first: int | torch.Tensor, count: int) -> Draws:
+        """Real batches and noise for epochs [first, first + count) (first: an int, or an int64 device tensor
+        inside a CUDA graph)."""
         c, t, z = self.config, self.target, self.noise
         K, B = keys.shape[0], c.batch
         n_real, n_noise = B * t.n_uniforms, B * z.n_uniforms
         d_width = c.d_steps * (n_real + n_noise)
         width = d_width + c.g_steps * n_noise
         eps_width = c.d_steps * B if c.gp else 0
-        u = rng.uniform(keys, torch.arange(first, first + count, device=keys.device), width + eps_width)
+        u = rng.uniform(keys, torch.arange(count, device=keys.device) + first, width + eps_width)
         eps = None
         if c.gp:  # WGAN-GP's eps, one per sample, from the slots after the noise
             eps = u[..., width:].reshape(count, K, c.d_steps, B, 1).transpose(1, 2)
@@ -130,8 +119,7 @@ class Game:
         done, c, n = self.epochs_done, self.config, last - first
         lrs = [lr_scale(c, done + i) for i in range(n)] if c.lr_decay else None
         ews = [self.ema_weight(done + 1 + i) for i in range(n)] if self.ema is not None else None
-        eps = None if drawn.eps is None else drawn.eps[first:last]
-        out = self.engine.play(drawn.real[first:last], drawn.z_d[first:last], drawn.z_g[first:last], eps, lrs, ews)
+        out = self.engine.play(drawn, first, last, lrs, ews)
         self.epochs_done += n
         return out
 

@@ -15,9 +15,10 @@ from pathlib import Path
 
 from ..config import Config
 from ..errors import GanfitError
-from . import compiled, fast
+from . import compiled, cuda, fast
 from .autograd import AutogradEngine
 from .compiled import CompiledEngine
+from .cuda import GraphEngine
 from .fast import FastEngine
 from .models import parse_activations
 from .noise import Noise, make_noise
@@ -32,6 +33,8 @@ def engine_for(config: Config, view) -> type:
     if config.gradients == "fast" and not covered:
         raise GanfitError(f"gradients 'fast' covers {fast.COVERS}; use 'autograd' for {config.loss} / {config.d_view}")
     if covered and config.gradients != "autograd":
+        if cuda.covers(config, view):
+            return GraphEngine
         return CompiledEngine if compiled.covers(config, view) else FastEngine
     return AutogradEngine
 

@@ -51,6 +51,14 @@ class Target:
     weights: np.ndarray | None = None  # mixtures: mode probabilities [M], summing to 1
     params: tuple = ()  # the spec's numbers, where a sampler needs them
     _cache: dict = field(default_factory=dict, repr=False)
+    on_device = True  # sample() is tensor ops on u's device (a CUDA graph can hold it), not a host round-trip
+
+    def constant(self, name: str, values: np.ndarray, device) -> torch.Tensor:
+        """values as a float64 tensor on device, made once (no host copy inside a CUDA graph)."""
+        key = (name, str(device))
+        if key not in self._cache:
+            self._cache[key] = torch.as_tensor(values, dtype=torch.float64, device=device)
+        return self._cache[key]
 
     def sample(self, u: torch.Tensor) -> torch.Tensor:
         """Samples [..., dim] from uniforms [..., n_uniforms] in [0, 1)."""
@@ -109,7 +117,9 @@ def _midpoint(u: torch.Tensor) -> np.ndarray:
 
 
 class Quantile(Target):
-    """Inverse-CDF sampling with the closed-form quantile function, in float64."""
+    """Inverse-CDF sampling with the closed-form quantile function, in float64 (scipy's, on the host)."""
+
+    on_device = False
 
     def sample(self, u: torch.Tensor) -> torch.Tensor:
         x = self.dist.ppf(_midpoint(u[..., 0]))
@@ -130,9 +140,8 @@ class Lognormal(Target):
         return torch.exp(mu + sigma * z).to(torch.float32).unsqueeze(-1)
 
 
-def _pick(u: torch.Tensor, weights: np.ndarray) -> torch.Tensor:
-    """The mixture component for each uniform: the first whose cumulative weight exceeds it."""
-    cum = torch.as_tensor(np.cumsum(weights)[:-1], dtype=torch.float64, device=u.device)
+def _pick(u: torch.Tensor, cum: torch.Tensor) -> torch.Tensor:
+    """The mixture component for each uniform: the first whose cumulative weight (cum) exceeds it."""
     return torch.searchsorted(cum, u.double().contiguous(), right=True)
 
 
@@ -145,9 +154,9 @@ class Mixture(Target):
     """Isotropic Gaussian mixture in 1-D or 2-D: one uniform picks the mode, two make its normal(s)."""
 
     def sample(self, u: torch.Tensor) -> torch.Tensor:
-        k = _pick(u[..., 0], self.weights)
-        centres = torch.as_tensor(self.modes, dtype=torch.float64, device=u.device)[k]
-        stds = torch.as_tensor(self.mode_stds, dtype=torch.float64, device=u.device)[k]
+        k = _pick(u[..., 0], self.constant("cum", np.cumsum(self.weights)[:-1], u.device))
+        centres = self.constant("modes", self.modes, u.device)[k]
+        stds = self.constant("stds", self.mode_stds, u.device)[k]
         x = centres + stds.unsqueeze(-1) * _normals(u[..., 1], u[..., 2], self.dim)
         return x.to(torch.float32)
 

@@ -45,6 +45,7 @@ from .tasks import DONE, GROUPABLE, TOKEN, differences, write_files
 
 POINTS, GROUPS = "points", "groups"
 GROUP_WIDTH = 1600  # members x batch past which one thread's ensemble gets no cheaper per member
+GPU_GROUP_WIDTH = 1 << 19  # on a GPU: K = 4,096 x batch 100 reached ~95% of the largest rate (performance.md)
 EXECUTORS = ("local", "ray")
 
 
@@ -99,7 +100,8 @@ def run_sweep(
     if executor == "ray" and address not in (None, "auto"):
         executors.reachable(address)  # before DIR is touched
     out, stream = Path(out), stream or sys.stderr
-    workers = workers or os.cpu_count() or 1
+    on_gpu = any(p.config.device.startswith("cuda") for p in sweep.points)
+    workers = workers or (1 if on_gpu else os.cpu_count() or 1)  # on a GPU: one ensemble at a time
     _check_sweep_dir(out)
     held = [f for f in ("target", "validation") if getattr(sweep.base, f).startswith("array:")]
     if held:
@@ -175,10 +177,10 @@ def _tasks(batches: list[list], out: Path, threads: int, where: dict) -> tuple[l
 
 def groups(points: list) -> list[list]:
     """Points whose configs differ only in GROUPABLE fields share shapes. Each such family is cut
-    (round robin) into groups of at most GROUP_WIDTH samples per step (members x batch): past that
-    width an ensemble costs as much per member as its points one by one. The groups depend on the
-    sweep alone, never on the workers, so a sweep repeats bit for bit on any executor. Points with
-    pictures, TensorBoard or their own per_member train alone."""
+    (round robin) into groups of at most GROUP_WIDTH samples per step (members x batch; on a GPU
+    GPU_GROUP_WIDTH): past that width an ensemble costs as much per member as its points one by one.
+    The groups depend on the sweep alone, never on the workers, so a sweep repeats bit for bit on any
+    executor. Points with pictures, TensorBoard or their own per_member train alone."""
     families: dict[tuple, list] = {}
     for p in points:
         c = p.config
@@ -188,7 +190,8 @@ def groups(points: list) -> list[list]:
     out = []
     for family in families.values():
         c = family[0].config
-        n = math.ceil(len(family) / max(1, GROUP_WIDTH // (c.seeds * c.batch)))
+        width = GPU_GROUP_WIDTH if c.device.startswith("cuda") else GROUP_WIDTH
+        n = math.ceil(len(family) / max(1, width // (c.seeds * c.batch)))
         out += [family[i::n] for i in range(n)]
     return out
 
