@@ -9,14 +9,17 @@ directory stores the data there as a .npy file and its config.toml names that fi
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import math
+import warnings
 
 import numpy as np
 
 from .errors import GanfitError
 
 MAX_DIM = 2
+_DATES = (datetime.date, datetime.time, datetime.timedelta, np.datetime64, np.timedelta64)
 _HELD: dict[str, tuple[np.ndarray, list[str]]] = {}
 
 
@@ -25,14 +28,13 @@ def as_array(data, where: str = "data", columns: list[str] | None = None) -> tup
     names = columns
     if hasattr(data, "to_numpy") and hasattr(data, "columns"):  # a pandas DataFrame
         names = names or [str(c) for c in data.columns]
+        _refuse_kinds([data[c] for c in data.columns], where)
         data = data.to_numpy()
     elif hasattr(data, "to_numpy"):  # a pandas Series
         names = names or ([str(data.name)] if data.name is not None else None)
+        _refuse_kinds([data], where)
         data = data.to_numpy()
-    try:
-        x = np.asarray(data, dtype=np.float64)
-    except (TypeError, ValueError) as e:
-        raise GanfitError(f"{where}: not numbers ({e})") from None
+    x = _numbers(data, where)
     if x.ndim == 1:
         x = x[:, None]
     if x.ndim != 2 or x.shape[0] == 0:
@@ -47,6 +49,55 @@ def as_array(data, where: str = "data", columns: list[str] | None = None) -> tup
         raise GanfitError(f"{where}: {len(names)} column names for {x.shape[1]} columns")
     check_spread(x, names, where)
     return x, names
+
+
+def _refuse_kinds(columns, where: str) -> None:
+    """pandas columns of dates or times: numpy would turn them into integers of nanoseconds."""
+    for col in columns:
+        kind = getattr(getattr(col, "dtype", None), "kind", "")
+        if kind in "mM" and kind:
+            raise GanfitError(_DATED.format(where=where))
+
+
+_DATED = (
+    "{where}: holds dates or times, which ganfit does not turn into numbers behind your back: convert them to"
+    " numbers in a unit you choose (seconds: (t - t.min()).dt.total_seconds(), or t.dt.total_seconds() of spans)"
+)
+
+
+def _numbers(data, where: str) -> np.ndarray:
+    """float64 values of data; a mask drops its rows (with a warning); complex numbers, dates, a tensor
+    that needs grad, integers past float64's range are each one line."""
+    if hasattr(data, "detach") and hasattr(data, "requires_grad"):  # a torch tensor
+        if data.is_complex():
+            raise GanfitError(f"{where}: complex numbers (give the real part, or the two parts as two columns)")
+        data = data.detach().cpu()
+    if isinstance(data, np.ma.MaskedArray):
+        data = _unmasked(data, where)
+    try:
+        raw = np.asarray(data)
+    except (TypeError, ValueError, OverflowError, RuntimeError) as e:
+        raise GanfitError(f"{where}: not numbers ({e})") from None
+    if raw.dtype.kind == "c":
+        raise GanfitError(f"{where}: complex numbers (give the real part, or the two parts as two columns)")
+    if raw.dtype.kind in "mM" or (raw.dtype.kind == "O" and any(isinstance(v, _DATES) for v in raw.flat)):
+        raise GanfitError(_DATED.format(where=where))
+    try:
+        with np.errstate(over="raise"):
+            return np.asarray(raw, dtype=np.float64)
+    except OverflowError:  # Python integers past float64's 1.8e308
+        raise GanfitError(f"{where}: a number too large for float64 (at most {np.finfo(np.float64).max:.3g})") from None
+    except (TypeError, ValueError, FloatingPointError) as e:
+        raise GanfitError(f"{where}: not numbers ({e})") from None
+
+
+def _unmasked(data: np.ma.MaskedArray, where: str) -> np.ndarray:
+    """A masked array's rows with no masked value; the dropped rows are said in a warning."""
+    mask = np.ma.getmaskarray(data)
+    rows = mask.reshape(len(mask), -1).any(1) if mask.ndim else np.zeros(0, bool)
+    if rows.any():
+        warnings.warn(f"{where}: {int(rows.sum())} masked row(s) of {len(rows)} dropped", stacklevel=4)
+    return np.asarray(data.data)[~rows] if mask.ndim else np.asarray(data.data)
 
 
 def _plain(name: str) -> str:

@@ -194,6 +194,7 @@ class Generator(nn.Module):
     def __init__(self, G: MLP | EnsembleNet, member: int, frame: Frame):
         super().__init__()
         self.identity = frame.is_identity()
+        self.wide = frame.wide  # float64 samples: float32 would quantise data far from zero (frame.py)
         self.register_buffer("scale", torch.as_tensor(frame.scale, dtype=torch.float64))
         self.register_buffer("shift", torch.as_tensor(frame.shift, dtype=torch.float64))
         self.custom = copy.deepcopy(G.member(member)) if isinstance(G, EnsembleNet) else None  # runs as trained
@@ -218,4 +219,5 @@ class Generator(nn.Module):
         x = x[0]
         if self.identity:
             return x
-        return ((x.double() - self.shift) / self.scale).to(x.dtype)
+        y = (x.double() - self.shift) / self.scale
+        return y if self.wide else y.to(x.dtype)
