@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import io
+import math
 import shlex
 import sys
 import time
@@ -133,11 +134,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     # the library loads here, not at start-up (see the module's doc)
     from .progress import Progress
     from .rundir import reopen
+    from .rundir.layout import check_data
     from .training import train
 
     if config is None:
         run = train(reopen(out, args.epochs), out, progress=Progress(), resume=True)
     else:
+        if args.config:  # a run's config.toml names its data: the data it was made with, or none
+            check_data(Path(args.config).parent, config, f"--config {args.config}")
         run = train(config, out, progress=Progress())
     return _closing(run, out)
 
@@ -174,7 +178,7 @@ def _closing(run, out: Path, learned: bool = True) -> int:
     if learned:
         print(f"learned: {s['learned']}/{s['members_total']} members ({s['criterion']})")
     shown = [(label, s["median"][n]) for n, label in MEDIANS if s["median"].get(n) is not None]
-    medians = ", ".join(f"{label} {v:.4g}" for label, v in shown)
+    medians = ", ".join(f"{label} {_figure(v, s if label == 'mean' else {})}" for label, v in shown)
     print(f"median: {medians}; {s['epochs']} epochs in {s['wall_seconds']:.1f} s")
     pictures = sorted(p.name for p in out.iterdir() if p.suffix in (".png", ".gif"))
     print(f"run directory: {out}  (pictures: {', '.join(pictures)}; all in one page: ganfit report {out})")
@@ -187,6 +191,13 @@ def _closing(run, out: Path, learned: bool = True) -> int:
         )
         return 130
     return 0
+
+
+def _figure(v: float, summary: dict) -> str:
+    """A median to 4 figures; a mean to 4 figures of the data's spread (1.7e+09 says nothing of +-60 s)."""
+    spread = min(summary.get("target_std") or [0])
+    digits = 4 + max(0, math.floor(math.log10(abs(v) / spread))) if spread > 0 and v else 4
+    return f"{v:.{min(digits, 17)}g}"
 
 
 def cmd_sample(args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ import dataclasses
 import functools
 import json
 import math
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 
 from . import custom
 from .errors import GanfitError
+from .specs import parse_spec
 
 LOSS_NAMES = ("bce", "ns", "minimax", "lsgan", "hinge", "wgan")  # losses.LOSSES, without importing torch
 PER_MEMBER = ("seed", "lr_d", "lr_g", "beta1", "beta2")  # what may differ between the members of one run
@@ -369,6 +371,10 @@ class Config:
                 f"config file {path}: {named[0]} is custom code given in Python, which a config file cannot bring:"
                 " repeat the run from the Python that defines it"
             )
+        base = Path(path).absolute().parent
+        for name in DATA_FIELDS:  # a data file named relative to the config file: a run's own copies
+            if isinstance(values.get(name), str):
+                values[name] = rebase(values[name], base)
         return cls.from_dict(values, f"config file {path}")
 
     def to_toml(self) -> str:
@@ -384,6 +390,34 @@ class Config:
             lines.append(f"# {f.metadata['doc']}")
             lines.append(f"{f.name} = {_toml_value(getattr(self, f.name))}")
         return "\n".join(lines) + "\n"
+
+
+DATA_FIELDS = ("target", "validation")  # config fields that may name a data file (csv:, npy:)
+
+
+def data_path(spec: str) -> str | None:
+    """The file a csv: or npy: spec names, else None (a malformed spec is refused where it is built)."""
+    try:
+        name, params = parse_spec(spec, "target") if spec else ("", {})
+    except GanfitError:
+        return None
+    return params.get("path") if name in ("csv", "npy") else None
+
+
+def with_path(spec: str, path: str) -> str:
+    """The spec with its data file renamed (a path with , ; = or : cannot be written in a spec)."""
+    if any(c in path for c in ",;=:"):
+        raise GanfitError(f"data file {path}: a path with , ; = or : cannot be named in a data spec; move it")
+    name, params = parse_spec(spec, "target")
+    return f"{name}:" + ",".join(f"{k}={path if k == 'path' else v}" for k, v in params.items())
+
+
+def rebase(spec: str, base: Path) -> str:
+    """A relative data path in `spec` taken from `base` (a config file's directory, or the working one)."""
+    path = data_path(spec)
+    if path is None or os.path.isabs(path):
+        return spec
+    return with_path(spec, os.path.normpath(base / path))
 
 
 def renamed(values: dict[str, Any]) -> dict[str, Any]:

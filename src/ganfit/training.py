@@ -62,10 +62,11 @@ def train(config: Config, out: str | Path | None = None, progress="auto", resume
     game = Game.build(config)
     _check_watched(game)
     run_dir = Path(out) if out is not None else None
-    fresh = run_dir is not None and not resume and not (run_dir.is_dir() and any(run_dir.iterdir()))
+    made = None  # this process's claim on a new run directory: (whether it made the directory,)
     try:
         if run_dir and not resume:
-            game.config = layout.create(run_dir, game.config)  # in-memory data become files there
+            game.config, made_dir = layout.claim(run_dir, game.config)  # in-memory data become files there
+            made = (made_dir,)
         with contextlib.ExitStack() as stack:
             if run_dir:
                 stack.enter_context(checkpoint.RunLock(run_dir))
@@ -74,8 +75,8 @@ def train(config: Config, out: str | Path | None = None, progress="auto", resume
             torch.set_num_threads(game.config.threads)
             return _train(game, run_dir, resume, stop, progress, callbacks)
     except GanfitError:
-        if fresh and run_dir.is_dir() and not (run_dir / checkpoint.CHECKPOINT).exists():
-            layout.discard(run_dir)  # failed before its first checkpoint: no half-made run directory
+        if made and not (run_dir / checkpoint.CHECKPOINT).exists():
+            layout.discard(run_dir, *made)  # its own, failed before its first checkpoint: nothing half-made
         raise
 
 
