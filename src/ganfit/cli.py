@@ -140,7 +140,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if config is None:
         run = train(reopen(out, args.epochs), out, progress=Progress(), resume=True)
     else:
-        if args.config:  # a run's config.toml names its data: the data it was made with, or none
+        if args.config and args.target is None and args.validation is None:  # a run's config.toml: its data
             check_data(Path(args.config).parent, config, f"--config {args.config}")
         run = train(config, out, progress=Progress())
     return _closing(run, out)
@@ -285,7 +285,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("ganfit: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        return 0
+    except BrokenPipeError:  # stdout's reader went away after the run had finished: its lines are lost
+        from .files import quiet_stdout  # files loads numpy: not at start-up (see the module's doc)
+
+        quiet_stdout()
+        print("ganfit: stdout was closed before the last lines were written", file=sys.stderr)
+        return 141
     finally:
         provenance.COMMAND = before

@@ -7,9 +7,11 @@ Also `jsonable`, the one conversion of numpy values to JSON that every file of a
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import stat
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -121,6 +123,17 @@ def write_text(path: Path, text: str) -> None:
 
 def write_bytes(path: Path, raw: bytes) -> None:
     atomic_write(path, lambda tmp: Path(tmp).write_bytes(raw))
+
+
+def quiet_stdout() -> None:
+    """Point stdout at /dev/null once its reader is gone (a closed pipe): what is still buffered, the
+    closing lines, and Python's own flush at exit then fail no more."""
+    try:
+        fd = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(fd, sys.stdout.fileno())
+        os.close(fd)
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):  # no real stdout (a notebook)
+        pass
 
 
 def io_reason(e: Exception) -> str:

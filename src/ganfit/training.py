@@ -171,7 +171,8 @@ def _play(game: Game, keys, log: MetricLog, health: Health, stop, run_dir: Path 
                 break
     status = "finished"
     if start < epoch < c.epochs:  # stopped early: keep where it got, say why
-        status = "interrupted" if stop.requested else "stopped by a callback" if log.stopped else "all members stopped"
+        stopped = "stopped by a callback" if log.stopped else "all members stopped"
+        status = "interrupted" if stop.requested or log.pipe_closed else stopped
         save(epoch)
         if not c.logs_at(epoch - 1):
             log.submit(epoch - 1, out, drawn.real[t, -1], write=False)

@@ -14,6 +14,8 @@ import dataclasses
 import html
 import io
 import math
+import os
+import stat
 import tempfile
 import time
 from pathlib import Path
@@ -47,6 +49,7 @@ PICTURES = [
 ]
 SUMMARY_FIRST = ("member", "seed", "status", "learned", "mean", "std", "ks", "w1")
 
+GENERATOR = "ganfit report"  # marks a page as ganfit's: the only existing file `report --out` replaces
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'"
 STYLE = """
 body { font: 15px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1180px; padding: 0 1em; color: #222; }
@@ -117,6 +120,7 @@ def page(title: str, subtitle: str, body: list[str]) -> str:
             '<html lang="en"><head><meta charset="utf-8">',
             f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
             '<meta name="viewport" content="width=device-width, initial-scale=1">',
+            f'<meta name="generator" content="{GENERATOR}">',
             f"<title>{esc(title)}</title><style>{STYLE}</style></head><body>",
             f"<h1>{esc(title)}</h1><p class=sub>{subtitle}</p>",
             *body,
@@ -442,6 +446,22 @@ def sweep_points(d: Path) -> list[str]:
     ]
 
 
+def _check_replaceable(target: Path) -> None:
+    """report.html is written only as a new file or over a report ganfit wrote: never over other files (a
+    run's weights, a user's notes). A page from before the generator mark is known by its head."""
+    try:
+        if not stat.S_ISREG(os.lstat(target).st_mode):
+            return  # a link, a FIFO, a device: write_text refuses it, never opened here
+        with open(target, "rb") as fh:
+            head = fh.read(2048).decode("utf-8", errors="replace")
+    except FileNotFoundError:
+        return
+    except OSError as e:
+        raise GanfitError(f"report: cannot write {target} ({io_reason(e)})") from None
+    if f'content="{GENERATOR}"' not in head and CSP not in head:
+        raise GanfitError(f"report: {target} exists and is not a report ganfit wrote (nothing written): choose a new file")
+
+
 def write_report(path: str | Path, out: str | Path | None = None) -> Path:
     """Write the report of a run directory, or of a directory of run directories; return its path."""
     d = Path(path)
@@ -457,6 +477,7 @@ def write_report(path: str | Path, out: str | Path | None = None) -> Path:
             raise GanfitError(f"report {d}: not a ganfit run directory (no config.toml) nor a directory of runs")
         text = sweep_page(d, runs)
     target = Path(out) if out else d / REPORT
+    _check_replaceable(target)
     try:
         write_text(target, text)
     except OSError as e:
