@@ -123,8 +123,9 @@ class MetricLog:
             self.hook.write_row(epoch, self.final, self.samples)
         if self.progress:
             frame = self.game.frame
+            line = status_line(epoch, losses, frame.to_data(real_batch), frame.to_data(fake), row)
             try:
-                self.progress.update(epoch, status_line(epoch, losses, frame.to_data(real_batch), frame.to_data(fake), row))
+                self.progress.update(epoch, line)
             except BrokenPipeError:  # `ganfit train | head`: no one reads on; the run ends as interrupted
                 self.progress, self.stopped, self.pipe_closed = None, True, True
                 quiet_stdout()
