@@ -459,7 +459,7 @@ def _check_replaceable(target: Path) -> None:
     except OSError as e:
         raise GanfitError(f"report: cannot write {target} ({io_reason(e)})") from None
     if f'content="{GENERATOR}"' not in head and CSP not in head:
-        raise GanfitError(f"report: {target} exists and is not a report ganfit wrote (nothing written): name a new file")
+        raise GanfitError(f"report: {target} is not a report ganfit wrote (nothing written): name a new file")
 
 
 def write_report(path: str | Path, out: str | Path | None = None) -> Path:
