@@ -4,7 +4,6 @@ directory uses its own files wherever it is, a closed pipe leaves a resumable ru
 removes nothing it did not make, and `report --out` overwrites only a report."""
 
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -190,19 +189,18 @@ def test_a_refused_command_never_removes_the_run_another_is_training(tmp_path, m
     assert other[0].returncode == 130 and (out / "checkpoint.safetensors").is_file()
 
 
+def _claim(out, seed, start, results):
+    start.wait()
+    try:
+        results.append(layout.claim(out, Config(seed=seed))[0].seed)
+    except GanfitError as e:
+        results.append(str(e))
+
+
 def test_of_two_threads_claiming_one_directory_one_wins_and_nothing_is_removed(tmp_path):
     for i in range(10):
-        out, results = tmp_path / f"run{i}", []
-        start = threading.Barrier(2)
-
-        def claim(seed):
-            start.wait()
-            try:
-                results.append(layout.claim(out, Config(seed=seed))[0].seed)
-            except GanfitError as e:
-                results.append(str(e))
-
-        threads = [threading.Thread(target=claim, args=(s,)) for s in (1, 2)]
+        out, results, start = tmp_path / f"run{i}", [], threading.Barrier(2)
+        threads = [threading.Thread(target=_claim, args=(out, s, start, results)) for s in (1, 2)]
         [t.start() for t in threads]
         [t.join() for t in threads]
         won = [r for r in results if isinstance(r, int)]
