@@ -13,14 +13,16 @@ import datetime
 import hashlib
 import math
 import warnings
+import weakref
 
 import numpy as np
 
 from .errors import GanfitError
 
 MAX_DIM = 2
+COLLINEAR = 1e-9  # 1 - |correlation| below which two columns are one line
 _DATES = (datetime.date, datetime.time, datetime.timedelta, np.datetime64, np.timedelta64)
-_HELD: dict[str, tuple[np.ndarray, list[str]]] = {}
+_HELD: weakref.WeakValueDictionary = weakref.WeakValueDictionary()  # sha256 -> _Data, while a Config names it
 
 
 def as_array(data, where: str = "data", columns: list[str] | None = None) -> tuple[np.ndarray, list[str]]:
@@ -117,6 +119,22 @@ def check_spread(x: np.ndarray, names: list[str], where: str) -> None:
             std = col.std()
         if not math.isfinite(std) or std == 0 or not math.isfinite(col.mean()):
             raise GanfitError(f"{where}: column {name!r} spans too wide or too narrow a range to standardise")
+    if x.shape[1] == 2:
+        check_collinear(x, names, where)
+
+
+def check_collinear(x: np.ndarray, names: list[str], where: str) -> None:
+    """Two columns on one line (a column twice, or one a multiple of the other) are 1-D data in 2-D
+    clothes: a plane's density does not exist there, and the baselines' covariance is singular."""
+    with np.errstate(all="ignore"):
+        z = (x - x.mean(0)) / x.std(0)
+        r = float(np.mean(z[:, 0] * z[:, 1]))
+    if not abs(r) < 1 - COLLINEAR:
+        a, b = names
+        raise GanfitError(
+            f"{where}: columns {a!r} and {b!r} lie on one straight line (correlation {r:.10f}):"
+            " one follows from the other; fit one of them (1-D)"
+        )
 
 
 def fingerprint(x: np.ndarray) -> str:
@@ -125,21 +143,48 @@ def fingerprint(x: np.ndarray) -> str:
     return hashlib.sha256(repr(x.shape).encode() + x.tobytes()).hexdigest()
 
 
-def hold(x: np.ndarray, names: list[str]) -> str:
-    """Keep data [n, dim] in memory; the spec that names it."""
+class _Data:
+    """Data held in memory: while a Config names them (Config keeps this object), and no longer."""
+
+    __slots__ = ("x", "names", "__weakref__")
+
+    def __init__(self, x: np.ndarray, names: list[str]):
+        self.x, self.names = x, names
+
+
+class Held(str):
+    """The spec of data held in memory, carrying them until a Config takes it (see keep)."""
+
+    data: _Data
+
+
+def hold(x: np.ndarray, names: list[str]) -> Held:
+    """Keep data [n, dim] in memory while something names them; the spec that names them."""
     digest = fingerprint(x)
-    _HELD[digest] = (np.array(x, dtype=np.float64), list(names))
-    return f"array:sha256={digest},rows={len(x)},columns={';'.join(names)}"
+    spec = Held(f"array:sha256={digest},rows={len(x)},columns={';'.join(names)}")
+    spec.data = _HELD.get(digest) or _Data(np.array(x, dtype=np.float64), list(names))
+    _HELD[digest] = spec.data
+    return spec
+
+
+def keep(spec: str) -> _Data | None:
+    """What keeps the data an array: spec names alive (None for other specs); a Config holds it."""
+    if isinstance(spec, Held):
+        return spec.data
+    if spec.startswith("array:sha256="):
+        return _HELD.get(spec.split("=", 1)[1].split(",", 1)[0])
+    return None
 
 
 def held(digest: str) -> tuple[np.ndarray, list[str]]:
-    if digest not in _HELD:
+    data = _HELD.get(digest)
+    if data is None:
         raise GanfitError(
-            f"array data {digest[:12]}... is not in this process's memory (it was given in memory elsewhere):"
-            " give the data again, or use the .npy file its run directory holds"
+            f"array data {digest[:12]}... is not in this process's memory (given in memory elsewhere, or"
+            " released with the last config that named it): give the data again, or use the .npy file its"
+            " run directory holds"
         )
-    x, names = _HELD[digest]
-    return x, list(names)
+    return data.x, list(data.names)
 
 
 def spec_for(value, where: str) -> str:

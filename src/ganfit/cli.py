@@ -205,9 +205,9 @@ def cmd_sample(args: argparse.Namespace) -> int:
     import numpy as np
 
     from .files import atomic_write, io_reason
+    from .run import MAX_SAMPLES as most
     from .run import load
 
-    most = 10**7  # about 4 GB of memory at once, for G's hidden layers
     if args.n > most:
         raise GanfitError(f"-n {args.n:,}: ganfit sample draws at most {most:,} at once (more: other --seed values)")
     if args.seed < 0:

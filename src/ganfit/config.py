@@ -10,6 +10,7 @@ import dataclasses
 import functools
 import json
 import math
+import numbers
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -202,17 +203,23 @@ class Config:
             if not isinstance(getattr(self, name), str):
                 setattr(self, name, custom.hold(getattr(self, name)))
         for name in ("target", "validation"):
-            if not isinstance(getattr(self, name), str):
+            value = getattr(self, name)
+            if not isinstance(value, str) or value.startswith("array:"):
                 # numpy loads only for data given in memory: the CLI's start-up never pays for it
-                from .arrays import spec_for
+                from .arrays import keep, spec_for
 
-                setattr(self, name, spec_for(getattr(self, name), name))
+                spec = spec_for(value, name)
+                self.__dict__.setdefault("_held", []).append(keep(spec))  # the data live as long as this config
+                setattr(self, name, str(spec))
 
     def validate(self) -> Config:
         """Check types and ranges; return self. Specs are checked where they are built."""
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             want = {"int": int, "float": float, "bool": bool, "str": str}[f.type]
+            if type(value) is not want:  # numpy's numbers (np.int64(8), np.float32(0.2)) as Python's
+                value = _plain(value, want)
+                setattr(self, f.name, value)
             if want is float and isinstance(value, int) and not isinstance(value, bool):
                 value = float(value) if abs(value) < 2**1023 else math.inf  # float() of a huge int raises
                 setattr(self, f.name, value)
@@ -418,6 +425,19 @@ def rebase(spec: str, base: Path) -> str:
     if path is None or os.path.isabs(path):
         return spec
     return with_path(spec, os.path.normpath(base / path))
+
+
+def _plain(value: Any, want: type) -> Any:
+    """A numpy integer or float (or a torch one: numbers.Integral, numbers.Real) as Python's own."""
+    if isinstance(value, bool) or type(value) in (int, float, str):
+        return value
+    if want is int and isinstance(value, numbers.Integral):
+        return int(value)
+    if want is float and isinstance(value, numbers.Real):
+        return int(value) if isinstance(value, numbers.Integral) else float(value)
+    if want is bool and type(value).__module__ == "numpy" and type(value).__name__ in ("bool", "bool_"):
+        return bool(value)
+    return value
 
 
 def renamed(values: dict[str, Any]) -> dict[str, Any]:

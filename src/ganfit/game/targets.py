@@ -412,7 +412,6 @@ def csv_target(*, path: str, column: str = "", columns: list[str] = ()) -> Targe
     if len(set(columns)) != len(columns):
         raise GanfitError("target 'csv': columns= names the same column twice")
     data, names = read_csv_columns(path, list(columns) or ([column] if column else None))
-    arrays.check_spread(data, names, f"csv file {path}")
     return samples(f"csv({path})", data, names)
 
 
