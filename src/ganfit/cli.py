@@ -14,6 +14,7 @@ import math
 import shlex
 import sys
 import time
+import warnings
 from pathlib import Path
 
 from . import __version__, provenance, recipes
@@ -114,7 +115,7 @@ MEDIANS = [
     ("ks", "KS"),
     ("w1", "W1"),
     ("sw", "sliced W1"),
-    ("mmd", "MMD"),
+    ("mmd", "MMD²"),  # unbiased: an estimate below 0 (closer than its noise) is shown as 0
     ("modes", "modes"),
     ("hq", "high quality"),
     ("reverse_kl", "reverse KL"),
@@ -168,7 +169,9 @@ def cmd_fit(args: argparse.Namespace) -> int:
         **fields,
     )
     print("\n".join(comparison_lines(run.summary)))
-    print(f"sample it: ganfit sample {out} -n 1000  (member {run.best_member}, the best on validation)")
+    print(
+        f"sample it: ganfit sample {shlex.quote(str(out))} -n 1000  (member {run.best_member}, the best on validation)"
+    )
     return _closing(run, out, learned=False)
 
 
@@ -177,16 +180,20 @@ def _closing(run, out: Path, learned: bool = True) -> int:
     s = run.summary
     if learned:
         print(f"learned: {s['learned']}/{s['members_total']} members ({s['criterion']})")
-    shown = [(label, s["median"][n]) for n, label in MEDIANS if s["median"].get(n) is not None]
+    shown = [
+        (label, max(s["median"][n], 0.0) if n == "mmd" else s["median"][n])
+        for n, label in MEDIANS
+        if s["median"].get(n) is not None
+    ]
     medians = ", ".join(f"{label} {_figure(v, s if label == 'mean' else {})}" for label, v in shown)
     print(f"median: {medians}; {s['epochs']} epochs in {s['wall_seconds']:.1f} s")
-    pictures = sorted(p.name for p in out.iterdir() if p.suffix in (".png", ".gif"))
-    print(f"run directory: {out}  (pictures: {', '.join(pictures)}; all in one page: ganfit report {out})")
+    pictures, where = sorted(p.name for p in out.iterdir() if p.suffix in (".png", ".gif")), shlex.quote(str(out))
+    print(f"run directory: {out}  (pictures: {', '.join(pictures)}; all in one page: ganfit report {where})")
     if s["diverged"]:
         print(f"diverged: {s['diverged']} member(s), saved at their last finite state (see summary.json)")
     if s["status"] == "interrupted":
         print(
-            f"ganfit: interrupted after {s['epochs']} epochs; continue with: ganfit train --resume {out}",
+            f"ganfit: interrupted after {s['epochs']} epochs; continue with: ganfit train --resume {where}",
             file=sys.stderr,
         )
         return 130
@@ -269,12 +276,18 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _warning_line(message, category, filename, lineno, file=None, line=None) -> None:
+    """A warning from the library as one line, as an error is (not Python's two lines of source)."""
+    print(f"ganfit: warning: {message}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv:  # a bare `ganfit`: what it can do
         _parser().print_help()
         return 0
     before, provenance.COMMAND = provenance.COMMAND, shlex.join(["ganfit", *argv])
+    shown, warnings.showwarning = warnings.showwarning, _warning_line
     try:
         args = _parser().parse_args(argv)
         commands = {"train": cmd_train, "fit": cmd_fit, "sample": cmd_sample, "report": cmd_report, "sweep": cmd_sweep}
@@ -292,4 +305,4 @@ def main(argv: list[str] | None = None) -> int:
         print("ganfit: stdout was closed before the last lines were written", file=sys.stderr)
         return 141
     finally:
-        provenance.COMMAND = before
+        provenance.COMMAND, warnings.showwarning = before, shown

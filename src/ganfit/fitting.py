@@ -158,7 +158,7 @@ def comparison_lines(summary: dict) -> list[str]:
         "  " + "model".ljust(width) + "".join(f"{n:>12}" for n in names),
     ]
     for r in comp["rows"]:
-        lines.append("  " + r["model"].ljust(width) + "".join(f"{_num(r.get(n)):>12}" for n in names))
+        lines.append("  " + r["model"].ljust(width) + "".join(f"{_num(M.shown(n, r.get(n))):>12}" for n in names))
     by = {r["key"]: r.get(comp["metric"]) for r in comp["rows"]}
     if all(isinstance(by.get(k), float) for k in ("ganfit", "kde", "mixture")):
         beaten = [label for k, label in (("kde", "the KDE"), ("mixture", "the mixture")) if by["ganfit"] <= by[k]]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import shlex
 import time
 import warnings
 from pathlib import Path
@@ -195,15 +196,24 @@ def _until_event(c: Config, epoch: int, end: int) -> int:
 def _restore(game: Game, health: Health, run_dir: Path) -> tuple[int, list[dict], int]:
     """The state at the last checkpoint: (its epoch, metrics.jsonl's rows up to it, their bytes)."""
     layout.check_data(run_dir, game.config)
+    was = layout.read_summary(run_dir).get("engine")
+    if was and was != game.engine.name:  # no compiler now, say: the same game, other float rounding
+        warnings.warn(
+            f"{run_dir} trained on the {was} engine and goes on on the {game.engine.name} one: its weights"
+            " will differ in rounding from an uninterrupted run's",
+            stacklevel=4,
+        )
     checkpoint.remove_stale_temporaries(run_dir)
     tensors, epoch, nbytes = checkpoint.load(run_dir, game.state() | health.state())
     game.load_state(tensors, epoch)
     health.load_state(tensors)
     if epoch > game.config.epochs or (epoch == game.config.epochs and layout.finished(run_dir)):
-        raise GanfitError(f"{run_dir} has trained {epoch} epochs: resume with --epochs N (N > {epoch})")
+        more = f"ganfit train --resume {shlex.quote(str(run_dir))} --epochs {2 * epoch}"
+        raise GanfitError(f"{run_dir} has trained {epoch} epochs: give it more, e.g. {more}")
     provenance.note(provenance.read(run_dir / layout.CONFIG))
     layout.rewrite_config(run_dir, game.config)  # a resume that asked for more epochs, once it is sure
     layout.cut_metrics(run_dir / METRICS, nbytes)
+    layout.drop_report(run_dir)  # it shows the run as it was
     return epoch, layout.read_metrics(run_dir / METRICS), nbytes
 
 

@@ -15,7 +15,6 @@ import html
 import io
 import math
 import os
-import stat
 import tempfile
 import time
 from pathlib import Path
@@ -25,12 +24,12 @@ from ..config import Config
 from ..errors import GanfitError
 from ..files import io_reason, write_text
 from ..game.targets import make_target
+from ..measure.metrics import shown
 from ..rundir import weights
-from ..rundir.layout import CONFIG, METRICS, read_metrics, read_summary
+from ..rundir.layout import CONFIG, METRICS, REPORT, REPORT_MARK, is_report, read_metrics, read_summary
 from . import figures
 from .capture import capture_once
 
-REPORT = "report.html"
 # (file, caption) in reading order; whatever else a run holds as .png / .gif follows, by name
 PICTURES = [
     (
@@ -49,7 +48,6 @@ PICTURES = [
 ]
 SUMMARY_FIRST = ("member", "seed", "status", "learned", "mean", "std", "ks", "w1")
 
-GENERATOR = "ganfit report"  # marks a page as ganfit's: the only existing file `report --out` replaces
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'"
 STYLE = """
 body { font: 15px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1180px; padding: 0 1em; color: #222; }
@@ -120,7 +118,7 @@ def page(title: str, subtitle: str, body: list[str]) -> str:
             '<html lang="en"><head><meta charset="utf-8">',
             f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
             '<meta name="viewport" content="width=device-width, initial-scale=1">',
-            f'<meta name="generator" content="{GENERATOR}">',
+            REPORT_MARK,
             f"<title>{esc(title)}</title><style>{STYLE}</style></head><body>",
             f"<h1>{esc(title)}</h1><p class=sub>{subtitle}</p>",
             *body,
@@ -225,7 +223,7 @@ def members_table(members: list[dict]) -> str:
             v = m.get(k)
             sort = f' data-v="{esc(v)}"' if isinstance(v, (int, float)) and not isinstance(v, bool) else ""
             cls = ' class="ok"' if v is True else (' class="bad"' if v is False else "")
-            cells.append(f"<td{sort}{cls}>{esc(fmt(v))}</td>")
+            cells.append(f"<td{sort}{cls}>{esc(fmt(shown(k, v)))}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return (
         f"<p class=sub>One row per member, ordered by {esc(order)} (lowest first); click a column to sort.</p>"
@@ -242,7 +240,7 @@ def comparison_table(summary: dict) -> list[str]:
     head = "<tr><th class=l>model</th>" + "".join(f"<th>{esc(n)}</th>" for n in names) + "</tr>"
     rows = [
         f"<tr><td class=l>{esc(r.get('model'))}</td>"
-        + "".join(f"<td>{esc(fmt(r.get(n)))}</td>" for n in names)
+        + "".join(f"<td>{esc(fmt(shown(n, r.get(n))))}</td>" for n in names)
         + "</tr>"
         for r in comp["rows"]
     ]
@@ -301,7 +299,7 @@ def run_page(d: Path) -> str:
     ]
     if median:
         body.append("<p>Ensemble medians:</p><table><tr>" + "".join(f"<th>{esc(k)}</th>" for k in median) + "</tr><tr>")
-        body.append("".join(f"<td>{esc(fmt(v))}</td>" for v in median.values()) + "</tr></table>")
+        body.append("".join(f"<td>{esc(fmt(shown(k, v)))}</td>" for k, v in median.items()) + "</tr></table>")
     body += comparison_table(summary)
     body += ["<h2>Members</h2>", members_table(summary.get("members") or [])]
     body.append("<h2>Pictures</h2>")
@@ -448,17 +446,8 @@ def sweep_points(d: Path) -> list[str]:
 
 def _check_replaceable(target: Path) -> None:
     """report.html is written only as a new file or over a report ganfit wrote: never over other files (a
-    run's weights, a user's notes). A page from before the generator mark is known by its head."""
-    try:
-        if not stat.S_ISREG(os.lstat(target).st_mode):
-            return  # a link, a FIFO, a device: write_text refuses it, never opened here
-        with open(target, "rb") as fh:
-            head = fh.read(2048).decode("utf-8", errors="replace")
-    except FileNotFoundError:
-        return
-    except OSError as e:
-        raise GanfitError(f"report: cannot write {target} ({io_reason(e)})") from None
-    if f'content="{GENERATOR}"' not in head and CSP not in head:
+    run's weights, a user's notes). A link, a FIFO or a device there is refused by write_text."""
+    if os.path.lexists(target) and not os.path.islink(target) and target.is_file() and not is_report(target):
         raise GanfitError(f"report: {target} is not a report ganfit wrote (nothing written): name a new file")
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,10 @@ from ..measure import metrics as M
 from .checkpoint import CHECKPOINT
 
 METRICS, SUMMARY, CONFIG, WEIGHTS = "metrics.jsonl", "summary.json", "config.toml", "weights.safetensors"
+REPORT = "report.html"  # `ganfit report`'s page (pictures/report.py)
+REPORT_MARK = (
+    '<meta name="generator" content="ganfit report">'  # in each page's head: `report --out` replaces only those
+)
 DATA = "data.json"  # the fingerprint of a run's data (rows, sha256): a resume on other data refuses
 
 
@@ -189,6 +194,25 @@ def reopen(run_dir: Path, epochs: int | None = None) -> Config:
         raise GanfitError(f"--resume {run_dir}: no {CHECKPOINT} (the run stopped before its first checkpoint)")
     config = Config.from_toml(run_dir / CONFIG)
     return config.replace(epochs=epochs).validate() if epochs is not None else config
+
+
+def is_report(path: Path) -> bool:
+    """Whether a regular file is a page `ganfit report` wrote (its generator mark, or, on a page from
+    before the mark, its Content-Security-Policy); a link, a FIFO or a device is not read."""
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return False
+        with open(path, "rb") as fh:
+            head = fh.read(2048).decode("utf-8", errors="replace")
+    except OSError:
+        return False
+    return REPORT_MARK in head or "Content-Security-Policy\" content=\"default-src 'none'" in head
+
+
+def drop_report(run_dir: Path) -> None:
+    """A run that trains on makes its report.html stale: it goes (`ganfit report` draws the new one)."""
+    if is_report(run_dir / REPORT):
+        (run_dir / REPORT).unlink(missing_ok=True)
 
 
 def cut_metrics(path: Path, upto: int) -> None:
