@@ -11,6 +11,7 @@ import argparse
 import dataclasses
 import io
 import math
+import os
 import shlex
 import sys
 import time
@@ -281,7 +282,22 @@ def _warning_line(message, category, filename, lineno, file=None, line=None) -> 
     print(f"ganfit: warning: {message}", file=sys.stderr)
 
 
+def _utf8_mode() -> None:
+    """Start again in Python's UTF-8 mode where the locale is not UTF-8 (LANG=C with PYTHONUTF8=0, a
+    Latin-1 locale): there, unicode in arguments, paths and column names would arrive as undecodable
+    bytes and fail to match or print. Every file ganfit writes is UTF-8 anyway; children inherit it."""
+    if sys.flags.utf8_mode or sys.getfilesystemencoding().lower().replace("-", "") == "utf8":
+        return
+    os.environ["PYTHONUTF8"] = "1"
+    try:
+        os.execv(sys.executable, [sys.executable, "-X", "utf8", *sys.orig_argv[1:]])
+    except OSError:  # no way to start again: carry on as the locale says
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
+    if argv is None:  # a real command line, not a call from Python
+        _utf8_mode()
     argv = sys.argv[1:] if argv is None else argv
     if not argv:  # a bare `ganfit`: what it can do
         _parser().print_help()
