@@ -1,7 +1,8 @@
 """A user's data in memory: an array, a list, a pandas Series or DataFrame, as a target spec.
 
 `Config(target=data)` (and `validation=data`) keeps the data here, in this process, under the spec
-`array:sha256=...,rows=N,columns=A;B`, so that the config stays plain text. A run written to a
+`array:sha256=...,rows=N,columns=A;B`, so that the config stays plain text; each Config that names them
+holds them, and when the last is gone (with the Run or Game that held it) so are they. A run written to a
 directory stores the data there as a .npy file and its config.toml names that file instead
 (rundir/layout.py), so the directory repeats the run on its own. The same values given as a CSV or a
 .npy file train bit for bit the same: all three arrive as the same float64 array.
