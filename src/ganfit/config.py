@@ -214,19 +214,7 @@ class Config:
 
     def validate(self) -> Config:
         """Check types and ranges; return self. Specs are checked where they are built."""
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            want = {"int": int, "float": float, "bool": bool, "str": str}[f.type]
-            if type(value) is not want:  # numpy's numbers (np.int64(8), np.float32(0.2)) as Python's
-                value = _plain(value, want)
-                setattr(self, f.name, value)
-            if want is float and isinstance(value, int) and not isinstance(value, bool):
-                value = float(value) if abs(value) < 2**1023 else math.inf  # float() of a huge int raises
-                setattr(self, f.name, value)
-            if not isinstance(value, want) or (want is int and isinstance(value, bool)):
-                raise GanfitError(f"config field {f.name!r}: expected {f.type}, got {value!r}")
-            if want is float and not math.isfinite(value):
-                raise GanfitError(f"config field {f.name!r}: {value} is not a finite number")
+        self._check_types()
         positive = [
             "epochs",
             "seeds",
@@ -273,6 +261,22 @@ class Config:
             if getattr(self, name) < 0:
                 raise GanfitError(f"{name} must be >= 0, got {getattr(self, name)}")
         return self
+
+    def _check_types(self) -> None:
+        """Each field of its type: numpy's numbers and an int for a float taken as Python's own."""
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            want = {"int": int, "float": float, "bool": bool, "str": str}[f.type]
+            if type(value) is not want:  # numpy's numbers (np.int64(8), np.float32(0.2)) as Python's
+                value = _plain(value, want)
+                setattr(self, f.name, value)
+            if want is float and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value) if abs(value) < 2**1023 else math.inf  # float() of a huge int raises
+                setattr(self, f.name, value)
+            if not isinstance(value, want) or (want is int and isinstance(value, bool)):
+                raise GanfitError(f"config field {f.name!r}: expected {f.type}, got {value!r}")
+            if want is float and not math.isfinite(value):
+                raise GanfitError(f"config field {f.name!r}: {value} is not a finite number")
 
     def _check_counts(self) -> None:
         """Every count under its maximum (MAX), and the metric rows and snapshots they make."""
