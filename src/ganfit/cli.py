@@ -204,7 +204,9 @@ def _closing(run, out: Path, learned: bool = True) -> int:
 def _figure(v: float, summary: dict) -> str:
     """A median to 4 figures; a mean to 4 figures of the data's spread (1.7e+09 says nothing of +-60 s)."""
     spread = min(summary.get("target_std") or [0])
-    digits = 4 + max(0, math.floor(math.log10(abs(v) / spread))) if spread > 0 and v else 4
+    if not (spread > 0 and v and math.isfinite(v)):
+        return f"{v:.4g}"
+    digits = 4 + max(0, math.floor(math.log10(abs(v)) - math.log10(spread)))
     return f"{v:.{min(digits, 17)}g}"
 
 
