@@ -11,6 +11,7 @@ reader) and summary.json, and the split of a packed ensemble's files into its po
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -54,16 +55,20 @@ def claim(out: Path, config: Config) -> tuple[Config, bool]:
     given, prints = config, fingerprints(config)  # before anything is written: reading the data may fail
     config = config.replace(**{f: _data_spec(out, f, getattr(config, f)) for f in DATA_FIELDS})
     text = _own(config, out).to_toml() + provenance.toml_table(provenance.collect())
+    made = False
     try:
         try:
             out.mkdir(parents=True)
             made = True
         except FileExistsError:
-            made = False
+            pass
         _write_new(out / CONFIG, text.encode("utf-8"))
     except FileExistsError:
         raise _taken(out) from None
     except OSError as e:
+        if made:  # made by this process a moment ago; rmdir removes it only while it is empty
+            with contextlib.suppress(OSError):
+                out.rmdir()
         raise GanfitError(f"--out {out}: cannot write there ({io_reason(e)})") from None
     try:
         for f in DATA_FIELDS:
@@ -98,8 +103,10 @@ def _data_spec(out: Path, field: str, spec: str) -> str:
     as an absolute one (the run must not depend on where it was started); other specs as they are."""
     if not spec.startswith("array:"):
         return rebase(spec, Path.cwd())
-    columns = ";".join(make_target(spec).columns)
-    return with_path(f"npy:path=x,columns={columns}", str((out / f"{field}.npy").absolute()))
+    path, columns = str((out / f"{field}.npy").absolute()), ";".join(make_target(spec).columns)
+    if any(c in path for c in ",;=:"):
+        raise GanfitError(f"--out {out}: a path with , ; = or : cannot be named in a data spec; choose another")
+    return with_path(f"npy:path=x,columns={columns}", path)
 
 
 def _write_data(out: Path, field: str, spec: str) -> None:
