@@ -94,6 +94,11 @@ def read_regular(path: str | Path, limit: int, what: str) -> bytes:
         raise GanfitError(f"{what}: permission denied") from None
     except OSError as e:
         raise GanfitError(f"{what}: cannot read ({io_reason(e)})") from None
+    except UnicodeEncodeError:  # a unicode name where the locale's file names are ASCII (LANG=C)
+        enc = sys.getfilesystemencoding()
+        raise GanfitError(
+            f"{what}: its name cannot be written in this locale's {enc} file names (use a UTF-8 locale)"
+        ) from None
     if len(raw) > limit:  # it grew since the stat, or is one of /proc's files that say 0 bytes
         raise _too_big(what, len(raw), limit)
     return raw
