@@ -82,7 +82,7 @@ def test_a_masked_arrays_masked_rows_are_dropped_and_said():
         c = Config(target=x)
     data = make_target(c.target).data
     assert len(data) == 50 and data.min() > -100
-    xy = np.ma.masked_array(np.ones((6, 2)) * np.arange(6)[:, None] * [1, -1], mask=[[0, 0]] * 5 + [[0, 1]])
+    xy = np.ma.masked_array(np.random.default_rng(1).normal(size=(6, 2)), mask=[[0, 0]] * 5 + [[0, 1]])
     with pytest.warns(UserWarning, match="1 masked row"):
         assert len(arrays.as_array(xy)[0]) == 5
 
