@@ -1,7 +1,8 @@
 """A user's data in memory: an array, a list, a pandas Series or DataFrame, as a target spec.
 
 `Config(target=data)` (and `validation=data`) keeps the data here, in this process, under the spec
-`array:sha256=...,rows=N,columns=A;B`, so that the config stays plain text. A run written to a
+`array:sha256=...,rows=N,columns=A;B`, so that the config stays plain text; each Config that names them
+holds them, and when the last is gone (with the Run or Game that held it) so are they. A run written to a
 directory stores the data there as a .npy file and its config.toml names that file instead
 (rundir/layout.py), so the directory repeats the run on its own. The same values given as a CSV or a
 .npy file train bit for bit the same: all three arrive as the same float64 array.
@@ -9,15 +10,20 @@ directory stores the data there as a .npy file and its config.toml names that fi
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import math
+import warnings
+import weakref
 
 import numpy as np
 
 from .errors import GanfitError
 
 MAX_DIM = 2
-_HELD: dict[str, tuple[np.ndarray, list[str]]] = {}
+COLLINEAR = 1e-9  # 1 - |correlation| below which two columns are one line
+_DATES = (datetime.date, datetime.time, datetime.timedelta, np.datetime64, np.timedelta64)
+_HELD: weakref.WeakValueDictionary = weakref.WeakValueDictionary()  # sha256 -> _Data, while a Config names it
 
 
 def as_array(data, where: str = "data", columns: list[str] | None = None) -> tuple[np.ndarray, list[str]]:
@@ -25,14 +31,13 @@ def as_array(data, where: str = "data", columns: list[str] | None = None) -> tup
     names = columns
     if hasattr(data, "to_numpy") and hasattr(data, "columns"):  # a pandas DataFrame
         names = names or [str(c) for c in data.columns]
+        _refuse_kinds([data[c] for c in data.columns], where)
         data = data.to_numpy()
     elif hasattr(data, "to_numpy"):  # a pandas Series
         names = names or ([str(data.name)] if data.name is not None else None)
+        _refuse_kinds([data], where)
         data = data.to_numpy()
-    try:
-        x = np.asarray(data, dtype=np.float64)
-    except (TypeError, ValueError) as e:
-        raise GanfitError(f"{where}: not numbers ({e})") from None
+    x = _numbers(data, where)
     if x.ndim == 1:
         x = x[:, None]
     if x.ndim != 2 or x.shape[0] == 0:
@@ -47,6 +52,55 @@ def as_array(data, where: str = "data", columns: list[str] | None = None) -> tup
         raise GanfitError(f"{where}: {len(names)} column names for {x.shape[1]} columns")
     check_spread(x, names, where)
     return x, names
+
+
+def _refuse_kinds(columns, where: str) -> None:
+    """pandas columns of dates or times: numpy would turn them into integers of nanoseconds."""
+    for col in columns:
+        kind = getattr(getattr(col, "dtype", None), "kind", "")
+        if kind in "mM" and kind:
+            raise GanfitError(_DATED.format(where=where))
+
+
+_DATED = (
+    "{where}: holds dates or times, which ganfit does not turn into numbers behind your back: convert them to"
+    " numbers in a unit you choose (seconds: (t - t.min()).dt.total_seconds(), or t.dt.total_seconds() of spans)"
+)
+
+
+def _numbers(data, where: str) -> np.ndarray:
+    """float64 values of data; a mask drops its rows (with a warning); complex numbers, dates, a tensor
+    that needs grad, integers past float64's range are each one line."""
+    if hasattr(data, "detach") and hasattr(data, "requires_grad"):  # a torch tensor
+        if data.is_complex():
+            raise GanfitError(f"{where}: complex numbers (give the real part, or the two parts as two columns)")
+        data = data.detach().cpu()
+    if isinstance(data, np.ma.MaskedArray):
+        data = _unmasked(data, where)
+    try:
+        raw = np.asarray(data)
+    except (TypeError, ValueError, OverflowError, RuntimeError) as e:
+        raise GanfitError(f"{where}: not numbers ({e})") from None
+    if raw.dtype.kind == "c":
+        raise GanfitError(f"{where}: complex numbers (give the real part, or the two parts as two columns)")
+    if raw.dtype.kind in "mM" or (raw.dtype.kind == "O" and any(isinstance(v, _DATES) for v in raw.flat)):
+        raise GanfitError(_DATED.format(where=where))
+    try:
+        with np.errstate(over="raise"):
+            return np.asarray(raw, dtype=np.float64)
+    except OverflowError:  # Python integers past float64's 1.8e308
+        raise GanfitError(f"{where}: a number too large for float64 (at most {np.finfo(np.float64).max:.3g})") from None
+    except (TypeError, ValueError, FloatingPointError) as e:
+        raise GanfitError(f"{where}: not numbers ({e})") from None
+
+
+def _unmasked(data: np.ma.MaskedArray, where: str) -> np.ndarray:
+    """A masked array's rows with no masked value; the dropped rows are said in a warning."""
+    mask = np.ma.getmaskarray(data)
+    rows = mask.reshape(len(mask), -1).any(1) if mask.ndim else np.zeros(0, bool)
+    if rows.any():
+        warnings.warn(f"{where}: {int(rows.sum())} masked row(s) of {len(rows)} dropped", stacklevel=4)
+    return np.asarray(data.data)[~rows] if mask.ndim else np.asarray(data.data)
 
 
 def _plain(name: str) -> str:
@@ -66,6 +120,22 @@ def check_spread(x: np.ndarray, names: list[str], where: str) -> None:
             std = col.std()
         if not math.isfinite(std) or std == 0 or not math.isfinite(col.mean()):
             raise GanfitError(f"{where}: column {name!r} spans too wide or too narrow a range to standardise")
+    if x.shape[1] == 2:
+        check_collinear(x, names, where)
+
+
+def check_collinear(x: np.ndarray, names: list[str], where: str) -> None:
+    """Two columns on one line (a column twice, or one a multiple of the other) are 1-D data in 2-D
+    clothes: a plane's density does not exist there, and the baselines' covariance is singular."""
+    with np.errstate(all="ignore"):
+        z = (x - x.mean(0)) / x.std(0)
+        r = float(np.mean(z[:, 0] * z[:, 1]))
+    if not abs(r) < 1 - COLLINEAR:
+        a, b = names
+        raise GanfitError(
+            f"{where}: columns {a!r} and {b!r} lie on one straight line (correlation {r:.10f}):"
+            " one follows from the other; fit one of them (1-D)"
+        )
 
 
 def fingerprint(x: np.ndarray) -> str:
@@ -74,21 +144,48 @@ def fingerprint(x: np.ndarray) -> str:
     return hashlib.sha256(repr(x.shape).encode() + x.tobytes()).hexdigest()
 
 
-def hold(x: np.ndarray, names: list[str]) -> str:
-    """Keep data [n, dim] in memory; the spec that names it."""
+class _Data:
+    """Data held in memory: while a Config names them (Config keeps this object), and no longer."""
+
+    __slots__ = ("x", "names", "__weakref__")
+
+    def __init__(self, x: np.ndarray, names: list[str]):
+        self.x, self.names = x, names
+
+
+class Held(str):
+    """The spec of data held in memory, carrying them until a Config takes it (see keep)."""
+
+    data: _Data
+
+
+def hold(x: np.ndarray, names: list[str]) -> Held:
+    """Keep data [n, dim] in memory while something names them; the spec that names them."""
     digest = fingerprint(x)
-    _HELD[digest] = (np.array(x, dtype=np.float64), list(names))
-    return f"array:sha256={digest},rows={len(x)},columns={';'.join(names)}"
+    spec = Held(f"array:sha256={digest},rows={len(x)},columns={';'.join(names)}")
+    spec.data = _HELD.get(digest) or _Data(np.array(x, dtype=np.float64), list(names))
+    _HELD[digest] = spec.data
+    return spec
+
+
+def keep(spec: str) -> _Data | None:
+    """What keeps the data an array: spec names alive (None for other specs); a Config holds it."""
+    if isinstance(spec, Held):
+        return spec.data
+    if spec.startswith("array:sha256="):
+        return _HELD.get(spec.split("=", 1)[1].split(",", 1)[0])
+    return None
 
 
 def held(digest: str) -> tuple[np.ndarray, list[str]]:
-    if digest not in _HELD:
+    data = _HELD.get(digest)
+    if data is None:
         raise GanfitError(
-            f"array data {digest[:12]}... is not in this process's memory (it was given in memory elsewhere):"
-            " give the data again, or use the .npy file its run directory holds"
+            f"array data {digest[:12]}... is not in this process's memory (given in memory elsewhere, or"
+            " released with the last config that named it): give the data again, or use the .npy file its"
+            " run directory holds"
         )
-    x, names = _HELD[digest]
-    return x, list(names)
+    return data.x, list(data.names)
 
 
 def spec_for(value, where: str) -> str:

@@ -10,10 +10,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import io
+import math
 import os
 import shlex
 import sys
 import time
+import warnings
 from pathlib import Path
 
 from . import __version__, provenance, recipes
@@ -112,7 +114,7 @@ MEDIANS = [
     ("ks", "KS"),
     ("w1", "W1"),
     ("sw", "sliced W1"),
-    ("mmd", "MMD"),
+    ("mmd", "MMD²"),  # unbiased: an estimate below 0 (closer than its noise) is shown as 0
     ("modes", "modes"),
     ("hq", "high quality"),
     ("reverse_kl", "reverse KL"),
@@ -133,6 +135,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .game import native
     from .progress import Progress
     from .rundir import reopen
+    from .rundir.layout import check_data
     from .training import train
 
     if config is None:
@@ -140,6 +143,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     else:
         if args.config:  # a replay: where its bits may differ, said once the library knows this machine
             provenance.note(provenance.read(Path(args.config)), native.platform_info())
+        if args.config and args.target is None and args.validation is None:  # a run's config.toml: its data
+            check_data(Path(args.config).parent, config, f"--config {args.config}")
         run = train(config, out, progress=Progress())
     return _closing(run, out)
 
@@ -166,7 +171,9 @@ def cmd_fit(args: argparse.Namespace) -> int:
         **fields,
     )
     print("\n".join(comparison_lines(run.summary)))
-    print(f"sample it: ganfit sample {out} -n 1000  (member {run.best_member}, the best on validation)")
+    print(
+        f"sample it: ganfit sample {shlex.quote(str(out))} -n 1000  (member {run.best_member}, the best on validation)"
+    )
     return _closing(run, out, learned=False)
 
 
@@ -175,20 +182,33 @@ def _closing(run, out: Path, learned: bool = True) -> int:
     s = run.summary
     if learned:
         print(f"learned: {s['learned']}/{s['members_total']} members ({s['criterion']})")
-    shown = [(label, s["median"][n]) for n, label in MEDIANS if s["median"].get(n) is not None]
-    medians = ", ".join(f"{label} {v:.4g}" for label, v in shown)
+    shown = [
+        (label, max(s["median"][n], 0.0) if n == "mmd" else s["median"][n])
+        for n, label in MEDIANS
+        if s["median"].get(n) is not None
+    ]
+    medians = ", ".join(f"{label} {_figure(v, s if label == 'mean' else {})}" for label, v in shown)
     print(f"median: {medians}; {s['epochs']} epochs in {s['wall_seconds']:.1f} s")
-    pictures = sorted(p.name for p in out.iterdir() if p.suffix in (".png", ".gif"))
-    print(f"run directory: {out}  (pictures: {', '.join(pictures)}; all in one page: ganfit report {out})")
+    pictures, where = sorted(p.name for p in out.iterdir() if p.suffix in (".png", ".gif")), shlex.quote(str(out))
+    print(f"run directory: {out}  (pictures: {', '.join(pictures)}; all in one page: ganfit report {where})")
     if s["diverged"]:
         print(f"diverged: {s['diverged']} member(s), saved at their last finite state (see summary.json)")
     if s["status"] == "interrupted":
         print(
-            f"ganfit: interrupted after {s['epochs']} epochs; continue with: ganfit train --resume {out}",
+            f"ganfit: interrupted after {s['epochs']} epochs; continue with: ganfit train --resume {where}",
             file=sys.stderr,
         )
         return 130
     return 0
+
+
+def _figure(v: float, summary: dict) -> str:
+    """A median to 4 figures; a mean to 4 figures of the data's spread (1.7e+09 says nothing of +-60 s)."""
+    spread = min(summary.get("target_std") or [0])
+    if not (spread > 0 and v and math.isfinite(v)):
+        return f"{v:.4g}"
+    digits = 4 + max(0, math.floor(math.log10(abs(v)) - math.log10(spread)))
+    return f"{v:.{min(digits, 17)}g}"
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
@@ -196,9 +216,9 @@ def cmd_sample(args: argparse.Namespace) -> int:
     import numpy as np
 
     from .files import atomic_write, io_reason
+    from .run import MAX_SAMPLES as most
     from .run import load
 
-    most = 10**7  # about 4 GB of memory at once, for G's hidden layers
     if args.n > most:
         raise GanfitError(f"-n {args.n:,}: ganfit sample draws at most {most:,} at once (more: other --seed values)")
     if args.seed < 0:
@@ -269,7 +289,27 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 THREAD_SETTINGS = {"OMP_WAIT_POLICY": "PASSIVE", "GOMP_SPINCOUNT": "2000", "OPENBLAS_NUM_THREADS": "1"}
 
 
+def _warning_line(message, category, filename, lineno, file=None, line=None) -> None:
+    """A warning from the library as one line, as an error is (not Python's two lines of source)."""
+    print(f"ganfit: warning: {message}", file=sys.stderr)
+
+
+def _utf8_mode() -> None:
+    """Start again in Python's UTF-8 mode where the locale is not UTF-8 (LANG=C with PYTHONUTF8=0, a
+    Latin-1 locale): there, unicode in arguments, paths and column names would arrive as undecodable
+    bytes and fail to match or print. Every file ganfit writes is UTF-8 anyway; children inherit it."""
+    if sys.flags.utf8_mode or sys.getfilesystemencoding().lower().replace("-", "") == "utf8":
+        return
+    os.environ["PYTHONUTF8"] = "1"
+    try:
+        os.execv(sys.executable, [sys.executable, "-X", "utf8", *sys.orig_argv[1:]])
+    except OSError:  # no way to start again: carry on as the locale says
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
+    if argv is None:  # a real command line, not a call from Python
+        _utf8_mode()
     argv = sys.argv[1:] if argv is None else argv
     if not argv:  # a bare `ganfit`: what it can do
         _parser().print_help()
@@ -277,6 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     added = {k: v for k, v in THREAD_SETTINGS.items() if k not in os.environ}  # a user's own values win
     os.environ.update(added)
     before, provenance.COMMAND = provenance.COMMAND, shlex.join(["ganfit", *argv])
+    shown, warnings.showwarning = warnings.showwarning, _warning_line
     try:
         args = _parser().parse_args(argv)
         commands = {"train": cmd_train, "fit": cmd_fit, "sample": cmd_sample, "report": cmd_report, "sweep": cmd_sweep}
@@ -287,9 +328,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("ganfit: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        return 0
+    except BrokenPipeError:  # stdout's reader went away after the run had finished: its lines are lost
+        from .files import quiet_stdout  # files loads numpy: not at start-up (see the module's doc)
+
+        quiet_stdout()
+        print("ganfit: stdout was closed before the last lines were written", file=sys.stderr)
+        return 141
     finally:
-        provenance.COMMAND = before
+        provenance.COMMAND, warnings.showwarning = before, shown
         for k in added:  # main() called in a longer-lived process (a test, a notebook) leaves it as it was
             os.environ.pop(k, None)

@@ -10,6 +10,8 @@ import dataclasses
 import functools
 import json
 import math
+import numbers
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +19,7 @@ from typing import Any
 
 from . import custom
 from .errors import GanfitError
+from .specs import parse_spec
 
 LOSS_NAMES = ("bce", "ns", "minimax", "lsgan", "hinge", "wgan")  # losses.LOSSES, without importing torch
 PER_MEMBER = ("seed", "lr_d", "lr_g", "beta1", "beta2")  # what may differ between the members of one run
@@ -200,11 +203,14 @@ class Config:
             if not isinstance(getattr(self, name), str):
                 setattr(self, name, custom.hold(getattr(self, name)))
         for name in ("target", "validation"):
-            if not isinstance(getattr(self, name), str):
+            value = getattr(self, name)
+            if not isinstance(value, str) or value.startswith("array:"):
                 # numpy loads only for data given in memory: the CLI's start-up never pays for it
-                from .arrays import spec_for
+                from .arrays import keep, spec_for
 
-                setattr(self, name, spec_for(getattr(self, name), name))
+                spec = spec_for(value, name)
+                self.__dict__.setdefault("_held", []).append(keep(spec))  # the data live as long as this config
+                setattr(self, name, str(spec))
 
     def __setattr__(self, name: str, value: Any) -> None:
         self.__dict__.pop("_valid", None)  # a field set anew is checked anew
@@ -216,16 +222,7 @@ class Config:
         after)."""
         if self.__dict__.get("_valid"):
             return self
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            want = {"int": int, "float": float, "bool": bool, "str": str}[f.type]
-            if want is float and isinstance(value, int) and not isinstance(value, bool):
-                value = float(value) if abs(value) < 2**1023 else math.inf  # float() of a huge int raises
-                setattr(self, f.name, value)
-            if not isinstance(value, want) or (want is int and isinstance(value, bool)):
-                raise GanfitError(f"config field {f.name!r}: expected {f.type}, got {value!r}")
-            if want is float and not math.isfinite(value):
-                raise GanfitError(f"config field {f.name!r}: {value} is not a finite number")
+        self._check_types()
         positive = [
             "epochs",
             "seeds",
@@ -273,6 +270,22 @@ class Config:
                 raise GanfitError(f"{name} must be >= 0, got {getattr(self, name)}")
         self.__dict__["_valid"] = True
         return self
+
+    def _check_types(self) -> None:
+        """Each field of its type: numpy's numbers and an int for a float taken as Python's own."""
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            want = {"int": int, "float": float, "bool": bool, "str": str}[f.type]
+            if type(value) is not want:  # numpy's numbers (np.int64(8), np.float32(0.2)) as Python's
+                value = _plain(value, want)
+                setattr(self, f.name, value)
+            if want is float and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value) if abs(value) < 2**1023 else math.inf  # float() of a huge int raises
+                setattr(self, f.name, value)
+            if not isinstance(value, want) or (want is int and isinstance(value, bool)):
+                raise GanfitError(f"config field {f.name!r}: expected {f.type}, got {value!r}")
+            if want is float and not math.isfinite(value):
+                raise GanfitError(f"config field {f.name!r}: {value} is not a finite number")
 
     def _check_counts(self) -> None:
         """Every count under its maximum (MAX), and the metric rows and snapshots they make."""
@@ -378,6 +391,10 @@ class Config:
                 f"config file {path}: {named[0]} is custom code given in Python, which a config file cannot bring:"
                 " repeat the run from the Python that defines it"
             )
+        base = Path(path).absolute().parent
+        for name in DATA_FIELDS:  # a data file named relative to the config file: a run's own copies
+            if isinstance(values.get(name), str):
+                values[name] = rebase(values[name], base)
         return cls.from_dict(values, f"config file {path}")
 
     def to_toml(self) -> str:
@@ -393,6 +410,47 @@ class Config:
             lines.append(f"# {f.metadata['doc']}")
             lines.append(f"{f.name} = {_toml_value(getattr(self, f.name))}")
         return "\n".join(lines) + "\n"
+
+
+DATA_FIELDS = ("target", "validation")  # config fields that may name a data file (csv:, npy:)
+
+
+def data_path(spec: str) -> str | None:
+    """The file a csv: or npy: spec names, else None (a malformed spec is refused where it is built)."""
+    try:
+        name, params = parse_spec(spec, "target") if spec else ("", {})
+    except GanfitError:
+        return None
+    return params.get("path") if name in ("csv", "npy") else None
+
+
+def with_path(spec: str, path: str) -> str:
+    """The spec with its data file renamed (a path with , ; = or : cannot be written in a spec)."""
+    if any(c in path for c in ",;=:"):
+        raise GanfitError(f"data file {path}: a path with , ; = or : cannot be named in a data spec; move it")
+    name, params = parse_spec(spec, "target")
+    return f"{name}:" + ",".join(f"{k}={path if k == 'path' else v}" for k, v in params.items())
+
+
+def rebase(spec: str, base: Path) -> str:
+    """A relative data path in `spec` taken from `base` (a config file's directory, or the working one)."""
+    path = data_path(spec)
+    if path is None or os.path.isabs(path):
+        return spec
+    return with_path(spec, os.path.normpath(base / path))
+
+
+def _plain(value: Any, want: type) -> Any:
+    """A numpy integer or float (or a torch one: numbers.Integral, numbers.Real) as Python's own."""
+    if isinstance(value, bool) or type(value) in (int, float, str):
+        return value
+    if want is int and isinstance(value, numbers.Integral):
+        return int(value)
+    if want is float and isinstance(value, numbers.Real):
+        return int(value) if isinstance(value, numbers.Integral) else float(value)
+    if want is bool and type(value).__module__ == "numpy" and type(value).__name__ in ("bool", "bool_"):
+        return bool(value)
+    return value
 
 
 def renamed(values: dict[str, Any]) -> dict[str, Any]:

@@ -7,9 +7,11 @@ Also `jsonable`, the one conversion of numpy values to JSON that every file of a
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import stat
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -92,6 +94,11 @@ def read_regular(path: str | Path, limit: int, what: str) -> bytes:
         raise GanfitError(f"{what}: permission denied") from None
     except OSError as e:
         raise GanfitError(f"{what}: cannot read ({io_reason(e)})") from None
+    except UnicodeEncodeError:  # a unicode name where the locale's file names are ASCII (LANG=C)
+        enc = sys.getfilesystemencoding()
+        raise GanfitError(
+            f"{what}: its name cannot be written in this locale's {enc} file names (use a UTF-8 locale)"
+        ) from None
     if len(raw) > limit:  # it grew since the stat, or is one of /proc's files that say 0 bytes
         raise _too_big(what, len(raw), limit)
     return raw
@@ -121,6 +128,17 @@ def write_text(path: Path, text: str) -> None:
 
 def write_bytes(path: Path, raw: bytes) -> None:
     atomic_write(path, lambda tmp: Path(tmp).write_bytes(raw))
+
+
+def quiet_stdout() -> None:
+    """Point stdout at /dev/null once its reader is gone (a closed pipe): what is still buffered, the
+    closing lines, and Python's own flush at exit then fail no more."""
+    try:
+        fd = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(fd, sys.stdout.fileno())
+        os.close(fd)
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):  # no real stdout (a notebook)
+        pass
 
 
 def io_reason(e: Exception) -> str:

@@ -90,7 +90,7 @@ def fit(
             raise GanfitError(f"fit: {name} comes from the data and its split; pass the data as the first argument")
     x, names, source = read_data(data, column, columns)
     base = recipes.load(recipe or ("fit1d" if x.shape[1] == 1 else "fit2d"))
-    seed = int(fields.get("seed", base.seed))
+    seed = base.replace(seed=fields["seed"]).validate().seed if "seed" in fields else base.seed  # checked first
     train_rows, val_rows = split(len(x), validation_fraction, seed)
     train_x, val_x = x[train_rows], x[val_rows]
     arrays.check_spread(train_x, names, "the train part")
@@ -158,7 +158,7 @@ def comparison_lines(summary: dict) -> list[str]:
         "  " + "model".ljust(width) + "".join(f"{n:>12}" for n in names),
     ]
     for r in comp["rows"]:
-        lines.append("  " + r["model"].ljust(width) + "".join(f"{_num(r.get(n)):>12}" for n in names))
+        lines.append("  " + r["model"].ljust(width) + "".join(f"{_num(M.shown(n, r.get(n))):>12}" for n in names))
     by = {r["key"]: r.get(comp["metric"]) for r in comp["rows"]}
     if all(isinstance(by.get(k), float) for k in ("ganfit", "kde", "mixture")):
         beaten = [label for k, label in (("kde", "the KDE"), ("mixture", "the mixture")) if by["ganfit"] <= by[k]]

@@ -20,7 +20,7 @@ import torch
 
 from .config import Config
 from .errors import GanfitError
-from .files import io_reason, jsonable, open_regular
+from .files import io_reason, jsonable, open_regular, quiet_stdout
 from .game import Game, Target
 from .measure import Health
 from .measure import metrics as M
@@ -76,6 +76,7 @@ class MetricLog:
         self.hook, self.progress, self.callbacks = loop.hook, progress, list(callbacks)
         history = [] if history is None else history
         self.stopped = False  # a callback asked the run to stop
+        self.pipe_closed = False  # the progress lines' reader went away (then stopped too)
         self.history, self.metrics_bytes = history, nbytes
         self.final: dict[str, np.ndarray] = {}  # the latest row, per member
         self.samples = np.empty(0)  # the latest row's samples [K, N, dim]
@@ -133,7 +134,12 @@ class MetricLog:
             self.hook.write_row(epoch, self.final, self.samples)
         if self.progress:
             frame = self.game.frame
-            self.progress.update(epoch, status_line(epoch, losses, frame.to_data(real_batch), frame.to_data(fake), row))
+            line = status_line(epoch, losses, frame.to_data(real_batch), frame.to_data(fake), row)
+            try:
+                self.progress.update(epoch, line)
+            except BrokenPipeError:  # `ganfit train | head`: no one reads on; the run ends as interrupted
+                self.progress, self.stopped, self.pipe_closed = None, True, True
+                quiet_stdout()
         if self.callbacks:
             g = self.game
             event = LogRow(epoch, self.final, self.samples, self.history, g.config, g.target, self.run_dir)

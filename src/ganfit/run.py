@@ -4,6 +4,7 @@ notebook shows of it (`_repr_html_`), saves (`save`) and reports (`report`)."""
 from __future__ import annotations
 
 import json
+import numbers
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import torch
 from safetensors import SafetensorError
 
 from . import notebook
-from .config import Config
+from .config import MAX, Config
 from .errors import GanfitError
 from .files import io_reason, write_text
 from .game import rng
@@ -25,6 +26,15 @@ from .pictures import figures
 from .pictures.report import write_report
 from .rundir import layout, weights
 from .rundir.layout import METRICS, SUMMARY, WEIGHTS, read_metrics, read_summary
+
+MAX_SAMPLES = 10**7  # at once: about 4 GB of memory for G's hidden layers
+
+
+def whole(v):
+    """A numpy or torch integer as Python's int (bool is no count); anything else as it is, to be refused."""
+    if isinstance(v, numbers.Integral) and not isinstance(v, bool | np.bool_):
+        return int(v)
+    return v
 
 
 @dataclass
@@ -90,8 +100,8 @@ class Run:
         return best if isinstance(best, int) and 0 <= best < self.members else 0
 
     def _member(self, member: int | None) -> int:
-        member = self.best_member if member is None else member
-        if isinstance(member, bool) or not isinstance(member, int) or not 0 <= member < self.members:
+        member = self.best_member if member is None else whole(member)
+        if type(member) is not int or not 0 <= member < self.members:
             raise GanfitError(f"member {member!r} out of range: this run has {self.members} member(s)")
         return member
 
@@ -102,8 +112,13 @@ class Run:
 
     def noise(self, n: int, seed: int = 0, member: int | None = None) -> torch.Tensor:
         """The noise [n, noise_dim] that `sample(n, member, seed)` (and `ganfit sample`) feeds to G."""
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        n, seed = whole(n), whole(seed)
+        if type(n) is not int or n < 1:
             raise GanfitError(f"number of samples must be >= 1 (a whole number), got {n!r}")
+        if n > MAX_SAMPLES:
+            raise GanfitError(f"{n:,} samples: at most {MAX_SAMPLES:,} at once (draw more with other seeds)")
+        if type(seed) is not int or not 0 <= seed <= MAX["seed"]:
+            raise GanfitError(f"seed must be a whole number in 0..{MAX['seed']:,}, got {seed!r}")
         noise, member = make_noise(self.config.noise), self._member(member)
         u = rng.fixed(rng.member_keys([seed], f"sample/{member}", self.G.device), n * noise.n_uniforms)
         return noise.sample(u.reshape(n, noise.n_uniforms))

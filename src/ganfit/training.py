@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import shlex
 import time
 import warnings
 from pathlib import Path
@@ -57,12 +58,13 @@ def train(config: Config, out: str | Path | None = None, progress="auto", resume
     game = Game.build(plan)
     _check_watched(game)
     run_dir = Path(out) if out is not None else None
-    fresh = run_dir is not None and not resume and not (run_dir.is_dir() and any(run_dir.iterdir()))
+    made = None  # this process's claim on a new run directory: (whether it made the directory,)
     game.provenance = provenance.collect(native.platform_info())  # once: the config table and the summary
     try:
         if run_dir and not resume:
             data = {"target": plan.target, "validation": plan.validation}  # read once, by the plan
-            game.config = layout.create(run_dir, game.config, game.provenance, data)  # in-memory data: files
+            game.config, made_dir = layout.claim(run_dir, game.config, game.provenance, data)  # data: files
+            made = (made_dir,)
         with contextlib.ExitStack() as stack:
             if run_dir:
                 stack.enter_context(checkpoint.RunLock(run_dir))
@@ -71,8 +73,8 @@ def train(config: Config, out: str | Path | None = None, progress="auto", resume
             torch.set_num_threads(game.config.threads)
             return _train(game, run_dir, resume, stop, progress, callbacks)
     except GanfitError:
-        if fresh and run_dir.is_dir() and not (run_dir / checkpoint.CHECKPOINT).exists():
-            layout.discard(run_dir)  # failed before its first checkpoint: no half-made run directory
+        if made and not (run_dir / checkpoint.CHECKPOINT).exists():
+            layout.discard(run_dir, *made)  # its own, failed before its first checkpoint: nothing half-made
         raise
 
 
@@ -138,7 +140,8 @@ def _play(loop: Loop, keys, log: MetricLog, stop, epoch: int):
                 break
     status = "finished"
     if start < epoch < c.epochs:  # stopped early: keep where it got, say why
-        status = "interrupted" if stop.requested else "stopped by a callback" if log.stopped else "all members stopped"
+        stopped = "stopped by a callback" if log.stopped else "all members stopped"
+        status = "interrupted" if stop.requested or log.pipe_closed else stopped
         save(epoch)
         if not c.logs_at(epoch - 1):
             log.submit(epoch - 1, out, drawn.real[t, -1], write=False)
@@ -161,15 +164,24 @@ def _until_event(c: Config, epoch: int, end: int) -> int:
 def _restore(game: Game, health: Health, run_dir: Path) -> tuple[int, list[dict], int]:
     """The state at the last checkpoint: (its epoch, metrics.jsonl's rows up to it, their bytes)."""
     layout.check_data(run_dir, game.config)
+    was = layout.read_summary(run_dir).get("engine")
+    if was and was != game.engine.name:  # no compiler now, say: the same game, other float rounding
+        warnings.warn(
+            f"{run_dir} trained on the {was} engine and goes on on the {game.engine.name} one: its weights"
+            " will differ in rounding from an uninterrupted run's",
+            stacklevel=4,
+        )
     checkpoint.remove_stale_temporaries(run_dir)
     tensors, epoch, nbytes = checkpoint.load(run_dir, game.state() | health.state())
     game.load_state(tensors, epoch)
     health.load_state(tensors)
     if epoch > game.config.epochs or (epoch == game.config.epochs and layout.finished(run_dir)):
-        raise GanfitError(f"{run_dir} has trained {epoch} epochs: resume with --epochs N (N > {epoch})")
+        more = f"ganfit train --resume {shlex.quote(str(run_dir))} --epochs {2 * epoch}"
+        raise GanfitError(f"{run_dir} has trained {epoch} epochs: give it more, e.g. {more}")
     provenance.note(provenance.read(run_dir / layout.CONFIG), native.platform_info())
     layout.rewrite_config(run_dir, game.config)  # a resume that asked for more epochs, once it is sure
     layout.cut_metrics(run_dir / METRICS, nbytes)
+    layout.drop_report(run_dir)  # it shows the run as it was
     return epoch, layout.read_metrics(run_dir / METRICS), nbytes
 
 

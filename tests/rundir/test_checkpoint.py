@@ -124,7 +124,7 @@ def test_second_writer_is_refused_and_a_dead_ones_lock_taken_over(tmp_path):
     assert json.loads((out / "summary.json").read_text())["epochs"] == done + 20
     again = ganfit("train", "--resume", str(out))
     assert again.wait(timeout=120) == 2
-    assert f"has trained {done + 20} epochs: resume with --epochs N" in again.stderr.read()
+    assert f"has trained {done + 20} epochs: give it more, e.g. ganfit train --resume" in again.stderr.read()
 
 
 def test_resume_refuses_config_changes_and_damaged_checkpoints(tmp_path, capsys):

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from ..arrays import as_array
+from ..arrays import as_array, check_spread
 from ..errors import GanfitError
 from ..files import DATA_LIMIT, read_regular
 
@@ -100,7 +100,9 @@ def read_csv_columns(path: str, columns: list[str] | None = None) -> tuple[np.nd
         raise GanfitError(
             f"csv file {path}: needs at least two distinct values in each column, got {len(values)} row(s)"
         )
-    return values, [name for _, name in picked]
+    names = [name for _, name in picked]
+    check_spread(values, names, f"csv file {path}")  # a finite spread; two columns not on one line
+    return values, names
 
 
 def read_npy(path: str, columns: list[str] | None = None) -> tuple[np.ndarray, list[str]]:

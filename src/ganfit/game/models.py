@@ -187,36 +187,60 @@ def discriminator(config, dim: int, seeds: list[int], device="cpu", n_in: int | 
     return MLP(sizes, acts, seeds, "init_d", device, spectral=config.spectral_norm)
 
 
+class Layer(nn.Module):
+    """One layer of one member's G as the ensemble runs it (x @ w + b by baddbmm), then its activation
+    by name ("": none, after the last layer): a form torch.jit.script compiles."""
+
+    def __init__(self, w: torch.Tensor, b: torch.Tensor, act: str):
+        super().__init__()
+        self.w = nn.Parameter(w.detach().clone(), requires_grad=False)
+        self.b = nn.Parameter(b.detach().clone(), requires_grad=False)
+        self.act = act
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = torch.baddbmm(self.b, x, self.w)
+        if self.act == "elu":
+            return F.elu(x)
+        if self.act == "sigmoid":
+            return torch.sigmoid(x)
+        if self.act == "tanh":
+            return torch.tanh(x)
+        if self.act == "relu":
+            return torch.relu(x)
+        if self.act == "leaky_relu":
+            return F.leaky_relu(x, 0.2)
+        return x
+
+
 class Generator(nn.Module):
     """One member's G as a plain module in the data's units: noise [N, noise_dim] -> samples [N, dim],
     with the working frame's map back to the data inside it. Its weights are copies: it outlives the run,
-    and `torch.export.export` (or TorchScript) takes it as it is."""
+    and `torch.export.export`, `torch.jit.script` and `torch.jit.trace` take it as it is (a G of your own
+    code, as far as that code allows)."""
 
     def __init__(self, G: MLP | EnsembleNet, member: int, frame: Frame):
         super().__init__()
         self.identity = frame.is_identity()
+        self.wide = frame.wide  # float64 samples: float32 would quantise data far from zero (frame.py)
         self.register_buffer("scale", torch.as_tensor(frame.scale, dtype=torch.float64))
         self.register_buffer("shift", torch.as_tensor(frame.shift, dtype=torch.float64))
         self.custom = copy.deepcopy(G.member(member)) if isinstance(G, EnsembleNet) else None  # runs as trained
-        if self.custom is not None:
-            return
-        one = G.member(member)
-        self.weights = nn.ParameterList([nn.Parameter(w.detach().clone(), requires_grad=False) for w in one.weights])
-        self.biases = nn.ParameterList([nn.Parameter(b.detach().clone(), requires_grad=False) for b in one.biases])
-        self.activations = list(G.activations)
-        self._acts = [ACTIVATIONS[a] for a in self.activations]
+        layers = []
+        if self.custom is None:
+            one = G.member(member)
+            acts = [*G.activations, ""]  # G's output is linear
+            layers = [Layer(w, b, a) for w, b, a in zip(one.weights, one.biases, acts)]
+        self.layers = nn.ModuleList(layers)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         x = z.unsqueeze(0)  # the ensemble's layout with one member: the same kernels as the run's G
-        if self.custom is not None:
-            x = self.custom(x)
-        else:
-            last = len(self.weights) - 1
-            for i, (w, b) in enumerate(zip(self.weights, self.biases)):
-                x = torch.baddbmm(b, x, w)
-                if i < last:
-                    x = self._acts[i](x)
+        custom = self.custom
+        if custom is not None:
+            x = custom(x)
+        for layer in self.layers:
+            x = layer(x)
         x = x[0]
         if self.identity:
             return x
-        return ((x.double() - self.shift) / self.scale).to(x.dtype)
+        y = (x.double() - self.shift) / self.scale
+        return y if self.wide else y.to(x.dtype)

@@ -26,7 +26,7 @@ from scipy import special, stats
 from .. import arrays
 from ..errors import GanfitError
 from ..specs import build, parse_spec
-from . import rng
+from . import frame, rng
 from .data import read_csv_columns, read_npy
 from .rng import box_muller
 
@@ -189,8 +189,9 @@ class Moons(Target):
 class Samples(Target):
     def sample(self, u: torch.Tensor) -> torch.Tensor:
         key = str(u.device)
-        if key not in self._cache:
-            self._cache[key] = torch.as_tensor(self.data, dtype=torch.float32, device=u.device)
+        if key not in self._cache:  # float64 where float32 would quantise the data (game/frame.py)
+            dtype = torch.float64 if frame.wide(self.mean, self.std) else torch.float32
+            self._cache[key] = torch.as_tensor(self.data, dtype=dtype, device=u.device)
         data = self._cache[key]
         index = (u[..., 0] * len(data)).long().clamp_(max=len(data) - 1)
         return data[index]
@@ -420,7 +421,6 @@ def csv_target(*, path: str, column: str = "", columns: list[str] = ()) -> Targe
     if len(set(columns)) != len(columns):
         raise GanfitError("target 'csv': columns= names the same column twice")
     data, names = read_csv_columns(path, list(columns) or ([column] if column else None))
-    arrays.check_spread(data, names, f"csv file {path}")
     return samples(f"csv({path})", data, names)
 
 

@@ -47,7 +47,7 @@ class Capture:
         # fixed real samples in the frame, from their own stream: the same for every snapshot
         n_real = max(self.verdict_n, POINTS_2D)
         u = rng.fixed(rng.member_keys(c.member_seeds(), "snapshot/real", self.device), n_real * target.n_uniforms)
-        self.real = frame.to_frame(target.sample(u.reshape(K, n_real, target.n_uniforms)).float())
+        self.real = frame.to_frame(target.sample(u.reshape(K, n_real, target.n_uniforms))).float()
         mean_f = target.mean * frame.scale + frame.shift
         std_f = target.std * frame.scale
         # G as the run evaluates it: its moving average where g_ema is on (Game.g_params)

@@ -14,6 +14,7 @@ import dataclasses
 import html
 import io
 import math
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -23,12 +24,12 @@ from ..config import Config
 from ..errors import GanfitError
 from ..files import io_reason, write_text
 from ..game.targets import make_target
+from ..measure.metrics import shown
 from ..rundir import weights
-from ..rundir.layout import CONFIG, METRICS, read_metrics, read_summary
+from ..rundir.layout import CONFIG, METRICS, REPORT, REPORT_MARK, is_report, read_metrics, read_summary
 from . import figures
 from .capture import capture_once
 
-REPORT = "report.html"
 # (file, caption) in reading order; whatever else a run holds as .png / .gif follows, by name
 PICTURES = [
     (
@@ -117,6 +118,7 @@ def page(title: str, subtitle: str, body: list[str]) -> str:
             '<html lang="en"><head><meta charset="utf-8">',
             f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
             '<meta name="viewport" content="width=device-width, initial-scale=1">',
+            REPORT_MARK,
             f"<title>{esc(title)}</title><style>{STYLE}</style></head><body>",
             f"<h1>{esc(title)}</h1><p class=sub>{subtitle}</p>",
             *body,
@@ -221,7 +223,7 @@ def members_table(members: list[dict]) -> str:
             v = m.get(k)
             sort = f' data-v="{esc(v)}"' if isinstance(v, (int, float)) and not isinstance(v, bool) else ""
             cls = ' class="ok"' if v is True else (' class="bad"' if v is False else "")
-            cells.append(f"<td{sort}{cls}>{esc(fmt(v))}</td>")
+            cells.append(f"<td{sort}{cls}>{esc(fmt(shown(k, v)))}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return (
         f"<p class=sub>One row per member, ordered by {esc(order)} (lowest first); click a column to sort.</p>"
@@ -238,7 +240,7 @@ def comparison_table(summary: dict) -> list[str]:
     head = "<tr><th class=l>model</th>" + "".join(f"<th>{esc(n)}</th>" for n in names) + "</tr>"
     rows = [
         f"<tr><td class=l>{esc(r.get('model'))}</td>"
-        + "".join(f"<td>{esc(fmt(r.get(n)))}</td>" for n in names)
+        + "".join(f"<td>{esc(fmt(shown(n, r.get(n))))}</td>" for n in names)
         + "</tr>"
         for r in comp["rows"]
     ]
@@ -297,7 +299,7 @@ def run_page(d: Path) -> str:
     ]
     if median:
         body.append("<p>Ensemble medians:</p><table><tr>" + "".join(f"<th>{esc(k)}</th>" for k in median) + "</tr><tr>")
-        body.append("".join(f"<td>{esc(fmt(v))}</td>" for v in median.values()) + "</tr></table>")
+        body.append("".join(f"<td>{esc(fmt(shown(k, v)))}</td>" for k, v in median.items()) + "</tr></table>")
     body += comparison_table(summary)
     body += ["<h2>Members</h2>", members_table(summary.get("members") or [])]
     body.append("<h2>Pictures</h2>")
@@ -442,6 +444,13 @@ def sweep_points(d: Path) -> list[str]:
     ]
 
 
+def _check_replaceable(target: Path) -> None:
+    """report.html is written only as a new file or over a report ganfit wrote: never over other files (a
+    run's weights, a user's notes). A link, a FIFO or a device there is refused by write_text."""
+    if os.path.lexists(target) and not os.path.islink(target) and target.is_file() and not is_report(target):
+        raise GanfitError(f"report: {target} is not a report ganfit wrote (nothing written): name a new file")
+
+
 def write_report(path: str | Path, out: str | Path | None = None) -> Path:
     """Write the report of a run directory, or of a directory of run directories; return its path."""
     d = Path(path)
@@ -457,6 +466,7 @@ def write_report(path: str | Path, out: str | Path | None = None) -> Path:
             raise GanfitError(f"report {d}: not a ganfit run directory (no config.toml) nor a directory of runs")
         text = sweep_page(d, runs)
     target = Path(out) if out else d / REPORT
+    _check_replaceable(target)
     try:
         write_text(target, text)
     except OSError as e:

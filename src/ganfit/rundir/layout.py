@@ -11,9 +11,11 @@ reader) and summary.json, and the split of a packed ensemble's files into its po
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import stat
 from pathlib import Path
 from typing import NamedTuple
 
@@ -22,7 +24,7 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save
 
 from .. import arrays, provenance
-from ..config import Config
+from ..config import DATA_FIELDS, Config, data_path, rebase, with_path
 from ..errors import GanfitError
 from ..files import atomic_write, io_reason, jsonable, open_regular, write_text
 from ..game.targets import Target, make_target
@@ -30,51 +32,121 @@ from ..measure import metrics as M
 from .checkpoint import CHECKPOINT
 
 METRICS, SUMMARY, CONFIG, WEIGHTS = "metrics.jsonl", "summary.json", "config.toml", "weights.safetensors"
-DATA_FIELDS = ("target", "validation")  # config fields that may hold data given in memory
+REPORT = "report.html"  # `ganfit report`'s page (pictures/report.py)
+REPORT_MARK = (
+    '<meta name="generator" content="ganfit report">'  # in each page's head: `report --out` replaces only those
+)
 DATA = "data.json"  # the fingerprint of a run's data (rows, sha256): a resume on other data refuses
 
 
 def create(out: Path, config: Config, made_by: dict | None = None, data: dict | None = None) -> Config:
+    """Make the run directory (see claim) and return the config it holds."""
+    return claim(out, config, made_by, data)[0]
+
+
+def claim(out: Path, config: Config, made_by: dict | None = None, data: dict | None = None) -> tuple[Config, bool]:
     """Make the run directory and write config.toml first, so an unwritable place fails before training.
-    Data given in memory are written there too (target.npy, validation.npy), and the returned config,
-    the one config.toml holds, names those files: the directory repeats the run on its own. made_by: the
-    run's provenance (provenance.collect); data: the targets already made of the data fields (the plan's), so
-    that a user's file is not read again."""
+    config.toml is created exclusively: of two processes given the same --out, one claims it and the
+    other is refused, having changed nothing. Data given in memory are written there too (target.npy,
+    validation.npy) and config.toml names them relative to itself, so that a moved or copied run uses
+    its own copies; a data file named relative to the working directory is recorded absolute. made_by:
+    the run's provenance (provenance.collect); data: the targets already made of the data fields (the
+    plan's), so that a user's file is not read again.
+    Returns (the config, with every data path absolute; whether this call made the directory)."""
     if out.exists() and (not out.is_dir() or any(p.name != ".lock" for p in out.iterdir())):
-        raise GanfitError(f"--out {out}: already exists and is not an empty directory (choose another, or --resume it)")
+        raise _taken(out)
+    given, prints = config, fingerprints(config, data)  # before anything is written: reading data may fail
+    config = config.replace(**{f: _data_spec(out, f, getattr(config, f)) for f in DATA_FIELDS})
+    text = _own(config, out).to_toml() + provenance.toml_table(made_by or provenance.collect())
+    made = False
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        config = config.replace(**{f: _data_file(out, f, getattr(config, f)) for f in DATA_FIELDS})
-        write_text(out / CONFIG, config.to_toml() + provenance.toml_table(made_by or provenance.collect()))
-        prints = fingerprints(config, data)
+        try:
+            out.mkdir(parents=True)
+            made = True
+        except FileExistsError:
+            pass
+        _write_new(out / CONFIG, text.encode("utf-8"))
+    except FileExistsError:
+        raise _taken(out) from None
+    except OSError as e:
+        if made:  # made by this process a moment ago; rmdir removes it only while it is empty
+            with contextlib.suppress(OSError):
+                out.rmdir()
+        raise GanfitError(f"--out {out}: cannot write there ({io_reason(e)})") from None
+    try:
+        for f in DATA_FIELDS:
+            _write_data(out, f, getattr(given, f))
         if prints:
             write_text(out / DATA, json.dumps(prints, indent=1) + "\n")
     except OSError as e:
+        discard(out, made)
         raise GanfitError(f"--out {out}: cannot write there ({io_reason(e)})") from None
-    return config
+    return config, made
 
 
-def _data_file(out: Path, field: str, spec: str) -> str:
-    """An in-memory data spec as a .npy file in the run directory (other specs as they are)."""
+def _taken(out: Path) -> GanfitError:
+    return GanfitError(f"--out {out}: already exists and is not an empty directory (choose another, or --resume it)")
+
+
+def _write_new(path: Path, raw: bytes) -> None:
+    """A file that must not exist yet (FileExistsError if it does), written whole or removed."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666)
+    try:
+        with open(fd, "wb") as fh:
+            fh.write(raw)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+
+
+def _data_spec(out: Path, field: str, spec: str) -> str:
+    """An in-memory data spec as the .npy file it becomes in the run directory; a relative data path
+    as an absolute one (the run must not depend on where it was started); other specs as they are."""
     if not spec.startswith("array:"):
-        return spec
-    target = make_target(spec)
-    path = (out / f"{field}.npy").resolve()
-    if any(c in str(path) for c in ",;=:"):
+        return rebase(spec, Path.cwd())
+    path, columns = str((out / f"{field}.npy").absolute()), ";".join(make_target(spec).columns)
+    if any(c in path for c in ",;=:"):
         raise GanfitError(f"--out {out}: a path with , ; = or : cannot be named in a data spec; choose another")
+    return with_path(f"npy:path=x,columns={columns}", path)
+
+
+def _write_data(out: Path, field: str, spec: str) -> None:
+    """Data given in memory (an array: spec) as the run directory's FIELD.npy."""
+    if not spec.startswith("array:"):
+        return
+    data = make_target(spec).data
 
     def write(tmp):
         with open(tmp, "wb") as fh:  # a file, not a name: np.save would append ".npy" to a name
-            np.save(fh, target.data)
+            np.save(fh, data)
 
-    atomic_write(path, write)
-    return f"npy:path={path},columns={';'.join(target.columns)}"
+    atomic_write(out / f"{field}.npy", write)
 
 
-def discard(out: Path) -> None:
-    """Empty a run directory this process made (or found empty) and that never got a checkpoint: all in
-    it is ganfit's, since create refuses any other; the directory itself goes too."""
-    shutil.rmtree(out, ignore_errors=True)
+def _own(config: Config, out: Path) -> Config:
+    """The config as config.toml holds it: the run's own data files named relative to it."""
+    here = os.path.normpath(out.absolute())
+    own = {}
+    for f in DATA_FIELDS:
+        path = data_path(getattr(config, f))
+        if path is not None and os.path.dirname(os.path.normpath(path)) == here:
+            own[f] = with_path(getattr(config, f), Path(path).name)
+    return config.replace(**own) if own else config
+
+
+def discard(out: Path, made: bool) -> None:
+    """Empty a run directory this process claimed (see claim) and that never got a checkpoint: all in it
+    is this run's. The directory goes too where this process made it; one it found empty stays."""
+    if made:
+        shutil.rmtree(out, ignore_errors=True)
+        return
+    for p in out.iterdir():
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink(missing_ok=True)
 
 
 def fingerprints(config: Config, data: dict | None = None) -> dict[str, dict]:
@@ -89,8 +161,9 @@ def fingerprints(config: Config, data: dict | None = None) -> dict[str, dict]:
     return out
 
 
-def check_data(run_dir: Path, config: Config) -> None:
-    """A resume trains on the data the run started with: the fingerprints in data.json must match."""
+def check_data(run_dir: Path, config: Config, what: str = "") -> None:
+    """A resume, or a replay of its config.toml (`what` says which), trains on the data the run started
+    with: the fingerprints in data.json must match."""
     try:
         recorded = json.loads((run_dir / DATA).read_text(encoding="utf-8"))
     except FileNotFoundError:  # a run from before ganfit recorded its data, or one on a closed-form target
@@ -108,17 +181,17 @@ def check_data(run_dir: Path, config: Config) -> None:
         if old != new:
             was = f"{old['rows']} rows, sha256 {old['sha256'][:12]}" if old else "none"
             raise GanfitError(
-                f"--resume {run_dir}: the {field} data changed since the run began (was {was}, now"
+                f"{what or f'--resume {run_dir}'}: the {field} data changed since the run began (was {was}, now"
                 f" {new['rows'] if new else 0} rows{', sha256 ' + new['sha256'][:12] if new else ''}): train a new run"
             )
 
 
 def rewrite_config(run_dir: Path, config: Config) -> None:
     """config.toml with `config` (a resume that asked for more epochs), its recorded provenance kept."""
-    text = (run_dir / CONFIG).read_text(encoding="utf-8")
-    if text.split(provenance.MARK)[0] != config.to_toml():
+    text, own = (run_dir / CONFIG).read_text(encoding="utf-8"), _own(config, run_dir).to_toml()
+    if text.split(provenance.MARK)[0] != own:
         try:
-            write_text(run_dir / CONFIG, config.to_toml() + provenance.toml_table(provenance.read(run_dir / CONFIG)))
+            write_text(run_dir / CONFIG, own + provenance.toml_table(provenance.read(run_dir / CONFIG)))
         except OSError as e:
             raise GanfitError(f"cannot write {run_dir / CONFIG}: {io_reason(e)}") from None
 
@@ -132,6 +205,25 @@ def reopen(run_dir: Path, epochs: int | None = None) -> Config:
         raise GanfitError(f"--resume {run_dir}: no {CHECKPOINT} (the run stopped before its first checkpoint)")
     config = Config.from_toml(run_dir / CONFIG)
     return config.replace(epochs=epochs).validate() if epochs is not None else config
+
+
+def is_report(path: Path) -> bool:
+    """Whether a regular file is a page `ganfit report` wrote (its generator mark, or, on a page from
+    before the mark, its Content-Security-Policy); a link, a FIFO or a device is not read."""
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return False
+        with open(path, "rb") as fh:
+            head = fh.read(2048).decode("utf-8", errors="replace")
+    except OSError:
+        return False
+    return REPORT_MARK in head or "Content-Security-Policy\" content=\"default-src 'none'" in head
+
+
+def drop_report(run_dir: Path) -> None:
+    """A run that trains on makes its report.html stale: it goes (`ganfit report` draws the new one)."""
+    if is_report(run_dir / REPORT):
+        (run_dir / REPORT).unlink(missing_ok=True)
 
 
 def cut_metrics(path: Path, upto: int) -> None:

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from .. import recipes
-from ..config import FIELDS, MAX_TOML_BYTES, Config, read_toml, renamed
+from ..config import DATA_FIELDS, FIELDS, MAX_TOML_BYTES, Config, read_toml, rebase, renamed
 from ..errors import GanfitError
 from ..files import read_regular
 from ..game.targets import make_target
@@ -115,6 +115,8 @@ def load(path: str | Path, overrides: dict[str, Any] | None = None) -> Sweep:
         except (GanfitError, TypeError) as e:
             raise GanfitError(f"{where}: point {_describe(values)}: {e}") from None
         values = {k: getattr(config, k) for k in values}  # as validated (an int given for a float field)
+        # data files named relative to the working directory, as each point's config.toml records them
+        config = config.replace(**{f: rebase(getattr(config, f), Path.cwd()) for f in DATA_FIELDS})
         key = (config.target, bool(config.validation))
         if key not in known_by_target:
             known_by_target[key] = _metric_names(config.target, where, bool(config.validation))
