@@ -1,0 +1,239 @@
+"""The lab's web server: one page, its assets, a WebSocket per tab, an upload endpoint; loopback only.
+
+Starlette (routing, WebSockets, static files) on uvicorn: a small, well-kept pair (Encode's), pure
+Python, with the WebSocket protocol from the `websockets` package. A WebSocket, not Server-Sent
+Events: the page's commands and the frames go over one connection, and its close is how the server
+knows at once that a tab went away and stops that tab's training thread.
+
+Safety, as Jupyter does it: the server binds 127.0.0.1 on a free port; every request must carry the
+access token (in the URL, `?token=`, or the cookie the page gets from its first load); a request for
+another host name (DNS rebinding) or a WebSocket from another origin is refused. The page names no
+file: it uploads CSV text, draws points, and saves under a plain name inside the lab's runs folder.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import socket
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from starlette.applications import Starlette
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from ..config import Config
+from ..errors import GanfitError
+from .driver import Driver, save_name
+from .games import MAX_UPLOAD, page_config, read_upload
+from .session import Session
+
+STATIC = Path(__file__).parent / "static"
+COOKIE = "ganfit_lab_token"
+MAX_TABS = 4  # pages playing at once: each has its own training thread
+MAX_MESSAGE = 8 << 20  # bytes of one message from a page (drawn points)
+
+
+@dataclass
+class Lab:
+    """What the server serves: the starting game (a config, or a session on an opened run), the runs
+    folder that save-as-run writes in, the uploads so far, and the tabs that are open."""
+
+    config: Config
+    runs: Path
+    opener: object = None  # a function returning the starting Session (an opened run), or None
+    token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    uploads: dict[str, np.ndarray] = field(default_factory=dict)
+    drivers: set = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    folder: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="ganfit-lab-")))
+
+    def session(self, msg: dict | None) -> Session:
+        if msg is None:
+            return self.opener() if self.opener else Session(self.config)
+        return Session(page_config(self.config, msg, self.uploads))
+
+
+def allowed(lab: Lab, scope) -> str | None:
+    """Why a request is refused, or None: the token, the host name, and a WebSocket's origin."""
+    headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+    host = headers.get("host", "").rsplit(":", 1)[0]
+    if host not in ("127.0.0.1", "localhost"):
+        return "the lab answers only at 127.0.0.1"
+    query = dict(p.split("=", 1) for p in scope.get("query_string", b"").decode().split("&") if "=" in p)
+    cookies = dict(c.strip().split("=", 1) for c in headers.get("cookie", "").split(";") if "=" in c)
+    token = query.get("token") or cookies.get(COOKIE, "")
+    if not secrets.compare_digest(token.encode(), lab.token.encode()):
+        return "no valid token: open the URL that `ganfit lab` printed"
+    origin = headers.get("origin")
+    if scope["type"] == "websocket" and origin and origin.split("//", 1)[-1].rsplit(":", 1)[0] not in (
+        "127.0.0.1",
+        "localhost",
+    ):
+        return "another site's page cannot connect"
+    return None
+
+
+class TokenGate:
+    """ASGI middleware: every HTTP request and WebSocket passes `allowed` or is refused (403)."""
+
+    def __init__(self, app, lab: Lab):
+        self.app, self.lab = app, lab
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] in ("http", "websocket"):
+            why = allowed(self.lab, scope)
+            if why is not None:
+                if scope["type"] == "websocket":
+                    await send({"type": "websocket.close", "code": 4403, "reason": why})
+                    return
+                await PlainTextResponse(why + "\n", status_code=403)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def make_app(lab: Lab):
+    async def index(request):
+        response = FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
+        response.set_cookie(COOKIE, lab.token, httponly=True, samesite="strict")
+        return response
+
+    async def upload(request):
+        columns = [c for c in request.query_params.get("columns", "").split(",") if c]
+        raw = b""
+        async for chunk in request.stream():
+            raw += chunk
+            if len(raw) > MAX_UPLOAD:
+                return JSONResponse({"error": f"the file is over {MAX_UPLOAD:,} bytes"}, status_code=413)
+        try:
+            n = len(lab.uploads)
+            x, names = await asyncio.to_thread(read_upload, lab.folder, n, raw, columns)
+        except GanfitError as e:
+            return JSONResponse({"error": str(e).replace(str(lab.folder) + "/", "")}, status_code=400)
+        lab.uploads[f"u{n}"] = x
+        return JSONResponse({"id": f"u{n}", "rows": len(x), "columns": names})
+
+    async def play(ws: WebSocket):
+        await ws.accept()
+        with lab.lock:
+            full = len(lab.drivers) >= MAX_TABS
+        if full:
+            await ws.send_text(json.dumps({"type": "error", "text": f"{MAX_TABS} lab pages are open: close one"}))
+            await ws.close()
+            return
+        await tab(lab, ws)
+
+    app = Starlette(
+        routes=[
+            Route("/", index),
+            Route("/upload", upload, methods=["POST"]),
+            WebSocketRoute("/ws", play),
+            Mount("/static", StaticFiles(directory=STATIC), name="static"),
+        ]
+    )
+    return TokenGate(app, lab)
+
+
+async def tab(lab: Lab, ws: WebSocket) -> None:
+    """One page's connection: its Driver's messages out, the page's commands in; its close stops the driver."""
+    loop, outbox = asyncio.get_running_loop(), asyncio.Queue()
+    driver = Driver(lab.session, lambda text: loop.call_soon_threadsafe(outbox.put_nowait, text), _saver(lab))
+    with lab.lock:
+        lab.drivers.add(driver)
+
+    async def sender():
+        while True:
+            text = await outbox.get()
+            await ws.send_text(text)
+            if text.startswith('{"type": "frame"'):
+                driver.sent()
+
+    task = asyncio.create_task(sender())
+    try:
+        while True:
+            text = await ws.receive_text()
+            if len(text) > MAX_MESSAGE:
+                outbox.put_nowait(json.dumps({"type": "error", "text": "message too large"}))
+                continue
+            try:
+                msg = json.loads(text)
+            except ValueError:
+                msg = None
+            if not isinstance(msg, dict):
+                outbox.put_nowait(json.dumps({"type": "error", "text": "not a command"}))
+                continue
+            driver.command(msg)
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        task.cancel()
+        await asyncio.to_thread(driver.stop)
+        with lab.lock:
+            lab.drivers.discard(driver)
+
+
+def _saver(lab: Lab):
+    def where(name) -> Path:
+        return save_name(lab.runs, name)
+
+    return where
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(lab: Lab, port: int = 0, ready=None) -> None:
+    """Serve until interrupted; `ready(url)` is called once the server listens."""
+    import uvicorn  # the server loads with the command that serves, not with the package
+
+    port = port or free_port()
+    config = uvicorn.Config(make_app(lab), host="127.0.0.1", port=port, log_level="warning", ws_max_size=MAX_MESSAGE)
+    server = uvicorn.Server(config)
+    url = f"http://127.0.0.1:{port}/?token={lab.token}"
+
+    async def main():
+        task = asyncio.create_task(server.serve())
+        while not server.started and not task.done():
+            await asyncio.sleep(0.05)
+        if ready and server.started:
+            ready(url)
+        await task
+
+    asyncio.run(main())
+
+
+def open_lab(config: Config, run_dir: str | None, runs: Path, port: int, browser: bool) -> int:
+    """`ganfit lab`: check the starting game, serve it, print the URL and open it in a browser."""
+    import webbrowser  # only the command opens a browser
+
+    from .games import open_run
+
+    opener = None
+    if run_dir:
+        path = Path(run_dir)
+        config = Config.from_toml(path / "config.toml") if (path / "config.toml").is_file() else config
+        open_run(path).close()  # a run that cannot be opened is one line now, not a broken page
+        opener = lambda: open_run(path)  # noqa: E731
+    else:
+        Session(config).close()  # a config the engine refuses, or one past the budget, is one line now
+
+    def ready(url: str) -> None:
+        print(f"ganfit lab: {url}\n  (Ctrl-C stops it; saved runs go to {runs})", flush=True)
+        if browser:
+            webbrowser.open(url)
+
+    try:
+        serve(Lab(config, runs, opener), port, ready)
+    except KeyboardInterrupt:
+        pass
+    return 0
