@@ -25,7 +25,8 @@ from .session import LIVE, Session
 FPS = 30  # frames a second at most while playing
 TICK = 1 / FPS
 SPEEDS = (1, 3, 10, 30, 100, 300, 1000, 0)  # epochs a second the page may ask for; 0: as fast as it goes
-MAX_CHUNK = 512  # epochs between looks at the queue when playing flat out
+MAX_CHUNK = 512
+FRAME_SHARE = 1 / 3  # of the time playing flat out, at most this much goes to frames (training keeps >= 2/3)  # epochs between looks at the queue when playing flat out
 
 
 class Driver:
@@ -39,6 +40,7 @@ class Driver:
         self.ready = threading.Event()  # the page has taken the last frame
         self.ready.set()
         self.session: Session | None = None
+        self.frame_cost = 0.0  # seconds the last frame took to make
         self.thread = threading.Thread(target=self._main, name="ganfit-lab", daemon=True)
         self.thread.start()
 
@@ -57,6 +59,7 @@ class Driver:
     def _main(self) -> None:
         try:
             self._new(None)
+            self._frame(force=True)
             while True:
                 timeout = 0 if self.running else None
                 try:
@@ -127,6 +130,8 @@ class Driver:
             if left > 0:
                 time.sleep(left)
         else:
+            # frames may take at most FRAME_SHARE of the time: costly frames come less often than FPS
+            end = time.perf_counter() + max(seconds, self.frame_cost * (1 - FRAME_SHARE) / FRAME_SHARE)
             n = 1
             while time.perf_counter() < end and not s.finished:
                 n = min(MAX_CHUNK, max(n, 1))
@@ -160,7 +165,8 @@ class Driver:
             "speeds": list(SPEEDS),
             "views": self.view_setup,
             "rows": frames.history_rows(s.history, c.seeds),
-            "snapshots": [frames.main_view(meta, fixed, x.arrays, x.epoch, self.pdf) for x in s.snapshots],
+            "snapshots": (frames.past_views(s.past, self.pdf) if s.past else [])
+            + [frames.main_view(meta, fixed, x.arrays, x.epoch, self.pdf) for x in s.snapshots],
             "notes": s.notes,
         }
         self.send(json.dumps(msg))
@@ -171,8 +177,9 @@ class Driver:
         if not force and not self.ready.is_set():
             return
         self.ready.clear()
+        started = time.perf_counter()
         s = self.session
-        cap = s.capture
+        cap = s.live
         arrays = {k: v.float().cpu().numpy() for k, v in cap.take().items()}
         meta, fixed = cap.meta(), cap.fixed()
         msg = {
@@ -192,6 +199,7 @@ class Driver:
         s.rows.clear()
         self.snaps_sent = len(s.snapshots)
         self.send(json.dumps(msg))
+        self.frame_cost = time.perf_counter() - started
 
     def _save(self, name) -> None:
         if self.saver is None:

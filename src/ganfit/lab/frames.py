@@ -128,3 +128,13 @@ def history_rows(history: list[dict], members: int) -> list[dict]:
             metrics[n] = numbers([np.nan if v is None or isinstance(v, str) else float(v) for v in vals])
         out.append({"epoch": epoch, "metrics": metrics})
     return out
+
+
+FRAME_ARRAYS = ("verdict", "hist", "outside", "g_map", "d_grid", "fake", "warp", "heat", "arrows")  # capture.take's
+
+
+def past_views(snaps: SnapData, pdf: np.ndarray | None) -> list[dict]:
+    """An opened run's snapshots.npz as main views, for the time slider (drawn on its own grids)."""
+    fixed = {k: v for k, v in snaps.arrays.items() if k not in FRAME_ARRAYS}
+    names = [k for k in FRAME_ARRAYS if snaps.has(k)]
+    return [main_view(snaps.meta, fixed, {k: snaps[k][j] for k in names}, int(e), pdf) for j, e in enumerate(snaps.epochs)]
