@@ -43,7 +43,9 @@ def served(tmp_path):
 
 
 def threads_of_the_lab() -> list[str]:
-    return [t.name for t in threading.enumerate() if t.name.startswith(("ganfit-lab", "ganfit-metrics")) and t.is_alive()]
+    return [
+        t.name for t in threading.enumerate() if t.name.startswith(("ganfit-lab", "ganfit-metrics")) and t.is_alive()
+    ]
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 
-
 def get(url: str, data: bytes | None = None, headers: dict | None = None) -> tuple[int, bytes]:
     req = urllib.request.Request(url, data=data, headers=headers or {}, method="POST" if data is not None else "GET")
     try:

@@ -18,8 +18,17 @@ from ganfit.training import train
 
 GAMES = {
     "seed": Config(epochs=700, seeds=3, log_every=100, checkpoint_every=300),
-    "ring": Config(target="ring", noise="normal:dim=2", d_view="sample", r1=0.1, g_ema=0.99, epochs=300, seeds=2,
-                   log_every=100, eval_samples=1000),
+    "ring": Config(
+        target="ring",
+        noise="normal:dim=2",
+        d_view="sample",
+        r1=0.1,
+        g_ema=0.99,
+        epochs=300,
+        seeds=2,
+        log_every=100,
+        eval_samples=1000,
+    ),
     "autograd": Config(epochs=120, seeds=2, log_every=40, gp=1.0, loss="wgan", d_view="sample"),
 }
 

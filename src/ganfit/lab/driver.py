@@ -25,8 +25,8 @@ from .session import LIVE, Session
 FPS = 30  # frames a second at most while playing
 TICK = 1 / FPS
 SPEEDS = (1, 3, 10, 30, 100, 300, 1000, 0)  # epochs a second the page may ask for; 0: as fast as it goes
-MAX_CHUNK = 512
-FRAME_SHARE = 1 / 3  # of the time playing flat out, at most this much goes to frames (training keeps >= 2/3)  # epochs between looks at the queue when playing flat out
+MAX_CHUNK = 512  # epochs between looks at the queue when playing flat out
+FRAME_SHARE = 1 / 3  # of the time playing flat out, at most this goes to frames (training keeps >= 2/3)
 
 
 class Driver:
@@ -158,11 +158,14 @@ class Driver:
         c = s.config
         msg = {
             "type": "setup",
-            "config": {k: getattr(c, k) for k in c.__dataclass_fields__ if isinstance(getattr(c, k), int | float | str)},
+            "config": {
+                k: getattr(c, k) for k in c.__dataclass_fields__ if isinstance(getattr(c, k), int | float | str)
+            },
             "live": list(LIVE),
             "members": c.seeds,
             "engine": s.game.engine.name,
             "speeds": list(SPEEDS),
+            "speed": self.speed,
             "views": self.view_setup,
             "rows": frames.history_rows(s.history, c.seeds),
             "snapshots": (frames.past_views(s.past, self.pdf) if s.past else [])

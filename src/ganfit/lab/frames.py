@@ -137,4 +137,6 @@ def past_views(snaps: SnapData, pdf: np.ndarray | None) -> list[dict]:
     """An opened run's snapshots.npz as main views, for the time slider (drawn on its own grids)."""
     fixed = {k: v for k, v in snaps.arrays.items() if k not in FRAME_ARRAYS}
     names = [k for k in FRAME_ARRAYS if snaps.has(k)]
-    return [main_view(snaps.meta, fixed, {k: snaps[k][j] for k in names}, int(e), pdf) for j, e in enumerate(snaps.epochs)]
+    return [
+        main_view(snaps.meta, fixed, {k: snaps[k][j] for k in names}, int(e), pdf) for j, e in enumerate(snaps.epochs)
+    ]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import recipes
+from .. import arrays, recipes
 from ..config import FIELDS, Config
 from ..errors import GanfitError
 from ..game.data import read_csv_columns
@@ -28,7 +28,7 @@ MAX_POINTS = 100_000  # drawn points
 MAX_UPLOAD = 16 << 20  # bytes of an uploaded CSV
 
 
-def page_config(base: Config, msg: dict, uploads: dict[str, np.ndarray]) -> Config:
+def page_config(base: Config, msg: dict, uploads: dict[str, tuple]) -> Config:
     """The config a page's `new` command asks for: its recipe (else `base`), then its fields and data."""
     name = msg.get("recipe")
     if name is not None:
@@ -64,7 +64,7 @@ def _typed(name: str, v):
     return float(v) if want == "float" else v
 
 
-def _target(msg: dict, uploads: dict[str, np.ndarray]):
+def _target(msg: dict, uploads: dict[str, tuple]):
     """A built-in target spec, an uploaded CSV's array, drawn points as an array, or None (keep the base's)."""
     spec, upload, points = msg.get("target"), msg.get("upload"), msg.get("points")
     if sum(x is not None for x in (spec, upload, points)) > 1:
@@ -76,7 +76,7 @@ def _target(msg: dict, uploads: dict[str, np.ndarray]):
     if upload is not None:
         if upload not in uploads:
             raise GanfitError(f"no uploaded data {upload!r}: upload the file again")
-        return uploads[upload]
+        return arrays.hold(*uploads[upload])  # the data in memory, under their column names
     if points is not None:
         if not isinstance(points, list) or not 2 <= len(points) <= MAX_POINTS:
             raise GanfitError(f"points: draw from 2 to {MAX_POINTS:,} points")

@@ -22,7 +22,6 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 from starlette.applications import Starlette
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse
 from starlette.routing import Mount, Route, WebSocketRoute
@@ -50,7 +49,7 @@ class Lab:
     runs: Path
     opener: object = None  # a function returning the starting Session (an opened run), or None
     token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
-    uploads: dict[str, np.ndarray] = field(default_factory=dict)
+    uploads: dict[str, tuple] = field(default_factory=dict)  # id -> (data [n, dim], column names)
     drivers: set = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
     folder: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="ganfit-lab-")))
@@ -73,9 +72,14 @@ def allowed(lab: Lab, scope) -> str | None:
     if not secrets.compare_digest(token.encode(), lab.token.encode()):
         return "no valid token: open the URL that `ganfit lab` printed"
     origin = headers.get("origin")
-    if scope["type"] == "websocket" and origin and origin.split("//", 1)[-1].rsplit(":", 1)[0] not in (
-        "127.0.0.1",
-        "localhost",
+    if (
+        scope["type"] == "websocket"
+        and origin
+        and origin.split("//", 1)[-1].rsplit(":", 1)[0]
+        not in (
+            "127.0.0.1",
+            "localhost",
+        )
     ):
         return "another site's page cannot connect"
     return None
@@ -117,7 +121,7 @@ def make_app(lab: Lab):
             x, names = await asyncio.to_thread(read_upload, lab.folder, n, raw, columns)
         except GanfitError as e:
             return JSONResponse({"error": str(e).replace(str(lab.folder) + "/", "")}, status_code=400)
-        lab.uploads[f"u{n}"] = x
+        lab.uploads[f"u{n}"] = (x, names)
         return JSONResponse({"id": f"u{n}", "rows": len(x), "columns": names})
 
     async def play(ws: WebSocket):

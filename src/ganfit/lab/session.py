@@ -209,4 +209,3 @@ def _until_event(c: Config, epoch: int, end: int) -> int:
     while epoch + n < end and not c.logs_at(epoch + n - 1) and (epoch + n) % c.checkpoint_every:
         n += 1
     return n
-

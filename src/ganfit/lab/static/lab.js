@@ -46,6 +46,7 @@ function onSetup(msg) {
   $("engine").textContent = `${msg.views.target} · ${c.d_view} · ${c.loss} · engine: ${msg.engine}`;
   const sp = $("speed");
   if (!sp.options.length) for (const s of msg.speeds) sp.add(new Option(s ? String(s) : "max", s));
+  sp.value = String(msg.speed);
   layout();
 }
 
