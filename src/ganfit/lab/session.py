@@ -35,7 +35,7 @@ from ..training import DRAW_BUDGET, default_threads
 # Settings a learner may change mid-run (as in GAN Lab): none changes a tensor's shape, so the state
 # carries over to the rebuilt game. Everything else (widths, view, noise, target, K) starts a new game.
 LIVE = ("lr_d", "lr_g", "beta1", "beta2", "loss", "d_steps", "g_steps", "r1", "r2", "gp", "epochs", "log_every")
-LIVE_SAMPLES = 2_000  # eval samples a live frame draws (a snapshot: all of them, as a run's pictures)
+LIVE_SAMPLES = (2_000, 600)  # eval samples a live frame draws in 1-D, 2-D (a snapshot: all, as a run's pictures)
 MAX_SNAPSHOTS = 2_000  # kept for the time slider; past that every other one goes (about 80 MB in 2-D at most)
 
 
@@ -79,7 +79,8 @@ class Session:
         self.rows: list[LogRow] = []  # the metric rows since the page last took them
         self.log = MetricLog(game, self.eval_z, self.health, None, None, None, self.history, 0, [self.rows.append])
         self.capture = Capture(game, self.eval_z)  # snapshots at log rows: as a run's pictures take them
-        self.live = Capture(game, self.eval_z[:, :LIVE_SAMPLES])  # the page's frames: the same grids, fewer samples
+        live = LIVE_SAMPLES[game.target.dim - 1]
+        self.live = Capture(game, self.eval_z[:, :live])  # the page's frames: the same grids, fewer samples
         self.block = max(1, DRAW_BUDGET // (self.keys.shape[0] * game.uniforms_per_epoch()))
         self.drawn, self.first = None, 0
 
