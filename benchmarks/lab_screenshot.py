@@ -15,7 +15,6 @@ from playwright.sync_api import sync_playwright
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "lab"))
 from conftest import Served  # noqa: E402  (the tests' in-process server)
-
 from ganfit import Config  # noqa: E402
 from ganfit.lab.server import Lab  # noqa: E402
 
@@ -24,9 +23,24 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--dis
 
 def main() -> None:
     config = Config(
-        target="ring", noise="normal:dim=2", d_view="sample", loss="ns", r1=0.1, g_hidden=64, d_hidden=64,
-        g_activations="relu,relu", d_activations="leaky_relu,leaky_relu", batch=128, lr_d=1e-3, lr_g=2e-4,
-        beta1=0.5, seeds=4, epochs=20000, log_every=200, eval_samples=2000, normalize=False,
+        target="ring",
+        noise="normal:dim=2",
+        d_view="sample",
+        loss="ns",
+        r1=0.1,
+        g_hidden=64,
+        d_hidden=64,
+        g_activations="relu,relu",
+        d_activations="leaky_relu,leaky_relu",
+        batch=128,
+        lr_d=1e-3,
+        lr_g=2e-4,
+        beta1=0.5,
+        seeds=4,
+        epochs=20000,
+        log_every=200,
+        eval_samples=2000,
+        normalize=False,
     )
     served = Served(Lab(config, Path("/tmp/ganfit-lab-shot")))
     with sync_playwright() as p:
@@ -37,7 +51,8 @@ def main() -> None:
         page.check("#show-warp")
         page.check("#show-arrows")
         page.click("#play")
-        page.wait_for_function("+document.getElementById('epoch').textContent.replace(/,/g, '') > 3000", timeout=300_000)
+        played = "+document.getElementById('epoch').textContent.replace(/,/g, '') > 3000"
+        page.wait_for_function(played, timeout=300_000)
         page.click("#play")
         time.sleep(1)
         out = ROOT / "docs" / "img" / "lab.png"
