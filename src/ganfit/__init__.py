@@ -39,7 +39,16 @@ _EXPORTS = {
     "fit": ".fitting",
 }
 __all__ = sorted(_EXPORTS)
-SUBPACKAGES = ("recipes", "notebook", "game", "measure", "rundir", "pictures", "sweep")  # ganfit.recipes.load(...)
+SUBPACKAGES = (
+    "recipes",
+    "notebook",
+    "game",
+    "measure",
+    "rundir",
+    "pictures",
+    "sweep",
+    "lab",
+)  # ganfit.recipes.load(...)
 
 
 def __getattr__(name: str):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib.util
 import io
 import shlex
 import sys
@@ -272,6 +273,9 @@ def cmd_lab(args: argparse.Namespace) -> int:
         raise GanfitError("RUN_DIR opens a run as it was: give no --config, --recipe or config flags with it")
     if not 0 <= args.port < 65536:
         raise GanfitError(f"--port {args.port}: a port number from 1 to 65535 (0: a free one)")
+    missing = [m for m in ("starlette", "uvicorn", "websockets") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise GanfitError(f"ganfit lab needs {', '.join(missing)}: pip install 'ganfit[lab]'")
     # the library and the server load here, not at start-up (see the module's doc)
     from .lab.server import open_lab
 

@@ -130,3 +130,18 @@ def test_save_as_run_is_read_by_ganfit_sample(page, served, tmp_path):
     out = served.lab.runs / "from-the-page"
     assert main(["sample", str(out), "-n", "20", "--out", str(tmp_path / "s.csv")]) == 0
     assert len(np.loadtxt(tmp_path / "s.csv", delimiter=",", skiprows=1)) == 20
+
+
+def test_a_recipe_starts_a_2d_game_and_a_member_can_be_picked(page, served):
+    page.select_option("#recipe", "ring")
+    page.wait_for_function("window.lab.setup.views.dim === 2 && window.lab.setup.members === 10", timeout=60_000)
+    assert session(served).config.d_view == "pack:m=2" and page.input_value("#d_view") == "pack:m=2"
+    page.wait_for_selector("#member9")
+    page.click("#member2")
+    page.wait_for_function("window.lab.frame.member === 2", timeout=60_000)
+    assert session(served).live.member == 2
+    page.fill("#seeds", "3")  # a new game from the fields: the ring recipe's, with K = 3
+    page.click("#new")
+    page.wait_for_function("window.lab.setup.members === 3", timeout=60_000)
+    c = session(served).config
+    assert c.seeds == 3 and c.d_view == "pack:m=2" and c.target.startswith("ring")

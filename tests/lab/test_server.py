@@ -94,3 +94,21 @@ def test_uploads_are_checked(served):
     status, body = get(served.url("/upload?columns=b"), b"a,b\n1,2\n3,5\n4,9\n")
     assert status == 200 and json.loads(body) == {"id": "u0", "rows": 3, "columns": ["b"]}
     assert list(served.lab.folder.iterdir()) == []  # the text is read, not kept
+
+
+def test_a_dropped_connection_gets_its_game_back(served, lab_threads):
+    ws = connect(served.ws() + "&session=abc")
+    until(ws, lambda m: m["type"] == "frame")
+    ws.send(json.dumps({"cmd": "step", "n": 5}))
+    until(ws, lambda m: m["type"] == "frame" and m["epoch"] == 5)
+    ws.close()  # dropped: no "bye"
+    with connect(served.ws() + "&session=abc") as again:
+        assert until(again, lambda m: m["type"] == "setup")
+        assert until(again, lambda m: m["type"] == "frame")["epoch"] == 5
+        again.send(json.dumps({"cmd": "_stop"}))  # internal commands are not the page's
+        assert "not a command" in until(again, lambda m: m["type"] == "error")["text"]
+        again.send(json.dumps({"cmd": "bye"}))  # the page is closing: its game ends now
+    t = time.time()
+    while lab_threads() and time.time() - t < 20:
+        time.sleep(0.05)
+    assert lab_threads() == [] and served.lab.parked == {}

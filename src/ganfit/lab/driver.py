@@ -30,10 +30,11 @@ FRAME_SHARE = 1 / 3  # of the time playing flat out, at most this goes to frames
 
 
 class Driver:
-    """One session's thread (see the module's doc). `make` builds a Session from a page's `new` command
-    (or None: the starting one); `send` is called, from this thread, with each message as JSON text."""
+    """One session's thread (see the module's doc). `make(msg, current)` builds a Session from a page's
+    `new` command and the config of the game it replaces (None, None: the starting one); `send` is called,
+    from this thread, with each message as JSON text."""
 
-    def __init__(self, make: Callable[[dict | None], Session], send: Callable[[str], None], saver=None):
+    def __init__(self, make: Callable[..., Session], send: Callable[[str], None], saver=None):
         self.make, self.send, self.saver = make, send, saver
         self.commands: queue.Queue = queue.Queue()
         self.running, self.speed = False, 0
@@ -102,6 +103,13 @@ class Driver:
             elif cmd == "new":
                 self.running = False
                 self._new(msg)
+            elif cmd == "member":
+                k = msg.get("value")
+                if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k < self.session.config.seeds:
+                    raise GanfitError(f"member {k!r}: this game has members 0 to {self.session.config.seeds - 1}")
+                self.session.live.member = k
+            elif cmd == "_again":  # a page came back after its connection dropped
+                self._setup()
             elif cmd == "save":
                 self._save(msg.get("name"))
             else:
@@ -111,7 +119,8 @@ class Driver:
         self._frame(force=True)
 
     def _new(self, msg: dict | None) -> None:
-        session = self.make(msg)  # a bad config raises here, and the game before it goes on
+        current = self.session.config if self.session is not None else None
+        session = self.make(msg, current)  # a bad config raises here, and the game before it goes on
         if self.session is not None:
             self.session.close()
         self.session = session
@@ -183,7 +192,8 @@ class Driver:
         started = time.perf_counter()
         s = self.session
         cap = s.live
-        arrays = {k: v.float().cpu().numpy() for k, v in cap.take().items()}
+        verdict = s.game.target.dim == 1 and not cap.per_sample  # the only live view that draws it
+        arrays = {k: v.float().cpu().numpy() for k, v in cap.take(verdict).items()}
         meta, fixed = cap.meta(), cap.fixed()
         msg = {
             "type": "frame",
@@ -192,6 +202,7 @@ class Driver:
             "running": self.running,
             "finished": s.finished,
             "main": frames.main_view(meta, fixed, arrays, s.epoch, self.pdf),
+            "member": cap.member,
             "members": frames.members_view(s, self.view_setup["extent"]),
             "losses": frames.numbers(s.losses()) if s.last is not None else None,
             "rows": frames.rows_view(s.rows),

@@ -19,6 +19,7 @@ import secrets
 import socket
 import tempfile
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +38,7 @@ from .session import Session
 STATIC = Path(__file__).parent / "static"
 COOKIE = "ganfit_lab_token"
 MAX_TABS = 4  # pages playing at once: each has its own training thread
+GRACE = 30.0  # seconds a page whose connection dropped has to come back to its game (paused meanwhile)
 MAX_MESSAGE = 8 << 20  # bytes of one message from a page (drawn points)
 
 
@@ -54,10 +56,33 @@ class Lab:
     lock: threading.Lock = field(default_factory=threading.Lock)
     folder: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="ganfit-lab-")))
 
-    def session(self, msg: dict | None) -> Session:
+    parked: dict = field(default_factory=dict)  # session id -> (driver, its timer): pages whose connection dropped
+
+    def park(self, sid: str, driver: Driver, loop) -> None:
+        """Keep a dropped page's driver, paused, for GRACE seconds, then stop it."""
+
+        def expire():
+            with self.lock:
+                if self.parked.get(sid, (None,))[0] is not driver:
+                    return
+                del self.parked[sid]
+            threading.Thread(target=driver.stop, daemon=True).start()
+
+        with self.lock:
+            self.parked[sid] = (driver, loop.call_later(GRACE, expire))
+
+    def unpark(self, sid: str) -> Driver | None:
+        with self.lock:
+            driver, timer = self.parked.pop(sid, (None, None))
+        if timer is not None:
+            timer.cancel()
+        return driver
+
+    def session(self, msg: dict | None, current: Config | None = None) -> Session:
+        """The starting game (msg None), or the one a page's `new` asks for, from the game it replaces."""
         if msg is None:
             return self.opener() if self.opener else Session(self.config)
-        return Session(page_config(self.config, msg, self.uploads))
+        return Session(page_config(current or self.config, msg, self.uploads))
 
 
 def allowed(lab: Lab, scope) -> str | None:
@@ -146,9 +171,21 @@ def make_app(lab: Lab):
 
 
 async def tab(lab: Lab, ws: WebSocket) -> None:
-    """One page's connection: its Driver's messages out, the page's commands in; its close stops the driver."""
+    """One page's connection: its Driver's messages out, the page's commands in. A page that says `bye`
+    (it is closing) ends its driver at once; a connection that drops parks the driver, paused, for GRACE
+    seconds, and the page that reconnects with the same `session` id takes its game back."""
     loop, outbox = asyncio.get_running_loop(), asyncio.Queue()
-    driver = Driver(lab.session, lambda text: loop.call_soon_threadsafe(outbox.put_nowait, text), _saver(lab))
+    sid = ws.query_params.get("session", "")[:64]
+
+    def send(text: str) -> None:
+        loop.call_soon_threadsafe(outbox.put_nowait, text)
+
+    driver = lab.unpark(sid)
+    if driver is None:
+        driver = Driver(lab.session, send, _saver(lab))
+    else:
+        driver.send = send
+        driver.command({"cmd": "_again"})  # the game as it is, to the page that came back
     with lab.lock:
         lab.drivers.add(driver)
 
@@ -159,28 +196,40 @@ async def tab(lab: Lab, ws: WebSocket) -> None:
             if text.startswith('{"type": "frame"'):
                 driver.sent()
 
-    task = asyncio.create_task(sender())
+    task, bye = asyncio.create_task(sender()), False
     try:
-        while True:
-            text = await ws.receive_text()
-            if len(text) > MAX_MESSAGE:
-                outbox.put_nowait(json.dumps({"type": "error", "text": "message too large"}))
-                continue
-            try:
-                msg = json.loads(text)
-            except ValueError:
-                msg = None
-            if not isinstance(msg, dict):
-                outbox.put_nowait(json.dumps({"type": "error", "text": "not a command"}))
-                continue
-            driver.command(msg)
+        while not bye:
+            msg = _command(await ws.receive_text())
+            if isinstance(msg, str):
+                outbox.put_nowait(json.dumps({"type": "error", "text": msg}))
+            elif msg.get("cmd") == "bye":
+                bye = True
+            else:
+                driver.command(msg)
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
         task.cancel()
-        await asyncio.to_thread(driver.stop)
         with lab.lock:
             lab.drivers.discard(driver)
+        if sid and not bye:
+            driver.command({"cmd": "pause"})
+            lab.park(sid, driver, loop)
+        else:
+            await asyncio.to_thread(driver.stop)
+
+
+def _command(text: str) -> dict | str:
+    """A page's message as a command, or why it is not one (internal commands start with _)."""
+    if len(text) > MAX_MESSAGE:
+        return "message too large"
+    try:
+        msg = json.loads(text)
+    except ValueError:
+        return "not a command"
+    if not isinstance(msg, dict) or str(msg.get("cmd", "")).startswith("_"):
+        return "not a command"
+    return msg
 
 
 def _saver(lab: Lab):
@@ -194,6 +243,28 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+class Background:
+    """A lab served from a thread of this process (a notebook's kernel, the tests): `url`, `close()`."""
+
+    def __init__(self, lab: Lab, port: int = 0):
+        import uvicorn  # the server loads with what serves, not with the package
+
+        self.lab, self.port = lab, port or free_port()
+        config = uvicorn.Config(make_app(lab), host="127.0.0.1", port=self.port, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, name="ganfit-lab-server", daemon=True)
+        self.thread.start()
+        while not self.server.started:
+            if not self.thread.is_alive():
+                raise GanfitError(f"the lab could not listen on 127.0.0.1:{self.port}")
+            time.sleep(0.02)
+        self.url = f"http://127.0.0.1:{self.port}/?token={lab.token}"
+
+    def close(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
 
 
 def serve(lab: Lab, port: int = 0, ready=None) -> None:

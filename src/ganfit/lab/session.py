@@ -50,13 +50,13 @@ class Snapshot:
 class Session:
     """A game being played for the page (see the module's doc). Not thread-safe: one driver thread calls it."""
 
-    def __init__(self, config: Config, history: list[dict] | None = None):
+    def __init__(self, config: Config):
         config.validate()
         if not config.threads:
             config = config.replace(threads=default_threads(config))
         budget.check(config)  # a width or K past what the machine holds is one line, before anything allocates
         self.epoch = 0
-        self.history: list[dict] = list(history or [])
+        self.history: list[dict] = []  # metrics.jsonl's rows so far (MetricLog appends them)
         self.snapshots: list[Snapshot] = []
         self.last = None  # the latest (losses, fake) the engine returned
         self.past: SnapData | None = None  # an opened run's snapshots.npz, for the time slider

@@ -6,13 +6,21 @@ const REAL = "#d62728", FAKE = "#1f77b4", DCOL = "#2ca02c";
 const lab = { setup: null, frame: null, snaps: [], rows: [], losses: [], drawing: false, points: [], messages: [] };
 window.lab = lab; // for the browser tests and the curious
 
-// ---- the connection
-let ws;
+// ---- the connection: a dropped one is retried, and the server keeps this tab's game (paused) meanwhile
+let ws, retries = 0, leaving = false;
+const sid = sessionStorage.getItem("ganfit-lab-session") || Math.random().toString(36).slice(2);
+sessionStorage.setItem("ganfit-lab-session", sid);
 function connect() {
-  ws = new WebSocket(`ws://${location.host}/ws?token=${encodeURIComponent(token)}`);
+  ws = new WebSocket(`ws://${location.host}/ws?token=${encodeURIComponent(token)}&session=${sid}`);
+  ws.onopen = () => { if (retries) say("reconnected: the game is paused where it was"); retries = 0; };
   ws.onmessage = (e) => receive(JSON.parse(e.data));
-  ws.onclose = () => say("disconnected from the lab server: reload the page", true);
+  ws.onclose = () => {
+    if (leaving) return;
+    if (retries++ < 25) { say("connection lost: reconnecting...", true); setTimeout(connect, 1000); }
+    else say("disconnected from the lab server: is `ganfit lab` still running?", true);
+  };
 }
+window.addEventListener("pagehide", () => { leaving = true; if (ws && ws.readyState === 1) ws.send(JSON.stringify({ cmd: "bye" })); });
 function send(msg) {
   if (!ws || ws.readyState !== 1) return say("not connected", true);
   ws.send(JSON.stringify(msg));
@@ -37,12 +45,13 @@ function onSetup(msg) {
   lab.rows = msg.rows.slice();
   lab.losses = [];
   const c = msg.config;
-  for (const k of ["lr_d", "lr_g", "d_steps", "g_steps", "r1", "r2", "seeds", "g_hidden", "d_hidden", "seed", "g_ema"]) $(k).value = c[k];
+  for (const k of NUMBERS) $(k).value = c[k];
   $("epochs_total").value = c.epochs;
   $("loss").value = c.loss;
-  $("noise").placeholder = c.noise;
-  $("d_view").placeholder = c.d_view;
-  $("target").placeholder = msg.views.target;
+  $("spectral_norm").checked = !!c.spectral_norm;
+  for (const k of ["noise", "d_view"]) $(k).value = c[k];
+  $("target").value = /^(array|csv|npy):/.test(c.target) ? "" : c.target; // data: kept as they are
+  $("recipe").value = "";
   $("engine").textContent = `${msg.views.target} · ${c.d_view} · ${c.loss} · engine: ${msg.engine}`;
   const sp = $("speed");
   if (!sp.options.length) for (const s of msg.speeds) sp.add(new Option(s ? String(s) : "max", s));
@@ -92,6 +101,7 @@ function layout() {
   $("layers").style.display = lab.setup.views.dim === 2 ? "" : "none";
 }
 
+function memberNote() { const m = lab.frame && lab.frame.member; return m ? `, member ${m}` : ""; }
 function shown() { // the main view at the time slider: a snapshot, or live
   const t = +$("time").value;
   if (t < lab.snaps.length) { $("timelabel").textContent = `snapshot, epoch ${lab.snaps[t].epoch}`; return lab.snaps[t]; }
@@ -103,7 +113,25 @@ function draw() {
   if (!lab.setup) return;
   const v = shown();
   if (v) lab.setup.views.dim === 1 ? draw1d(v) : draw2d(v);
-  drawCurves(); drawMembers();
+  drawCurves(); drawMembers(); drawOverview();
+}
+
+// ---- the model overview: noise -> G -> fake -> D <- real, and the three losses of the last epoch
+function drawOverview() {
+  const [, ctx] = canvas("overview", 880, 86), c = lab.setup.config, f = lab.frame;
+  const box = (x, w, text, color, sub) => {
+    ctx.fillStyle = color; ctx.fillRect(x, 22, w, 36); ctx.fillStyle = "#fff"; ctx.font = "bold 13px system-ui";
+    ctx.fillText(text, x + 8, 44); if (sub) { ctx.fillStyle = "#555"; ctx.font = "11px system-ui"; ctx.fillText(sub, x, 74); }
+  };
+  const arrow = (x0, x1) => { ctx.strokeStyle = "#888"; ctx.beginPath(); ctx.moveTo(x0, 40); ctx.lineTo(x1, 40); ctx.lineTo(x1 - 6, 36); ctx.moveTo(x1, 40); ctx.lineTo(x1 - 6, 44); ctx.stroke(); };
+  box(10, 110, "noise z", "#999", c.noise);
+  arrow(120, 150); box(150, 130, `G (${c.g_hidden} wide)`, FAKE, `lr ${c.lr_g}, ${c.g_steps} step(s)/epoch`);
+  arrow(280, 310); box(310, 90, "fake x", FAKE);
+  arrow(400, 430); box(430, 150, `D (${c.d_hidden} wide)`, DCOL, `${c.d_view}, lr ${c.lr_d}, ${c.d_steps} step(s)`);
+  box(640, 90, "real x", REAL, lab.setup.views.target.slice(0, 28)); arrow(640, 580);
+  ctx.fillStyle = "#333"; ctx.font = "12px system-ui";
+  const l = f && f.losses;
+  ctx.fillText(`loss ${c.loss}` + (l ? `: D on real ${l[0][0]}, D on fake ${l[1][0]}, G ${l[2][0]} (member 0)` : ""), 10, 14);
 }
 
 // ---- 1-D: density, D beside D*, G's map beside the optimal map
@@ -117,7 +145,7 @@ function draw1d(v) {
   ctx.fillStyle = "rgba(31,119,180,0.4)";
   const bw = (sx(S.x[1]) - sx(S.x[0]));
   v.density.forEach((d, i) => { if (d) { const y = sy(Math.min(d, top)); ctx.fillRect(sx(S.x[i]) - bw / 2, y, bw, H - pad - y); } });
-  title(ctx, `fake (blue) vs real density, epoch ${v.epoch}`);
+  title(ctx, `fake (blue) vs real density, epoch ${v.epoch}${memberNote()}`);
   [, ctx] = canvas("disc", W, H, box);
   if (v.d) {
     const lo = S.verdict === "probability" ? 0 : Math.min(...finite(v.d)), hi = S.verdict === "probability" ? 1 : Math.max(...finite(v.d));
@@ -158,7 +186,8 @@ function draw2d(v) {
   if ($("show-fake").checked) dots(v.fake, FAKE, 1.5);
   if ($("show-arrows").checked && v.arrows) arrows(ctx, v, sx, sy, (x1 - x0));
   if (lab.drawing) dots(lab.points, "#000", 2);
-  title(ctx, `epoch ${v.epoch}: real (red), fake (blue)${v.heat ? ", D's output" : ""}`);
+  const noHeat = S.per_sample ? "" : " (D sees whole batches or packs: no per-point heat map)";
+  title(ctx, `epoch ${v.epoch}${memberNote()}: real (red), fake (blue)${v.heat ? ", D's output" : noHeat}`);
   c.onmousedown = (e) => startDraw(e, c); c.onmousemove = (e) => moveDraw(e, c); c.onmouseup = () => (lab.down = false);
 }
 function heat(ctx, h, W, H, prob) {
@@ -224,7 +253,9 @@ function drawMembers() {
   const K = S.dim === 1 ? f.members.hist.length : f.members.points.length;
   for (let k = 0; k < K; k++) {
     const [c, ctx] = canvas(`member${k}`, W, H, box);
-    c.className = learned && learned[k] ? "learned" : "";
+    c.className = (learned && learned[k] ? "learned" : "") + (k === f.member ? " chosen" : "");
+    c.onclick = () => send({ cmd: "member", value: k });
+    c.title = "show this member in the main view";
     if (S.dim === 1) {
       const h = f.members.hist[k], [lo, hi] = f.members.range, sx = scale(lo, hi, 0, W);
       const top = 1.3 * Math.max(...finite(S.pdf)), sy = scale(0, top, H, 12), bw = W / h.length;
@@ -261,21 +292,21 @@ document.addEventListener("mousedown", (e) => { if (e.target.id === "density") {
 document.addEventListener("mousemove", (e) => { if (e.target.id === "density" && lab.down && lab.drawing) { const r = e.target.getBoundingClientRect(); addPoints(e.clientX - r.left, e.clientY - r.top); } });
 document.addEventListener("mouseup", () => (lab.down = false));
 
-// ---- controls
+// ---- controls: every field shows the current game's config; a new game sends them all
+const NUMBERS = ["lr_d", "lr_g", "d_steps", "g_steps", "r1", "r2", "seeds", "g_hidden", "d_hidden", "seed", "g_ema", "batch", "gp"];
+const INTS = ["seeds", "g_hidden", "d_hidden", "seed", "batch", "d_steps", "g_steps"];
 function num(id) { const v = $(id).value; return v === "" ? undefined : Number(v); }
 function newGame(extra) {
-  const config = {};
-  for (const k of ["seeds", "g_hidden", "d_hidden", "seed"]) if (num(k) !== undefined) config[k] = Math.round(num(k));
-  if (num("g_ema") !== undefined) config.g_ema = num("g_ema");
+  const config = { loss: $("loss").value, spectral_norm: $("spectral_norm").checked };
+  for (const k of NUMBERS) if (num(k) !== undefined) config[k] = INTS.includes(k) ? Math.round(num(k)) : num(k);
+  if (num("epochs_total") !== undefined) config.epochs = Math.round(num("epochs_total"));
   for (const k of ["noise", "d_view"]) if ($(k).value) config[k] = $(k).value;
   const msg = Object.assign({ cmd: "new", config }, extra);
-  if ($("recipe").value) { msg.recipe = $("recipe").value; if (!extra.keep) msg.config = {}; }
   if (!msg.upload && !msg.points && $("target").value) msg.target = $("target").value;
-  delete msg.keep;
   send(msg);
 }
 $("new").onclick = () => newGame({});
-$("recipe").onchange = () => newGame({});
+$("recipe").onchange = () => { if ($("recipe").value) send({ cmd: "new", recipe: $("recipe").value }); };
 $("play").onclick = () => send({ cmd: $("play").dataset.running === "1" ? "pause" : "play" });
 $("step").onclick = () => send({ cmd: "step", n: 1 });
 $("stepd").onclick = () => send({ cmd: "step_d" });
