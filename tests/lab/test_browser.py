@@ -145,3 +145,14 @@ def test_a_recipe_starts_a_2d_game_and_a_member_can_be_picked(page, served):
     page.wait_for_function("window.lab.setup.members === 3", timeout=60_000)
     c = session(served).config
     assert c.seeds == 3 and c.d_view == "pack:m=2" and c.target.startswith("ring")
+
+
+def test_slow_motion_plays_at_the_pages_speed_and_explains_each_sub_step(page, served):
+    page.select_option("#speed", "3")
+    page.wait_for_function("window.lab.speed === 3")
+    page.click("#play")
+    page.wait_for_function("document.getElementById('epoch').textContent !== '0'", timeout=30_000)
+    time.sleep(2.0)
+    page.click("#play")
+    page.wait_for_function("document.getElementById('play').dataset.running === '0'")
+    assert 1 <= session(served).epoch <= 12  # about 3 a second, not thousands

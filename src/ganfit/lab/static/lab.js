@@ -56,6 +56,7 @@ function onSetup(msg) {
   const sp = $("speed");
   if (!sp.options.length) for (const s of msg.speeds) sp.add(new Option(s ? String(s) : "max", s));
   sp.value = String(msg.speed);
+  lab.speed = msg.speed;
   layout();
 }
 
@@ -63,7 +64,7 @@ function onFrame(msg) {
   lab.frame = msg;
   $("epoch").textContent = msg.epoch.toLocaleString("en");
   $("epochs").textContent = msg.epochs.toLocaleString("en");
-  $("play").textContent = msg.running ? "⏸ pause" : "▶ play";
+  $("play").textContent = msg.running ? "❚❚ pause" : "▶ play";
   $("play").dataset.running = msg.running ? "1" : "0";
   if (msg.losses) lab.losses.push([msg.epoch, msg.losses[0][0] + msg.losses[1][0], msg.losses[2][0]]);
   if (lab.losses.length > 4000) lab.losses.splice(0, 2000);
@@ -116,23 +117,34 @@ function draw() {
   drawCurves(); drawMembers(); drawOverview();
 }
 
-// ---- the model overview: noise -> G -> fake -> D <- real, and the three losses of the last epoch
+// ---- the model overview: noise -> G -> fake -> D <- real, and the three losses of the last epoch. In slow
+// motion (the page's speed at 3 epochs/s or less, playing) it walks through an epoch's sub-steps in turn.
+const SUBSTEPS = [
+  ["real", "D's step, on real data: D is pushed to say 'real' (1) on a batch of the target's samples."],
+  ["fake", "D's step, on fake data: G's samples (G held still) are fed to D, which is pushed to say 'fake' (0)."],
+  ["g", "G's step: G's samples go through D (D held still); G moves them where D says 'real', along the arrows."],
+];
 function drawOverview() {
-  const [, ctx] = canvas("overview", 880, 86), c = lab.setup.config, f = lab.frame;
-  const box = (x, w, text, color, sub) => {
-    ctx.fillStyle = color; ctx.fillRect(x, 22, w, 36); ctx.fillStyle = "#fff"; ctx.font = "bold 13px system-ui";
-    ctx.fillText(text, x + 8, 44); if (sub) { ctx.fillStyle = "#555"; ctx.font = "11px system-ui"; ctx.fillText(sub, x, 74); }
+  const [, ctx] = canvas("overview", 880, 104), c = lab.setup.config, f = lab.frame;
+  const slow = f && f.running && lab.speed > 0 && lab.speed <= 3;
+  const sub = slow ? SUBSTEPS[Math.floor((performance.now() / 1000) * 3 * lab.speed) % 3][0] : null;
+  const box = (x, w, text, color, note, lit) => {
+    ctx.fillStyle = color; ctx.globalAlpha = sub && !lit ? 0.3 : 1; ctx.fillRect(x, 22, w, 36); ctx.globalAlpha = 1;
+    ctx.fillStyle = "#fff"; ctx.font = "bold 13px system-ui"; ctx.fillText(text, x + 8, 44);
+    if (note) { ctx.fillStyle = "#555"; ctx.font = "11px system-ui"; ctx.fillText(note, x, 72); }
   };
   const arrow = (x0, x1) => { ctx.strokeStyle = "#888"; ctx.beginPath(); ctx.moveTo(x0, 40); ctx.lineTo(x1, 40); ctx.lineTo(x1 - 6, 36); ctx.moveTo(x1, 40); ctx.lineTo(x1 - 6, 44); ctx.stroke(); };
-  box(10, 110, "noise z", "#999", c.noise);
-  arrow(120, 150); box(150, 130, `G (${c.g_hidden} wide)`, FAKE, `lr ${c.lr_g}, ${c.g_steps} step(s)/epoch`);
-  arrow(280, 310); box(310, 90, "fake x", FAKE);
-  arrow(400, 430); box(430, 150, `D (${c.d_hidden} wide)`, DCOL, `${c.d_view}, lr ${c.lr_d}, ${c.d_steps} step(s)`);
-  box(640, 90, "real x", REAL, lab.setup.views.target.slice(0, 28)); arrow(640, 580);
+  box(10, 110, "noise z", "#999", c.noise, sub !== "real");
+  arrow(120, 150); box(150, 130, `G (${c.g_hidden} wide)`, FAKE, `lr ${c.lr_g}, ${c.g_steps} step(s)/epoch`, sub === "g" || sub === "fake");
+  arrow(280, 310); box(310, 90, "fake x", FAKE, "", sub !== "real");
+  arrow(400, 430); box(430, 150, `D (${c.d_hidden} wide)`, DCOL, `${c.d_view}, lr ${c.lr_d}, ${c.d_steps} step(s)`, true);
+  box(640, 90, "real x", REAL, lab.setup.views.target.slice(0, 28), sub === "real"); arrow(640, 580);
   ctx.fillStyle = "#333"; ctx.font = "12px system-ui";
   const l = f && f.losses;
   ctx.fillText(`loss ${c.loss}` + (l ? `: D on real ${l[0][0]}, D on fake ${l[1][0]}, G ${l[2][0]} (member 0)` : ""), 10, 14);
+  if (sub) { ctx.fillStyle = "#a40"; ctx.fillText(SUBSTEPS.find((x) => x[0] === sub)[1], 10, 96); }
 }
+setInterval(() => { if (lab.setup && lab.speed > 0 && lab.speed <= 3) drawOverview(); }, 100);
 
 // ---- 1-D: density, D beside D*, G's map beside the optimal map
 function draw1d(v) {
@@ -310,7 +322,7 @@ $("recipe").onchange = () => { if ($("recipe").value) send({ cmd: "new", recipe:
 $("play").onclick = () => send({ cmd: $("play").dataset.running === "1" ? "pause" : "play" });
 $("step").onclick = () => send({ cmd: "step", n: 1 });
 $("stepd").onclick = () => send({ cmd: "step_d" });
-$("speed").onchange = () => send({ cmd: "speed", value: Number($("speed").value) });
+$("speed").onchange = () => { lab.speed = Number($("speed").value); send({ cmd: "speed", value: lab.speed }); };
 $("time").oninput = () => draw();
 $("apply").onclick = () => {
   const values = { loss: $("loss").value, epochs: Math.round(num("epochs_total")) };
