@@ -58,10 +58,13 @@ def test_bad_commands_are_answered_and_the_game_goes_on(served):
             {"cmd": "new", "points": [[1.0, "x"]]},
             {"cmd": "save", "name": "../outside"},
         ]
+        said = []
         for msg in bad:
             ws.send(msg if isinstance(msg, str) else json.dumps(msg))
             err = until(ws, lambda m: m["type"] == "error")
             assert err["text"] and "\n" not in err["text"], err
+            said.append(err["text"])
+        assert "this run needs about" in said[7] and "not a multiple of m=3" in said[8]
         ws.send(json.dumps({"cmd": "step", "n": 7}))
         assert until(ws, lambda m: m["type"] == "frame" and m["epoch"] == 7)
     assert not (served.lab.runs.parent / "outside").exists()

@@ -127,3 +127,15 @@ def test_save_as_run_is_an_ordinary_run(tmp_path, capsys):
     with pytest.raises(GanfitError, match="already exists"):
         s.save(out)
     s.close()
+
+
+def test_a_save_that_fails_leaves_nothing(tmp_path):
+    s = Session(Config(epochs=100))
+    s.play(10)
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(GanfitError, match="cannot save"):
+        s.save(tmp_path / "file" / "run")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+    s.play(5)  # and the game goes on
+    assert s.epoch == 15
+    s.close()
