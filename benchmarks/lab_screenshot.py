@@ -45,7 +45,7 @@ def main() -> None:
     served = Served(Lab(config, Path("/tmp/ganfit-lab-shot")))
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
-        page = browser.new_page(viewport={"width": 1240, "height": 900})
+        page = browser.new_page(viewport={"width": 1240, "height": 1000})
         page.goto(served.url("/"))
         page.wait_for_function("window.lab && window.lab.frame !== null", timeout=60_000)
         page.check("#show-warp")
