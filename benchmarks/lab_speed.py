@@ -7,13 +7,16 @@ For each game, in one invocation: (1) headless, the same Session played flat out
 engine's rate in the lab's loop), and `train` of the same config for the same epochs (the rate `ganfit
 train` reports); (2) live, the real server (uvicorn, in a thread) and a WebSocket client that reads
 every frame as a page would (in a second process, as a browser is), playing at the page's "max" speed:
-frames a second received, and epochs a second trained. The ratio is live / headless, measured here.
+frames a second received, and epochs a second trained. The ratio is live / headless, measured here;
+headless and live windows alternate (--repeats times) and each figure is the median, so that a machine
+whose load changes meanwhile (a shared one) weighs on both alike.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 import threading
@@ -77,21 +80,29 @@ def live(config: Config, seconds: float) -> dict:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--seconds", type=float, default=10.0)
+    p.add_argument("--repeats", type=int, default=3)
     args = p.parse_args()
     games = {"seed (K = 1)": Config(epochs=10**7, log_every=200), "ring recipe (K = 10)": recipes.load("ring")}
+    print(f"load average before: {Path('/proc/loadavg').read_text().split()[0]}", flush=True)
     for name, config in games.items():
         config = config.replace(epochs=max(config.epochs, 10**6))  # never finishes within the window
-        rate, _ = headless(config, args.seconds)
+        rates, lives = [], []
+        for _ in range(args.repeats):
+            rates.append(headless(config, args.seconds)[0])
+            lives.append(live(config, args.seconds))
+        rate = statistics.median(rates)
         n = max(200, int(rate * args.seconds / 2))
         t0 = time.perf_counter()
         train(config.replace(epochs=n), progress=None)
         trained = n / (time.perf_counter() - t0)
-        got = live(config, args.seconds)
+        epochs = statistics.median(x["epochs_per_s"] for x in lives)
+        fps = statistics.median(x["frames_per_s"] for x in lives)
         print(
-            f"{name}: headless {rate:,.0f} epochs/s (train: {trained:,.0f}); live {got['epochs_per_s']:,.0f} epochs/s"
-            f" = {got['epochs_per_s'] / rate:.0%} of headless, {got['frames_per_s']:.1f} frames/s",
+            f"{name}: headless {rate:,.0f} epochs/s (train: {trained:,.0f}); live {epochs:,.0f} epochs/s"
+            f" = {epochs / rate:.0%} of headless, {fps:.1f} frames/s (medians of {args.repeats})",
             flush=True,
         )
+    print(f"load average after: {Path('/proc/loadavg').read_text().split()[0]}")
 
 
 if __name__ == "__main__":
