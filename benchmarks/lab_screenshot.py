@@ -6,17 +6,15 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+from ganfit import Config
+from ganfit.lab.server import Background, Lab
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "lab"))
-from conftest import Served  # noqa: E402  (the tests' in-process server)
-from ganfit import Config  # noqa: E402
-from ganfit.lab.server import Lab  # noqa: E402
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 
@@ -42,11 +40,11 @@ def main() -> None:
         eval_samples=2000,
         normalize=False,
     )
-    served = Served(Lab(config, Path("/tmp/ganfit-lab-shot")))
+    served = Background(Lab(config, Path("/tmp/ganfit-lab-shot")))
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
         page = browser.new_page(viewport={"width": 1240, "height": 1000})
-        page.goto(served.url("/"))
+        page.goto(served.url)
         page.wait_for_function("window.lab && window.lab.frame !== null", timeout=60_000)
         page.check("#show-warp")
         page.check("#show-arrows")

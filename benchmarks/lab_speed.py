@@ -19,14 +19,11 @@ import json
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
-import uvicorn
-
 from ganfit import Config, recipes
-from ganfit.lab.server import Lab, free_port, make_app
+from ganfit.lab.server import Background, Lab
 from ganfit.lab.session import Session
 from ganfit.training import train
 
@@ -63,17 +60,10 @@ def headless(config: Config, seconds: float) -> tuple[float, int]:
 
 
 def live(config: Config, seconds: float) -> dict:
-    lab = Lab(config, Path("/tmp"))
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(make_app(lab), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    url = f"ws://127.0.0.1:{port}/ws?token={lab.token}"
+    served = Background(Lab(config, Path("/tmp")))
+    url = served.url.replace("http://", "ws://").replace("/?token=", "/ws?token=")
     out = subprocess.run([sys.executable, "-c", CLIENT, url, str(seconds)], capture_output=True, text=True, check=True)
-    server.should_exit = True
-    thread.join(10)
+    served.close()
     return json.loads(out.stdout)
 
 

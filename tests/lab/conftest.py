@@ -1,27 +1,13 @@
 import threading
-import time
 
 import pytest
-import uvicorn
 
 from ganfit import Config
-from ganfit.lab.server import Lab, free_port, make_app
+from ganfit.lab.server import Background, Lab
 
 
-class Served:
+class Served(Background):
     """A lab served by uvicorn in a thread of the test process, on 127.0.0.1, a free port."""
-
-    def __init__(self, lab: Lab):
-        self.lab, self.port = lab, free_port()
-        self.server = uvicorn.Server(
-            uvicorn.Config(make_app(lab), host="127.0.0.1", port=self.port, log_level="warning")
-        )
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        t = time.time()
-        while not self.server.started:
-            assert time.time() - t < 30, "the lab server did not start"
-            time.sleep(0.02)
 
     def url(self, path: str = "/", token: bool = True) -> str:
         sep = "&" if "?" in path else "?"
@@ -29,10 +15,6 @@ class Served:
 
     def ws(self, token: bool = True) -> str:
         return f"ws://127.0.0.1:{self.port}/ws" + (f"?token={self.lab.token}" if token else "")
-
-    def close(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
 
 
 @pytest.fixture
@@ -43,9 +25,8 @@ def served(tmp_path):
 
 
 def threads_of_the_lab() -> list[str]:
-    return [
-        t.name for t in threading.enumerate() if t.name.startswith(("ganfit-lab", "ganfit-metrics")) and t.is_alive()
-    ]
+    names = ("ganfit-lab", "ganfit-metrics")
+    return [t.name for t in threading.enumerate() if t.name.startswith(names) and t.is_alive()]
 
 
 @pytest.fixture

@@ -42,6 +42,8 @@ class Driver:
         self.ready.set()
         self.session: Session | None = None
         self.frame_cost = 0.0  # seconds the last frame took to make
+        self.debt = 0.0  # epochs owed to the page's speed (a fraction of one per tick at slow speeds)
+        self.shown = -1  # the epoch of the last frame sent
         self.thread = threading.Thread(target=self._main, name="ganfit-lab", daemon=True)
         self.thread.start()
 
@@ -116,6 +118,9 @@ class Driver:
                 raise GanfitError(f"unknown command {cmd!r}")
         except GanfitError as e:
             self._say("error", str(e))
+        except Exception as e:  # a fault, not bad input: said in the page, the game paused, the thread kept
+            self.running = False
+            self._say("error", f"{cmd}: {type(e).__name__}: {e}")
         self._frame(force=True)
 
     def _new(self, msg: dict | None) -> None:
@@ -130,10 +135,9 @@ class Driver:
         """Play for about `seconds` at the page's speed, then a frame if the page is ready for one."""
         s, end = self.session, time.perf_counter() + seconds
         if self.speed:
-            want = self.speed * seconds
-            self._debt = getattr(self, "_debt", 0.0) + want
-            n = int(self._debt)
-            self._debt -= n
+            self.debt += self.speed * seconds
+            n = int(self.debt)
+            self.debt -= n
             s.play(n)
             left = end - time.perf_counter()
             if left > 0:
@@ -186,7 +190,7 @@ class Driver:
 
     def _frame(self, force: bool = False) -> None:
         """The current state to the page, if it has taken the last one (or `force`: after a command)."""
-        if not force and not self.ready.is_set():
+        if not force and (not self.ready.is_set() or self.session.epoch == self.shown):
             return
         self.ready.clear()
         started = time.perf_counter()
@@ -211,7 +215,7 @@ class Driver:
             ],
         }
         s.rows.clear()
-        self.snaps_sent = len(s.snapshots)
+        self.snaps_sent, self.shown = len(s.snapshots), s.epoch
         self.send(json.dumps(msg))
         self.frame_cost = time.perf_counter() - started
 

@@ -254,7 +254,7 @@ class Background:
         self.lab, self.port = lab, port or free_port()
         config = uvicorn.Config(make_app(lab), host="127.0.0.1", port=self.port, log_level="warning")
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, name="ganfit-lab-server", daemon=True)
+        self.thread = threading.Thread(target=self.server.run, name="ganfit-server", daemon=True)
         self.thread.start()
         while not self.server.started:
             if not self.thread.is_alive():
