@@ -9,7 +9,7 @@ from ganfit.lab.server import Background, Lab
 class Served(Background):
     """A lab served by uvicorn in a thread of the test process, on 127.0.0.1, a free port."""
 
-    def url(self, path: str = "/", token: bool = True) -> str:
+    def at(self, path: str = "/", token: bool = True) -> str:
         sep = "&" if "?" in path else "?"
         return f"http://127.0.0.1:{self.port}{path}" + (f"{sep}token={self.lab.token}" if token else "")
 

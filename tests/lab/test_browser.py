@@ -43,7 +43,7 @@ def page(browser, served):
     pg = browser.new_page(viewport={"width": 1300, "height": 1000})
     errors = []
     pg.on("pageerror", lambda e: errors.append(str(e)))
-    pg.goto(served.url("/"))
+    pg.goto(served.at("/"))
     pg.wait_for_function("window.lab && window.lab.frame !== null", timeout=60_000)
     yield pg
     pg.close()

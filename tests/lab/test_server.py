@@ -29,13 +29,13 @@ def until(ws, pred, most: int = 200) -> dict:
 
 
 def test_token_is_required_everywhere(served):
-    assert get(served.url("/"))[0] == 200
+    assert get(served.at("/"))[0] == 200
     for path in ("/", "/static/lab.js", "/upload"):
-        status, body = get(served.url(path, token=False), b"" if path == "/upload" else None)
+        status, body = get(served.at(path, token=False), b"" if path == "/upload" else None)
         assert status == 403 and b"token" in body
-    assert get(served.url("/").replace("token=", "token=x"))[0] == 403
+    assert get(served.at("/").replace("token=", "token=x"))[0] == 403
     # another host name (DNS rebinding) is refused even with the token
-    assert get(served.url("/"), headers={"Host": f"evil.example:{served.port}"})[0] == 403
+    assert get(served.at("/"), headers={"Host": f"evil.example:{served.port}"})[0] == 403
     with pytest.raises(InvalidStatus):
         connect(served.ws(token=False)).recv(timeout=10)
     with pytest.raises(InvalidStatus):
@@ -86,15 +86,15 @@ def test_a_closed_page_leaves_no_thread_and_two_tabs_play_apart(served, lab_thre
         time.sleep(0.05)
     assert lab_threads() == []
     assert served.lab.drivers == set()
-    assert get(served.url("/"))[0] == 200  # and the server goes on serving
+    assert get(served.at("/"))[0] == 200  # and the server goes on serving
 
 
 def test_uploads_are_checked(served):
-    status, body = get(served.url("/upload?columns=b"), b"a,b\n1,2\n3,x\n")
+    status, body = get(served.at("/upload?columns=b"), b"a,b\n1,2\n3,x\n")
     assert status == 400 and "line 3" in json.loads(body)["error"] and str(served.lab.folder) not in body.decode()
-    status, body = get(served.url("/upload?columns=a,b,c"), b"a,b\n1,2\n")
+    status, body = get(served.at("/upload?columns=a,b,c"), b"a,b\n1,2\n")
     assert status == 400
-    status, body = get(served.url("/upload?columns=b"), b"a,b\n1,2\n3,5\n4,9\n")
+    status, body = get(served.at("/upload?columns=b"), b"a,b\n1,2\n3,5\n4,9\n")
     assert status == 200 and json.loads(body) == {"id": "u0", "rows": 3, "columns": ["b"]}
     assert list(served.lab.folder.iterdir()) == []  # the text is read, not kept
 
