@@ -91,6 +91,8 @@ class Session:
     def play(self, n: int) -> int:
         """Up to n epochs (fewer at the end of the run); returns how many were played."""
         c, start = self.config, self.epoch
+        if torch.get_num_threads() != c.threads:  # as train() plays it: the thread count can change rounding
+            torch.set_num_threads(c.threads)
         while self.epoch < start + n and not self.finished:
             if self.drawn is None or not self.first <= self.epoch < self.first + len(self.drawn):
                 self.first = self.epoch - self.epoch % self.block  # aligned as training's blocks are

@@ -158,6 +158,7 @@ function draw1d(v) {
   const bw = (sx(S.x[1]) - sx(S.x[0]));
   v.density.forEach((d, i) => { if (d) { const y = sy(Math.min(d, top)); ctx.fillRect(sx(S.x[i]) - bw / 2, y, bw, H - pad - y); } });
   title(ctx, `fake (blue) vs real density, epoch ${v.epoch}${memberNote()}`);
+  if (lab.drawing) { ctx.fillStyle = "#000"; for (const p of lab.points) ctx.fillRect(sx(p[0]), H - pad - 8, 1, 8); }
   [, ctx] = canvas("disc", W, H, box);
   if (v.d) {
     const lo = S.verdict === "probability" ? 0 : Math.min(...finite(v.d)), hi = S.verdict === "probability" ? 1 : Math.max(...finite(v.d));
@@ -298,7 +299,7 @@ function addPoints(px, py) {
     else { const s = scale(24, 294, S.extent[0], S.extent[1]); lab.points.push([s(jx)]); }
   }
   $("ndrawn").textContent = `${lab.points.length} points`;
-  if (S.dim === 2 && lab.frame) draw();
+  if (lab.frame) draw();
 }
 document.addEventListener("mousedown", (e) => { if (e.target.id === "density") { lab.down = true; const r = e.target.getBoundingClientRect(); if (lab.drawing) addPoints(e.clientX - r.left, e.clientY - r.top); } });
 document.addEventListener("mousemove", (e) => { if (e.target.id === "density" && lab.down && lab.drawing) { const r = e.target.getBoundingClientRect(); addPoints(e.clientX - r.left, e.clientY - r.top); } });
@@ -336,12 +337,21 @@ $("save").onclick = () => send({ cmd: "save", name: $("runname").value });
 $("draw").onclick = () => {
   lab.drawing = !lab.drawing; lab.points = lab.drawing ? [] : lab.points;
   $("draw").textContent = lab.drawing ? "✓ drawing (drag on the plot)" : "✎ draw points";
-  if (lab.drawing) say("drag on the plot to add points, then 'play on drawn points'");
+  if (lab.drawing) say("drag on the density plot (1-D) or the plane (2-D; pick a 2-D recipe or target first) to add points, then 'play on drawn points'");
 };
 $("drawn").onclick = () => {
   if (lab.points.length < 2) return say("draw some points first", true);
   lab.drawing = false; $("draw").textContent = "✎ draw points";
   newGame({ points: lab.points });
+};
+$("csv").onchange = async () => { // the header's columns, so that the page can offer them
+  const file = $("csv").files[0];
+  if (!file) return;
+  const head = (await file.slice(0, 4096).text()).split(/\r?\n/)[0].split(",").map((s) => s.trim().replace(/^"|"$/g, ""));
+  const named = head.some((c) => c !== "" && !Number.isFinite(Number(c)));
+  $("columns").placeholder = named ? head.join(", ") : `${head.length} unnamed columns: 0, 1, ...`;
+  if (!$("columns").value) $("columns").value = named ? head[0] : "0";
+  say(`columns: ${$("columns").placeholder} (one for 1-D, two for 2-D)`);
 };
 $("upload").onclick = async () => {
   const file = $("csv").files[0];
