@@ -39,16 +39,7 @@ _EXPORTS = {
     "fit": ".fitting",
 }
 __all__ = sorted(_EXPORTS)
-SUBPACKAGES = (
-    "recipes",
-    "notebook",
-    "game",
-    "measure",
-    "rundir",
-    "pictures",
-    "sweep",
-    "lab",
-)  # ganfit.recipes.load(...)
+SUBPACKAGES = ("recipes", "notebook", "game", "measure", "rundir", "pictures", "sweep", "lab")  # ganfit.lab.show()
 
 
 def __getattr__(name: str):
