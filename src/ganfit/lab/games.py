@@ -8,6 +8,7 @@ tensorboard) are refused, so nothing from the page reaches outside what it uploa
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -92,18 +93,20 @@ def _target(msg: dict, uploads: dict[str, tuple]):
     return None
 
 
-def read_upload(folder: Path, n: int, raw: bytes, columns: list[str]) -> tuple[np.ndarray, list[str]]:
-    """An uploaded CSV's chosen columns (1 or 2): kept as `folder`/upload-n.csv and read as `ganfit fit` reads."""
+def read_upload(raw: bytes, columns: list[str]) -> tuple[np.ndarray, list[str]]:
+    """An uploaded CSV's chosen columns (1 or 2), read as `ganfit fit` reads a file (from a temporary copy,
+    removed at once; its name never appears in a message)."""
     if len(raw) > MAX_UPLOAD:
         raise GanfitError(f"the file is {len(raw):,} bytes; the lab takes CSV files of at most {MAX_UPLOAD:,}")
     if not 1 <= len(columns) <= 2:
         raise GanfitError("pick one column (1-D) or two (2-D)")
-    path = folder / f"upload-{n}.csv"
-    path.write_bytes(raw)
-    try:
-        return read_csv_columns(str(path), columns)
-    finally:
-        path.unlink(missing_ok=True)
+    with tempfile.TemporaryDirectory(prefix="ganfit-lab-") as folder:
+        path = Path(folder) / "upload.csv"
+        path.write_bytes(raw)
+        try:
+            return read_csv_columns(str(path), columns)
+        except GanfitError as e:
+            raise GanfitError(str(e).replace(f"csv file {path}", "the CSV").replace(str(path), "the CSV")) from None
 
 
 def open_run(run_dir: Path) -> Session:

@@ -17,7 +17,6 @@ import asyncio
 import json
 import secrets
 import socket
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -40,21 +39,22 @@ COOKIE = "ganfit_lab_token"
 MAX_TABS = 4  # pages playing at once: each has its own training thread
 GRACE = 30.0  # seconds a page whose connection dropped has to come back to its game (paused meanwhile)
 MAX_MESSAGE = 8 << 20  # bytes of one message from a page (drawn points)
+MAX_UPLOADS = 8  # uploads held in memory for new games (the older ones are forgotten)
 
 
 @dataclass
 class Lab:
     """What the server serves: the starting game (a config, or a session on an opened run), the runs
-    folder that save-as-run writes in, the uploads so far, and the tabs that are open."""
+    folder that save-as-run writes in, the last uploads, and the tabs that are open or dropped."""
 
     config: Config
     runs: Path
     opener: object = None  # a function returning the starting Session (an opened run), or None
     token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     uploads: dict[str, tuple] = field(default_factory=dict)  # id -> (data [n, dim], column names)
+    upload_count: int = 0
     drivers: set = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    folder: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="ganfit-lab-")))
 
     parked: dict = field(default_factory=dict)  # session id -> (driver, its timer): pages whose connection dropped
 
@@ -142,11 +142,14 @@ def make_app(lab: Lab):
             if len(raw) > MAX_UPLOAD:
                 return JSONResponse({"error": f"the file is over {MAX_UPLOAD:,} bytes"}, status_code=413)
         try:
-            n = len(lab.uploads)
-            x, names = await asyncio.to_thread(read_upload, lab.folder, n, raw, columns)
+            x, names = await asyncio.to_thread(read_upload, raw, columns)
         except GanfitError as e:
-            return JSONResponse({"error": str(e).replace(str(lab.folder) + "/", "")}, status_code=400)
-        lab.uploads[f"u{n}"] = (x, names)
+            return JSONResponse({"error": str(e)}, status_code=400)
+        with lab.lock:
+            n = lab.upload_count = lab.upload_count + 1
+            lab.uploads[f"u{n}"] = x, names
+            for old in list(lab.uploads)[:-MAX_UPLOADS]:  # the last few are kept for new games
+                del lab.uploads[old]
         return JSONResponse({"id": f"u{n}", "rows": len(x), "columns": names})
 
     async def play(ws: WebSocket):
@@ -265,6 +268,10 @@ class Background:
     def close(self) -> None:
         self.server.should_exit = True
         self.thread.join(10)
+        for sid in list(self.lab.parked):  # pages that dropped and did not come back: their games end now
+            driver = self.lab.unpark(sid)
+            if driver is not None:
+                driver.stop()
 
 
 def serve(lab: Lab, port: int = 0, ready=None) -> None:
