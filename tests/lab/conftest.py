@@ -18,10 +18,17 @@ class Served(Background):
 
 
 @pytest.fixture
-def served(tmp_path):
-    s = Served(Lab(Config(epochs=20_000, log_every=100), tmp_path / "runs"))
-    yield s
-    s.close()
+def serve():
+    """serve(lab) -> Served, closed after the test."""
+    made = []
+    yield lambda lab: made.append(Served(lab)) or made[-1]
+    for s in made:
+        s.close()
+
+
+@pytest.fixture
+def served(serve, tmp_path):
+    return serve(Lab(Config(epochs=20_000, log_every=100), tmp_path / "runs"))
 
 
 def threads_of_the_lab() -> list[str]:

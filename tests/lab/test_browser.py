@@ -10,7 +10,11 @@ import time
 import numpy as np
 import pytest
 
+from ganfit import Config
 from ganfit.cli import main
+from ganfit.lab.games import open_run
+from ganfit.lab.server import Lab
+from ganfit.lab.session import Session
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 REQUIRED = os.environ.get("CI") == "true" or os.environ.get("GANFIT_REQUIRE_CHROMIUM") == "1"
@@ -156,3 +160,22 @@ def test_slow_motion_plays_at_the_pages_speed_and_explains_each_sub_step(page, s
     page.click("#play")
     page.wait_for_function("document.getElementById('play').dataset.running === '0'")
     assert 1 <= session(served).epoch <= 12  # about 3 a second, not thousands
+
+
+def test_an_opened_run_and_the_time_slider(browser, serve, tmp_path):
+    s = Session(Config(epochs=1000, log_every=100, seeds=2))
+    s.play(400)
+    s.save(tmp_path / "run")
+    s.close()
+    served = serve(Lab(Config(), tmp_path / "runs", lambda: open_run(tmp_path / "run")))
+    pg = browser.new_page()
+    pg.goto(served.at("/"))
+    pg.wait_for_function("window.lab && window.lab.frame !== null", timeout=60_000)
+    assert epoch(pg) == 400  # where the run's checkpoint stopped
+    assert pg.evaluate("window.lab.snaps.map((s) => s.epoch)") == [0, 100, 200, 300]
+    pg.fill("#time", "1")
+    pg.dispatch_event("#time", "input")
+    assert pg.inner_text("#timelabel") == "snapshot, epoch 100"
+    pg.click("#step")
+    pg.wait_for_function("document.getElementById('epoch').textContent === '401'")
+    pg.close()
