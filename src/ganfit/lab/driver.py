@@ -146,7 +146,10 @@ class Driver:
             # frames may take at most FRAME_SHARE of the time: costly frames come less often than FPS
             end = time.perf_counter() + max(seconds, self.frame_cost * (1 - FRAME_SHARE) / FRAME_SHARE)
             n = 1
-            while time.perf_counter() < end and not s.finished:
+            # then on, in short chunks, until the page has taken the last frame (at most one more tick)
+            while not s.finished and (
+                time.perf_counter() < end or not self.ready.is_set() and time.perf_counter() < end + seconds
+            ):
                 n = min(MAX_CHUNK, max(n, 1))
                 t0 = time.perf_counter()
                 s.play(n)
