@@ -151,7 +151,7 @@ def test_a_recipe_starts_a_2d_game_and_a_member_can_be_picked(page, served):
     assert c.seeds == 3 and c.d_view == "pack:m=2" and c.target.startswith("ring")
 
 
-def test_slow_motion_plays_at_the_pages_speed_and_explains_each_sub_step(page, served):
+def test_slow_motion_plays_at_the_pages_speed(page, served):
     page.select_option("#speed", "3")
     page.wait_for_function("window.lab.speed === 3")
     page.click("#play")
