@@ -4,6 +4,7 @@ or a run it cannot open is one line and exit 2; RUN_DIR opens a run where it sto
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import urllib.error
@@ -34,11 +35,15 @@ def test_ganfit_lab_serves_and_stops_on_ctrl_c(tmp_path):
 
 
 def test_bad_starts_are_one_line(tmp_path, capsys):
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
     for argv, words in (
         (["lab", "--g-hidden", "0"], "g_hidden must be > 0"),
         (["lab", "--d-view", "pack:m=3"], "pack"),
         (["lab", str(tmp_path)], "not a ganfit run directory"),
         (["lab", str(tmp_path), "--epochs", "5"], "RUN_DIR opens a run as it was"),
+        (["lab", "--port", str(taken.getsockname()[1])], "cannot listen there"),
     ):
         assert main(argv) == 2
         err = capsys.readouterr().err

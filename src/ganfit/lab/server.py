@@ -31,7 +31,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from ..config import Config
 from ..errors import GanfitError
 from .driver import Driver, save_name
-from .games import MAX_UPLOAD, page_config, read_upload
+from .games import MAX_UPLOAD, open_run, page_config, read_upload
 from .session import Session
 
 STATIC = Path(__file__).parent / "static"
@@ -242,21 +242,29 @@ def _saver(lab: Lab):
     return where
 
 
-def free_port() -> int:
+def free_port(port: int = 0) -> int:
+    """`port` if it is free on 127.0.0.1 (0: any free one); one line if it is taken."""
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError as e:
+            raise GanfitError(f"--port {port}: cannot listen there ({e.strerror})") from None
         return s.getsockname()[1]
+
+
+def _server(lab: Lab, port: int):
+    import uvicorn  # the server loads with what serves, not with the package
+
+    config = uvicorn.Config(make_app(lab), host="127.0.0.1", port=port, log_level="warning", ws_max_size=MAX_MESSAGE)
+    return uvicorn.Server(config)
 
 
 class Background:
     """A lab served from a thread of this process (a notebook's kernel, the tests): `url`, `close()`."""
 
     def __init__(self, lab: Lab, port: int = 0):
-        import uvicorn  # the server loads with what serves, not with the package
-
-        self.lab, self.port = lab, port or free_port()
-        config = uvicorn.Config(make_app(lab), host="127.0.0.1", port=self.port, log_level="warning")
-        self.server = uvicorn.Server(config)
+        self.lab, self.port = lab, free_port(port)
+        self.server = _server(lab, self.port)
         self.thread = threading.Thread(target=self.server.run, name="ganfit-server", daemon=True)
         self.thread.start()
         while not self.server.started:
@@ -276,11 +284,8 @@ class Background:
 
 def serve(lab: Lab, port: int = 0, ready=None) -> None:
     """Serve until interrupted; `ready(url)` is called once the server listens."""
-    import uvicorn  # the server loads with the command that serves, not with the package
-
-    port = port or free_port()
-    config = uvicorn.Config(make_app(lab), host="127.0.0.1", port=port, log_level="warning", ws_max_size=MAX_MESSAGE)
-    server = uvicorn.Server(config)
+    port = free_port(port)
+    server = _server(lab, port)
     url = f"http://127.0.0.1:{port}/?token={lab.token}"
 
     async def main():
@@ -298,14 +303,14 @@ def open_lab(config: Config, run_dir: str | None, runs: Path, port: int, browser
     """`ganfit lab`: check the starting game, serve it, print the URL and open it in a browser."""
     import webbrowser  # only the command opens a browser
 
-    from .games import open_run
-
     opener = None
     if run_dir:
         path = Path(run_dir)
         config = Config.from_toml(path / "config.toml") if (path / "config.toml").is_file() else config
         open_run(path).close()  # a run that cannot be opened is one line now, not a broken page
-        opener = lambda: open_run(path)  # noqa: E731
+
+        def opener() -> Session:
+            return open_run(path)
     else:
         Session(config).close()  # a config the engine refuses, or one past the budget, is one line now
 
