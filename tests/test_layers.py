@@ -15,7 +15,7 @@ LAYERS = [
     {"rundir"},
     {"pictures"},
     {"progress", "metric_log", "notebook", "run", "training", "fitting", "budget"},
-    {"sweep"},
+    {"sweep", "lab"},
     {"cli", "__main__", "__init__"},
 ]
 MAX_FUNCTION_LINES = 60

@@ -27,7 +27,7 @@ _EXPORTS = {
     "fit": ".fitting",
 }
 __all__ = sorted(_EXPORTS)
-SUBPACKAGES = ("recipes", "notebook", "game", "measure", "rundir", "pictures", "sweep")  # ganfit.recipes.load(...)
+SUBPACKAGES = ("recipes", "notebook", "game", "measure", "rundir", "pictures", "sweep", "lab")  # ganfit.lab.show()
 
 
 def __getattr__(name: str):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib.util
 import io
 import math
 import os
@@ -83,6 +84,14 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--address", metavar="auto|HOST:PORT", help="an existing Ray cluster (default: start one here)")
     w.add_argument("--workers", type=int, metavar="N", help="points at once here (default: one per core)")
     _add_config_flags(w)
+    b = sub.add_parser("lab", help="the game live in a browser page: play, pause, step, change it mid-run")
+    b.add_argument("run_dir", metavar="RUN_DIR", nargs="?", help="open this run (its state, rows and snapshots)")
+    b.add_argument("--config", metavar="FILE.toml", help="start from this config (flags override it)")
+    b.add_argument("--recipe", metavar="NAME", help=f"start from a named preset: {', '.join(recipes.names())}")
+    b.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+    b.add_argument("--runs", metavar="DIR", default="runs", help="where 'save as run' writes (default: runs)")
+    b.add_argument("--no-browser", action="store_true", help="print the URL only")
+    _add_config_flags(b)
     return p
 
 
@@ -280,6 +289,21 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_lab(args: argparse.Namespace) -> int:
+    config = config_from_args(args)  # a bad flag or file is refused before the server loads
+    if args.run_dir and (args.config or args.recipe or any(getattr(args, n) is not None for n in FIELDS)):
+        raise GanfitError("RUN_DIR opens a run as it was: give no --config, --recipe or config flags with it")
+    if not 0 <= args.port < 65536:
+        raise GanfitError(f"--port {args.port}: a port number from 1 to 65535 (0: a free one)")
+    missing = [m for m in ("starlette", "uvicorn", "websockets") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise GanfitError(f"ganfit lab needs {', '.join(missing)}: pip install 'ganfit[lab]'")
+    # the library and the server load here, not at start-up (see the module's doc)
+    from .lab.server import open_lab
+
+    return open_lab(config, args.run_dir, Path(args.runs), args.port, not args.no_browser)
+
+
 # The command's own process, set before torch and numpy load (they read these once, at load): OpenMP
 # threads that spin while waiting make every small op ~25x slower as soon as another process wants the
 # same core, and threads that sleep at once pay a wake-up per op (a 2-thread robust1d run 2.9x slower on
@@ -320,7 +344,14 @@ def main(argv: list[str] | None = None) -> int:
     shown, warnings.showwarning = warnings.showwarning, _warning_line
     try:
         args = _parser().parse_args(argv)
-        commands = {"train": cmd_train, "fit": cmd_fit, "sample": cmd_sample, "report": cmd_report, "sweep": cmd_sweep}
+        commands = {
+            "train": cmd_train,
+            "fit": cmd_fit,
+            "sample": cmd_sample,
+            "report": cmd_report,
+            "sweep": cmd_sweep,
+            "lab": cmd_lab,
+        }
         return commands[args.command](args)
     except GanfitError as e:
         print(f"ganfit: error: {e}", file=sys.stderr)

@@ -35,6 +35,7 @@ class Capture:
     def __init__(self, parts, eval_z: torch.Tensor):
         c, target, frame = parts.config, parts.target, parts.frame
         self.parts, self.dim = parts, target.dim
+        self.member = 0  # whose G and D the panels show (the lab's page may pick another)
         self.device = eval_z.device
         self.loss_name, self.loss = c.loss, losses.get(c.loss)
         self.view = parts.view
@@ -109,12 +110,15 @@ class Capture:
         return D(rows.reshape(K, nb * rows.shape[1], rows.shape[2]))
 
     @torch.no_grad()
-    def take(self) -> dict[str, torch.Tensor]:
+    def take(self, verdict: bool = True) -> dict[str, torch.Tensor]:
+        """The snapshot's tensors (verdict=False: without every member's D verdict, the costliest part at
+        large K, which the lab's live frames draw only for a batch D in 1-D)."""
         p = self.parts
-        G0, D0 = self.G.member(0), p.D.member(0) if p.D is not None else None
+        k = self.member
+        G0, D0 = self.G.member(k), p.D.member(k) if p.D is not None else None
         out = {}
-        fake0 = G0(self.eval_z[:1])  # [1, N, dim]
-        if D0 is not None and self.verdict_n:
+        fake0 = G0(self.eval_z[k : k + 1])  # [1, N, dim]
+        if D0 is not None and self.verdict_n and verdict:
             fake = self.G.evaluate(self.eval_z[:, : self.verdict_n])
             real = self.real[:, : self.verdict_n]
             out["verdict"] = torch.stack(
