@@ -227,8 +227,14 @@ def refine(run: Run, member: int, train_x: np.ndarray, val_x: np.ndarray, plain:
         return None, {"kind": "plain", "member": member, "why": "a custom G"}
     fake = run.sample(20_000, member=member, seed=seed + 2)
     critic = fit_critic(train_x, fake, run.frame, seed)
-    refined = DGuided(run.generator(member, plain=True), critic, run.frame, threshold(critic, fake, run.frame),
-                      make_noise(run.config.noise), member)
+    refined = DGuided(
+        run.generator(member, plain=True),
+        critic,
+        run.frame,
+        threshold(critic, fake, run.frame),
+        make_noise(run.config.noise),
+        member,
+    )
     samples, cost = refined.sample(len(plain), seed + 3)
     scale = train_x.std(0)
     before = M.against(plain[None], val_x, scale)
@@ -238,12 +244,12 @@ def refine(run: Run, member: int, train_x: np.ndarray, val_x: np.ndarray, plain:
         "member": member,
         "draws_per_sample": round(cost, 4),
         "threshold": refined.threshold,
-        "validation": {name: {k: float(v[k][0]) for k in names} for name, v in (("plain", before), ("d-guided", after))},
+        "validation": {
+            name: {k: float(v[k][0]) for k in names} for name, v in (("plain", before), ("d-guided", after))
+        },  # noqa: E501
         "kind": "d-guided" if ratio < 1 else "plain",
     }
     return refined, record
-
-
 
 
 def compare(run: Run, chosen, plain, members: list, fitted: list[Baseline], parts: dict) -> dict:

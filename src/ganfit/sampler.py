@@ -75,7 +75,6 @@ class DGuided(nn.Module):
             raise GanfitError(f"the D-guided sampler's critic accepted {len(x)} of {drawn:,} candidates")
         return x[:n].numpy(), drawn / max(1, len(x))
 
-
     def save(self, path: Path) -> None:
         """The critic's weights and the threshold, as safetensors (sampler.safetensors in a fit run)."""
         tensors = {f"critic.{k}": p.detach().contiguous() for k, p in self.critic.named_parameters()}

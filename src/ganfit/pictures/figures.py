@@ -420,9 +420,7 @@ def fit_picture(run, train_x: np.ndarray, val_x: np.ndarray, baselines: dict, pa
         span = hi - lo
         edges = np.linspace(lo - 0.25 * span, hi + 0.25 * span, 41)
         ax.hist(train_x[:, 0], edges, density=True, color="0.8", label=f"train part ({len(train_x)} rows)")
-        ax.hist(
-            val_x[:, 0], edges, density=True, histtype="step", color="C3", lw=1.5, label=f"held out ({len(val_x)})"
-        )
+        ax.hist(val_x[:, 0], edges, density=True, histtype="step", color="C3", lw=1.5, label=f"held out ({len(val_x)})")
         fine = np.linspace(edges[0], edges[-1], 81)
         for (label, x), color in zip(models, ("C0", "C2", "C1")):
             counts, _ = np.histogram(x[:, 0], fine, density=True)
