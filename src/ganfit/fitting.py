@@ -220,8 +220,8 @@ def choose(members: list[dict], by: str, dim: int) -> int:
 
 
 def refine(run: Run, member: int, train_x: np.ndarray, val_x: np.ndarray, plain: np.ndarray):
-    """The D-guided sampler on `member` (sampler.py), and whether it is kept: it is, when its mean
-    validation score relative to the plain member's is below 1 (the choice is made on validation)."""
+    """The D-guided sampler on `member` (sampler.py), and whether it is kept: it is, when it scores below
+    the plain member on the validation part's first metric (KS in 1-D, sliced W1 in 2-D)."""
     seed, names = run.config.seed, M.validation_names(train_x.shape[1])
     if run.G.__class__.__name__ != "MLP":  # a G from Python: the plain member only
         return None, {"kind": "plain", "member": member, "why": "a custom G"}
@@ -239,7 +239,6 @@ def refine(run: Run, member: int, train_x: np.ndarray, val_x: np.ndarray, plain:
     scale = train_x.std(0)
     before = M.against(plain[None], val_x, scale)
     after = M.against(samples[None], val_x, scale)
-    ratio = float(np.mean([after[k][0] / before[k][0] for k in names if before[k][0] > 0]))
     record = {
         "member": member,
         "draws_per_sample": round(cost, 4),
@@ -247,7 +246,7 @@ def refine(run: Run, member: int, train_x: np.ndarray, val_x: np.ndarray, plain:
         "validation": {
             name: {k: float(v[k][0]) for k in names} for name, v in (("plain", before), ("d-guided", after))
         },  # noqa: E501
-        "kind": "d-guided" if ratio < 1 else "plain",
+        "kind": "d-guided" if after[names[0]][0] < before[names[0]][0] else "plain",
     }
     return refined, record
 

@@ -34,7 +34,7 @@ from .game import rng
 from .game.frame import Frame
 from .game.models import MLP
 
-CRITIC_HIDDEN, CRITIC_STEPS, CRITIC_BATCH, CRITIC_R1 = 64, 600, 256, 1.0
+CRITIC_HIDDEN, CRITIC_STEPS, CRITIC_BATCH, CRITIC_R1 = 64, 600, 512, 0.1
 QUANTILE = 0.95
 MAX_DRAWS = 1000  # candidates per sample kept at most: past it, sample() says the critic rejects nearly all
 
@@ -105,6 +105,8 @@ def fit_critic(real: np.ndarray, fake: np.ndarray, frame: Frame, seed: int) -> M
     real_t, fake_t = to(real), to(fake)
     critic = MLP([real.shape[1], CRITIC_HIDDEN, CRITIC_HIDDEN, 1], ["elu", "elu"], [seed], "critic")
     opt = torch.optim.Adam(critic.parameters(), lr=1e-3, betas=(0.5, 0.999))
+    # the rate falls to 0 in a straight line: the critic ends where it settled, not at its last minibatch
+    decay = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: 1 - t / CRITIC_STEPS)
     picks = torch.Generator().manual_seed(seed)
     for _ in range(CRITIC_STEPS):
         xr = real_t[torch.randint(len(real_t), (CRITIC_BATCH,), generator=picks)][None].requires_grad_(True)
@@ -115,6 +117,7 @@ def fit_critic(real: np.ndarray, fake: np.ndarray, frame: Frame, seed: int) -> M
         opt.zero_grad()
         loss.backward()
         opt.step()
+        decay.step()
     for p in critic.parameters():
         p.requires_grad_(False)
     return critic
