@@ -8,21 +8,22 @@ import torch
 
 import ganfit
 from ganfit import GanfitError, arrays, cli
-from ganfit.fitting import fit, split
+from ganfit.fitting import comparison_lines, fit, split
 from ganfit.measure import metrics as M
-from ganfit.measure.baselines import baseline_samples, gaussian_mixture
+from ganfit.measure.baselines import baselines, mixture
 
 palmerpenguins = pytest.importorskip("palmerpenguins")  # the dev extra installs it
 FLIPPERS = palmerpenguins.load_penguins()["flipper_length_mm"].dropna()
 QUICK = dict(epochs=300, seeds=3, log_every=50, eval_samples=1000, threads=1)
 
 
-def test_the_split_is_disjoint_covering_and_repeatable():
-    train, val = split(100, 0.2, seed=3)
-    assert len(val) == 20 and len(train) == 80 and not set(train) & set(val)
-    assert sorted([*train, *val]) == list(range(100))
+def test_the_split_is_three_way_disjoint_covering_and_repeatable():
+    train, val, test = split(100, 0.2, seed=3)
+    assert (len(train), len(val), len(test)) == (60, 20, 20)
+    assert not set(train) & set(val) and not set(train) & set(test) and not set(val) & set(test)
+    assert sorted([*train, *val, *test]) == list(range(100))
     again = split(100, 0.2, seed=3)
-    assert np.array_equal(again[0], train) and np.array_equal(again[1], val)
+    assert all(np.array_equal(a, b) for a, b in zip(again, (train, val, test)))
     assert not np.array_equal(split(100, 0.2, seed=4)[1], val)
 
 
@@ -36,37 +37,52 @@ def test_validation_rows_are_never_trained_on_and_the_split_is_recorded(fitted):
     run, out = fitted
     info = json.loads((out / "split.json").read_text())
     x = FLIPPERS.to_numpy()
-    assert info["rows"] == len(x) and len(info["train"]) + len(info["validation"]) == len(x)
+    assert info["rows"] == len(x) and len(info["train"]) + len(info["validation"]) + len(info["test"]) == len(x)
     trained = np.load(out / "target.npy")[:, 0]
     held = np.load(out / "validation.npy")[:, 0]
     assert np.array_equal(trained, x[info["train"]]) and np.array_equal(held, x[info["validation"]])
+    assert np.array_equal(np.load(out / "test.npy")[:, 0], x[info["test"]])
     config = ganfit.load(out).config
     assert str(out / "target.npy") in config.target and str(out / "validation.npy") in config.validation
     assert run.summary["split"]["sha256"] == arrays.fingerprint(x[:, None])
 
 
-def test_each_member_keeps_its_best_weights_and_the_best_member_is_chosen(fitted):
+def test_each_member_keeps_its_best_weights_and_the_member_is_chosen_by_its_ranks(fitted):
     run, _ = fitted
     members = run.summary["members"]
     for m in members:  # the saved weights are the member's best log row, measured again as saved
         rows = [r for r in run.history if r["member"] == m["member"]]
         best = min(rows, key=lambda r: r["val_w1"])
         assert m["val_w1"] == best["val_w1"] and m["best_epoch"] == best["epoch"]
-    scores = [m["val_w1"] for m in members]
-    assert run.summary["best_member"] == int(np.argmin(scores)) == run.best_member
-    best_row = run.summary["comparison"]["rows"][0]
-    assert best_row["key"] == "ganfit" and best_row["val_w1"] == min(scores)
+    table = np.array([[m["val_ks"], m["val_w1"]] for m in members])
+    ranks = table.argsort(0).argsort(0).sum(1)
+    assert run.summary["split"]["chosen_by"] == "rank"
+    assert ranks[run.best_member] == ranks.min() and run.summary["best_member"] == run.best_member
 
 
-def test_the_baselines_are_fitted_on_the_train_part_and_scored_on_the_validation_part(fitted):
+def test_every_comparison_row_is_scored_on_the_test_rows_that_chose_nothing(fitted):
     run, out = fitted
     info = json.loads((out / "split.json").read_text())
     x = FLIPPERS.to_numpy()[:, None]
-    train, val = x[info["train"]], x[info["validation"]]
+    train, test = x[info["train"]], x[info["test"]]
+    assert not set(info["test"]) & (set(info["train"]) | set(info["validation"]))
     rows = {r["key"]: r for r in run.summary["comparison"]["rows"]}
-    for key, (_, samples) in baseline_samples(train, run.config.eval_samples, run.config.seed).items():
-        assert rows[key]["val_w1"] == pytest.approx(M.against(samples[None], val, train.std(0))["val_w1"][0], rel=1e-12)
-    assert rows["train"]["val_ks"] == pytest.approx(M.against(train[None], val, train.std(0))["val_ks"][0], rel=1e-12)
+    assert run.summary["comparison"]["scored_on"] == "test"
+
+    def on_test(samples):
+        return M.against(samples[None], test, train.std(0))["val_w1"][0]
+
+    n, seed = run.config.eval_samples, run.config.seed
+    for b in baselines(train, n, seed):  # each expert baseline, refitted: the very same score on the test rows
+        assert rows[b.key]["test_w1"] == pytest.approx(on_test(b.samples), rel=1e-12)
+    assert {"isj", "cv", "mixture", "scott"} <= set(rows)
+    assert rows["ganfit"]["test_w1"] == pytest.approx(on_test(run.sample(n, seed=seed + 1)), rel=1e-12)
+    assert rows["train"]["test_ks"] == pytest.approx(
+        M.against(train[None], test, train.std(0))["val_ks"][0], rel=1e-12
+    )
+    lines = comparison_lines(run.summary)
+    assert lines[0].startswith(f"test: {len(test)} rows that neither trained nor chose anything")
+    assert lines[-1].startswith("ganfit is ") and "best expert baseline" in lines[-1]
 
 
 def test_in_memory_data_trains_bit_for_bit_as_the_same_csv(tmp_path):
@@ -92,12 +108,12 @@ def test_the_generator_module_is_ganfit_sample_bit_for_bit_and_exports(fitted, t
     run, out = fitted
     assert cli.main(["sample", str(out), "-n", "700", "--out", str(tmp_path / "s.npy")]) == 0
     from_cli = np.load(tmp_path / "s.npy")
-    G, z = run.generator(), run.noise(700)
+    assert np.array_equal(run.sample(700), from_cli)  # what the comparison measured, in the data's units (mm)
+    assert 160 < np.median(from_cli) < 230
+    G, z = run.generator(plain=True), run.noise(700)  # the chosen member's G alone
     assert isinstance(G, torch.nn.Module) and z.shape == (700, 1)
-    with torch.no_grad():
-        mine = G(z).numpy()
-    assert np.array_equal(mine, from_cli)  # the best member, in the data's units (mm)
-    assert 160 < np.median(mine) < 230
+    if run.refined is None:
+        assert np.array_equal(run.generator()(z).numpy(), from_cli)
     exported = torch.export.export(G, (z,)).module()
     with torch.no_grad():
         assert torch.equal(exported(z), G(z))
@@ -108,18 +124,18 @@ def test_the_generator_module_is_ganfit_sample_bit_for_bit_and_exports(fitted, t
 def test_a_fit_on_real_data_beats_a_deliberately_poor_baseline():
     run = fit(FLIPPERS, epochs=1000, seeds=4, log_every=100, threads=1)
     x = FLIPPERS.to_numpy()[:, None]
-    _, rows = split(len(x), 0.2, run.config.seed)
+    _, _, rows = split(len(x), 0.2, run.config.seed)
     poor = np.random.default_rng(0).uniform(x.min(), x.max(), (run.config.eval_samples, 1))  # flat over the range
     score = M.against(poor[None], x[rows], x.std(0))["val_w1"][0]
-    best = run.summary["comparison"]["rows"][0]["val_w1"]
+    best = run.summary["comparison"]["rows"][0]["test_w1"]
     assert best < 0.85 * score  # seeds 0-4 at this budget: 0.49-0.77 of the flat baseline's W1
 
 
 def test_the_mixture_finds_two_separated_clusters_by_bic():
     rng = np.random.default_rng(0)
     x = np.concatenate([rng.normal(-5, 1, 300), rng.normal(5, 1, 300)])[:, None]
-    m = gaussian_mixture(x)
-    assert m.k == 2 and np.allclose(np.sort(m.means[:, 0]), [-5, 5], atol=0.3)
+    samples, k = mixture(x, 20_000, np.random.default_rng(1))
+    assert k == 2 and abs(np.mean(samples < 0) - 0.5) < 0.02 and np.mean(np.abs(samples) < 2) < 0.01
 
 
 def run_fit(*args: str) -> subprocess.CompletedProcess:
@@ -129,7 +145,7 @@ def run_fit(*args: str) -> subprocess.CompletedProcess:
 @pytest.mark.parametrize(
     "content, args, message",
     [
-        ("x\n1\n2\n3\n4\n5\n", ["--column", "x"], "fit needs at least 8 train and 2 validation rows"),
+        ("x\n1\n2\n3\n4\n5\n", ["--column", "x"], "fit needs at least 8 train, 2 validation and 2 test rows"),
         ("x\n" + "3\n" * 30, ["--column", "x"], "needs at least two distinct values"),
         ("x\n" + "1\n" * 10 + "nan\n" + "2\n" * 10, ["--column", "x"], "'nan' is not a finite number"),
         ("x\n" + "1\n" * 10 + "inf\n" + "2\n" * 10, ["--column", "x"], "'inf' is not a finite number"),

@@ -150,15 +150,15 @@ def cmd_train(args: argparse.Namespace) -> int:
 def _resume_fit(out: Path, epochs: int | None) -> int:
     """Resume a fit run: train on from its checkpoint unless it finished, then conclude it again."""
     # the library loads here, not at start-up (see the module's doc)
-    from .fitting import comparison_lines, conclude_saved
+    from .fitting import ENDED, comparison_lines, conclude_saved
     from .progress import Progress
     from .run import load
     from .rundir import layout, reopen
     from .training import train
 
-    if epochs is not None or not layout.finished(out):
+    if epochs is not None or layout.read_summary(out).get("status") not in ENDED:
         run = train(reopen(out, epochs), out, progress=Progress(), resume=True)
-        if run.summary["status"] != "finished":
+        if run.summary["status"] not in ENDED:
             return _closing(run, out, learned=False)
     run = conclude_saved(load(out))
     print("\n".join(comparison_lines(run.summary)))

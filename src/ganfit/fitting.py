@@ -37,6 +37,7 @@ from .training import train
 
 MIN_TRAIN, MIN_VALIDATION, MIN_TEST = 8, 2, 2
 SPLIT, TEST = "split.json", "test.npy"
+ENDED = ("finished", "all members stopped")  # a run that ends so is concluded; others resume first
 OUTLIER = 20.0  # robust stds from the median beyond which a train row is named in the closing lines
 
 
@@ -140,7 +141,7 @@ def fit(
     } | {f"{k}_rows": len(v) for k, v in rows.items()}
     run = _train(config, out, progress, parts["test"], info | {k: v.tolist() for k, v in rows.items()})
     run.summary["split"] = info
-    if run.summary.get("status") != "finished":
+    if run.summary.get("status") not in ENDED:
         return run  # interrupted: `ganfit train --resume` trains on and then concludes (see conclude_saved)
     return conclude(run, parts, info)
 
