@@ -77,9 +77,7 @@ def test_every_comparison_row_is_scored_on_the_test_rows_that_chose_nothing(fitt
         assert rows[b.key]["test_w1"] == pytest.approx(on_test(b.samples), rel=1e-12)
     assert {"isj", "cv", "mixture", "scott"} <= set(rows)
     assert rows["ganfit"]["test_w1"] == pytest.approx(on_test(run.sample(n, seed=seed + 1)), rel=1e-12)
-    assert rows["train"]["test_ks"] == pytest.approx(
-        M.against(train[None], test, train.std(0))["val_ks"][0], rel=1e-12
-    )
+    assert rows["train"]["test_ks"] == pytest.approx(M.against(train[None], test, train.std(0))["val_ks"][0], rel=1e-12)
     lines = comparison_lines(run.summary)
     assert lines[0].startswith(f"test: {len(test)} rows that neither trained nor chose anything")
     assert lines[-1].startswith("ganfit is ") and "best expert baseline" in lines[-1]
@@ -170,3 +168,80 @@ def test_in_memory_bad_input_is_a_ganfit_error():
         fit(np.r_[np.arange(20.0), np.nan])
     with pytest.raises(GanfitError, match="unknown config field 'epoch'"):
         fit(np.arange(30.0), epoch=3)
+
+
+SMALL = dict(epochs=200, seeds=2, log_every=50, eval_samples=500, threads=1)
+
+
+def test_keep_best_ks_chooses_the_member_by_val_ks():
+    run = fit(FLIPPERS, keep_best="ks", **SMALL)
+    assert run.summary["split"]["chosen_by"] == "val_ks"  # it chose by val_w1 whatever keep_best said
+    scores = [m["val_ks"] for m in run.summary["members"]]
+    assert run.best_member == int(np.argmin(scores))
+
+
+@pytest.mark.parametrize("second", ["copy", "affine"])
+def test_collinear_or_duplicated_columns_are_refused_before_training(tmp_path, second):
+    a = np.random.default_rng(0).normal(size=60)
+    b = a.copy() if second == "copy" else 3 * a + 2
+    with pytest.raises(GanfitError, match="exactly collinear"):
+        fit(np.c_[a, b], tmp_path / "run")
+    assert not (tmp_path / "run").exists()
+    (tmp_path / "d.csv").write_text("a,b\n" + "".join(f"{float(u)!r},{float(v)!r}\n" for u, v in zip(a, b)))
+    r = run_fit(str(tmp_path / "d.csv"), "--columns", "a,b", "--out", str(tmp_path / "cli"))
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "exactly collinear" in r.stderr
+    assert not (tmp_path / "cli").exists()
+
+
+def test_resuming_a_fit_run_keeps_its_split_choice_and_comparison(tmp_path):
+    out = tmp_path / "run"
+    first = fit(FLIPPERS, out, **SMALL)
+    assert cli.main(["train", "--resume", str(out), "--epochs", "300"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["epochs"] == 300 and summary["split"] == first.summary["split"]
+    assert summary["comparison"]["scored_on"] == "test" and "best_member" in summary
+    assert ganfit.load(out).best_member == summary["best_member"]
+
+
+def test_a_ctrl_c_while_comparing_is_finished_by_the_resume_it_names(tmp_path, monkeypatch, capsys):
+    import ganfit.fitting
+
+    (tmp_path / "f.csv").write_text("x\n" + "".join(f"{float(v)!r}\n" for v in FLIPPERS.to_numpy()))
+    out = tmp_path / "run"
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(ganfit.fitting, "baselines", interrupted)
+        args = ["fit", str(tmp_path / "f.csv"), "--column", "x", "--out", str(out), "--epochs", "200", "--seeds", "2"]
+        assert cli.main(args) == 130
+    assert f"finish with: ganfit train --resume {out}" in capsys.readouterr().err
+    assert cli.main(["train", "--resume", str(out)]) == 0
+    assert json.loads((out / "summary.json").read_text())["comparison"]["scored_on"] == "test"
+
+
+def test_a_ctrl_c_before_the_first_checkpoint_leaves_nothing(tmp_path, monkeypatch):
+    import ganfit.training
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ganfit.training, "_train", interrupted)  # after the directory is made
+    with pytest.raises(KeyboardInterrupt):
+        fit(FLIPPERS, tmp_path / "run", **SMALL)
+    assert not (tmp_path / "run").exists()
+
+
+def test_one_extreme_outlier_in_the_train_part_is_said_and_each_metric_judged_apart():
+    x = FLIPPERS.to_numpy().copy()
+    train_rows, _, _ = split(len(x), 0.2, 0)
+    x[train_rows[0]] = 1e6
+    run = fit(x, **SMALL)
+    lines = comparison_lines(run.summary)
+    assert any(line.startswith("note: 1 train row(s) lie over") for line in lines)
+    rows = {r["key"]: r for r in run.summary["comparison"]["rows"]}
+    best = {n: min(rows[k][n] for k in ("isj", "cv", "mixture", "scott")) for n in ("test_ks", "test_w1")}
+    for n in ("test_ks", "test_w1"):  # what the verdict says of each metric holds on the test rows
+        claim = f"at or below the best expert baseline on {n}"
+        assert (claim in lines[-2]) == (rows["ganfit"][n] <= best[n]), lines[-2]

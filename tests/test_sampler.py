@@ -37,14 +37,14 @@ def sampler(seed: int, shift: float = 0.0, scale: float = 1.0, rows: int = 400) 
     return DGuided(G, critic, frame, threshold(critic, fake, frame), noise), fake
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
 def test_it_removes_most_of_the_mass_between_two_clusters(seed):
     refined, fake = sampler(seed)
     x, cost = refined.sample(20_000, seed=5)
     in_gap = lambda v: float(np.mean(np.abs(v) < 1.2))  # noqa: E731  (the data: 1e-4 of their mass there)
-    # seeds 0-2: the plain G puts 0.11 of its mass in the gap, the sampler 0.01-0.03 at about 1.5 draws per sample
-    assert in_gap(x) < 0.35 * in_gap(fake) and cost < 3
-    assert abs(np.mean(x > 0) - 0.5) < 0.05  # the two clusters keep their weights
+    # seeds 0-3: the plain G puts 0.17 of its mass in the gap, the sampler 0.009-0.018 at 1.4-1.5 draws per sample
+    assert in_gap(x) < 0.25 * in_gap(fake) and cost < 3
+    assert abs(np.mean(x > 0) - 0.5) < 0.07  # the two clusters keep their weights (0.479-0.542 on seeds 0-3)
 
 
 def test_its_samples_are_in_the_data_units_and_repeat_from_their_seed():

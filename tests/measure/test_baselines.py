@@ -15,8 +15,8 @@ def test_the_expert_baselines_beat_scotts_kde_on_two_separated_clusters(seed):
     train, truth = draw(200)[:, None], draw(50_000)
     fitted = {b.key: b.samples for b in B.baselines(train, 20_000, seed)}
     ks = {k: stats.ks_2samp(v[:, 0], truth).statistic for k, v in fitted.items()}
-    for key in ("isj", "cv", "mixture"):  # seeds 0-3: 0.02-0.05 against Scott's 0.06-0.08
-        assert ks[key] < 0.8 * ks["scott"], ks
+    for key in ("isj", "cv", "mixture"):  # seeds 0-3: KS 0.021-0.058 against Scott's 0.114-0.122
+        assert ks[key] < 0.6 * ks["scott"], ks
 
 
 def test_a_baseline_that_cannot_fit_is_skipped_with_its_reason():
