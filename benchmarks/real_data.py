@@ -4,6 +4,7 @@ download), each over several splits, against the expert baselines, scored on the
     .venv/bin/pip install -e '.[bench]'          # or: make bench
     .venv/bin/python benchmarks/real_data.py --splits 5 --json bench.json
     .venv/bin/python benchmarks/real_data.py --sets quakes-depth --splits 2 --keep runs/real
+    .venv/bin/python benchmarks/real_data.py --sets faithful-eruptions --field keep_best= --field early_stop=
 
 Per set and split it runs `ganfit.fit(data, seed=split)` with the fit recipes' defaults (the split and
 the members' seeds follow the seed) and reads the comparison (every row scored on the test part: rows
@@ -48,10 +49,10 @@ EXPERTS = ("isj", "cv", "mixture")
 SHOWN = ("ganfit", "plain", "min_val", "all_members", "median", "isj", "cv", "mixture", "scott", "train")
 
 
-def one(name: str, seed: int, keep: Path) -> dict:
+def one(name: str, seed: int, keep: Path, fields: dict | None = None) -> dict:
     data = SETS[name]()
     started = time.perf_counter()
-    run = fit(data, keep / f"{name}-split{seed}", seed=seed, progress=None)
+    run = fit(data, keep / f"{name}-split{seed}", seed=seed, progress=None, **(fields or {}))
     wall = time.perf_counter() - started
     comp, info = run.summary["comparison"], run.summary["split"]
     metric = comp["metrics"][0]  # KS in 1-D, sliced W1 in 2-D
@@ -103,19 +104,30 @@ def table(results: list[dict]) -> list[str]:
     return lines
 
 
+def _value(text: str):
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sets", default=",".join(SETS), help=f"comma-separated, of: {', '.join(SETS)}")
     p.add_argument("--splits", type=int, default=5)
     p.add_argument("--keep", type=Path, help="keep each fit's run directory under this folder")
     p.add_argument("--json", type=Path, help="also write every result here")
+    p.add_argument("--field", action="append", default=[], metavar="NAME=VALUE", help="a config field for every fit")
     args = p.parse_args()
+    fields = {k: _value(v) for k, v in (f.split("=", 1) for f in args.field)}
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         keep = args.keep or Path(tmp)
         for name in args.sets.split(","):
             for seed in range(args.splits):
-                r = one(name, seed, keep)
+                r = one(name, seed, keep, fields)
                 results.append(r)
                 shown = ", ".join(f"{k} {v:.4g}" for k, v in r["scores"].items())
                 print(f"{name} split {seed}: {shown} ({r['metric']}; {r['sampler']}; {r['wall']:.0f} s)", flush=True)
