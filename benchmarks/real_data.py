@@ -93,7 +93,7 @@ def table(results: list[dict]) -> list[str]:
         rs = [r for r in results if r["set"] == name]
         cell = {m: np.array([r["scores"].get(m, np.nan) for r in rs], dtype=float) for m in SHOWN}
         fmt = [f"{np.nanmean(cell[m]):.4f} ± {np.nanstd(cell[m]):.3f}" for m in SHOWN]
-        best = min(np.nanmean(cell[m]) for m in EXPERTS)
+        best = np.nanmin([np.nanmean(cell[m]) if np.isfinite(cell[m]).any() else np.nan for m in EXPERTS])
         kept = sum(r["sampler"] == "d-guided" for r in rs)
         wall = np.mean([r["wall"] for r in rs])
         ratio = np.nanmean(cell["ganfit"]) / best
