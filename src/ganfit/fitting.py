@@ -24,6 +24,7 @@ from .config import FIELDS, Config
 from .errors import GanfitError
 from .files import atomic_write, io_reason, jsonable, write_text
 from .game.data import read_csv_columns, read_npy
+from .game.models import MLP
 from .game.noise import make_noise
 from .measure import metrics as M
 from .measure.baselines import Baseline, baselines
@@ -158,8 +159,9 @@ def _chooser(keep_best: str | None, dim: int) -> str:
 
 
 def _train(config: Config, out, progress, test: np.ndarray, split_record: dict) -> Run:
-    """train() into `out`, with split.json and test.npy written as soon as the directory exists, so that
-    an interrupted fit resumes as one; a Ctrl-C before the first checkpoint leaves nothing."""
+    """train() into `out`, then split.json and test.npy, written once training returns (finished or
+    interrupted), so that `ganfit train --resume` knows the run as a fit; a Ctrl-C that ends training
+    before its first checkpoint leaves nothing."""
     fresh = out is not None and not Path(out).exists()
     try:
         run = train(config, out, progress=progress)
@@ -224,7 +226,7 @@ def refine(run: Run, member: int, train_x: np.ndarray, val_x: np.ndarray, plain:
     """The D-guided sampler on `member` (sampler.py), and whether it is kept: it is, when it scores below
     the plain member on the validation part's first metric (KS in 1-D, sliced W1 in 2-D)."""
     seed, names = run.config.seed, M.validation_names(train_x.shape[1])
-    if run.G.__class__.__name__ != "MLP":  # a G from Python: the plain member only
+    if not isinstance(run.G, MLP):  # a G from Python: the plain member only
         return None, {"kind": "plain", "member": member, "why": "a custom G"}
     fake = run.sample(20_000, member=member, seed=seed + 2)
     critic = fit_critic(train_x, fake, run.frame, seed)
@@ -275,8 +277,7 @@ def compare(run: Run, chosen, plain, members: list, fitted: list[Baseline], part
         else:
             rows.append({"model": b.label, "key": b.key} | score(b.samples))
     rows.append({"model": f"the train part itself ({len(train_x)} rows)", "key": "train"} | score(train_x))
-    metric = f"test_{run.config.keep_best[4:]}" if f"test_{run.config.keep_best[4:]}" in names else names[1]
-    return {"metric": metric, "metrics": names, "scored_on": "test", "rows": rows, "outliers": outliers(train_x)}
+    return {"metric": names[0], "metrics": names, "scored_on": "test", "rows": rows, "outliers": outliers(train_x)}
 
 
 def outliers(x: np.ndarray) -> int:
