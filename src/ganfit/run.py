@@ -71,6 +71,11 @@ class Run:
             raise GanfitError(f"cannot write in {out}: {io_reason(e)}") from None
         self.dir = out
         self.write_results()
+        if self.refined is not None:  # a fit in memory that chose the D-guided sampler
+            try:
+                self.refined.save(out / SAMPLER)
+            except OSError as e:
+                raise GanfitError(f"cannot write in {out}: {io_reason(e)}") from None
         target = make_target(self.config.target)
         with torch.no_grad():
             z = eval_noise(self.config, make_noise(self.config.noise), self.G.device)

@@ -36,6 +36,7 @@ from .game.models import MLP
 
 CRITIC_HIDDEN, CRITIC_STEPS, CRITIC_BATCH, CRITIC_R1 = 64, 600, 512, 0.1
 QUANTILE = 0.95
+CHUNK = 1 << 18  # candidates per block: G's hidden layers for them stay near 50 MB
 MAX_DRAWS = 1000  # candidates per sample kept at most: past it, sample() says the critic rejects nearly all
 
 
@@ -61,7 +62,7 @@ class DGuided(nn.Module):
     @torch.no_grad()
     def sample(self, n: int, seed: int = 0) -> tuple[np.ndarray, float]:
         """(n samples [n, dim] in the data's units, candidates drawn per sample kept), repeatable from seed."""
-        kept, drawn, chunk = [], 0, max(1024, 2 * n)
+        kept, drawn, chunk = [], 0, min(max(1024, 2 * n), CHUNK)
         for block in range(1 << 20):
             keys = rng.member_keys([seed], f"drs/{self.member}/{block}")
             u = rng.fixed(keys, chunk * (self.noise_law.n_uniforms + 1)).reshape(chunk, -1)
