@@ -245,3 +245,18 @@ def test_one_extreme_outlier_in_the_train_part_is_said_and_each_metric_judged_ap
     for n in ("test_ks", "test_w1"):  # what the verdict says of each metric holds on the test rows
         claim = f"at or below the best expert baseline on {n}"
         assert (claim in lines[-2]) == (rows["ganfit"][n] <= best[n]), lines[-2]
+
+
+def test_a_fit_kept_in_memory_saves_and_loads_with_its_d_guided_sampler(tmp_path):
+    from ganfit.fitting import refine
+
+    run = fit(FLIPPERS, **SMALL)
+    x = FLIPPERS.to_numpy()[:, None]
+    train, val, _ = split(len(x), 0.2, run.config.seed)
+    plain = run.sample(500, member=run.best_member, seed=1)
+    run.refined, run.summary["sampler"] = refine(run, run.best_member, x[train], x[val], plain)
+    run.summary["sampler"]["kind"] = "d-guided"  # as if validation had kept it
+    run.save(tmp_path / "run")
+    again = ganfit.load(tmp_path / "run")
+    assert again.refined is not None and np.array_equal(again.sample(800, seed=4), run.sample(800, seed=4))
+    assert not np.array_equal(again.sample(800, seed=4), again.sample(800, member=run.best_member, seed=4))
