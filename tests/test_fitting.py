@@ -8,21 +8,22 @@ import torch
 
 import ganfit
 from ganfit import GanfitError, arrays, cli
-from ganfit.fitting import fit, split
+from ganfit.fitting import comparison_lines, fit, split
 from ganfit.measure import metrics as M
-from ganfit.measure.baselines import baseline_samples, gaussian_mixture
+from ganfit.measure.baselines import baselines, mixture
 
 palmerpenguins = pytest.importorskip("palmerpenguins")  # the dev extra installs it
 FLIPPERS = palmerpenguins.load_penguins()["flipper_length_mm"].dropna()
 QUICK = dict(epochs=300, seeds=3, log_every=50, eval_samples=1000, threads=1)
 
 
-def test_the_split_is_disjoint_covering_and_repeatable():
-    train, val = split(100, 0.2, seed=3)
-    assert len(val) == 20 and len(train) == 80 and not set(train) & set(val)
-    assert sorted([*train, *val]) == list(range(100))
+def test_the_split_is_three_way_disjoint_covering_and_repeatable():
+    train, val, test = split(100, 0.2, seed=3)
+    assert (len(train), len(val), len(test)) == (60, 20, 20)
+    assert not set(train) & set(val) and not set(train) & set(test) and not set(val) & set(test)
+    assert sorted([*train, *val, *test]) == list(range(100))
     again = split(100, 0.2, seed=3)
-    assert np.array_equal(again[0], train) and np.array_equal(again[1], val)
+    assert all(np.array_equal(a, b) for a, b in zip(again, (train, val, test)))
     assert not np.array_equal(split(100, 0.2, seed=4)[1], val)
 
 
@@ -36,37 +37,50 @@ def test_validation_rows_are_never_trained_on_and_the_split_is_recorded(fitted):
     run, out = fitted
     info = json.loads((out / "split.json").read_text())
     x = FLIPPERS.to_numpy()
-    assert info["rows"] == len(x) and len(info["train"]) + len(info["validation"]) == len(x)
+    assert info["rows"] == len(x) and len(info["train"]) + len(info["validation"]) + len(info["test"]) == len(x)
     trained = np.load(out / "target.npy")[:, 0]
     held = np.load(out / "validation.npy")[:, 0]
     assert np.array_equal(trained, x[info["train"]]) and np.array_equal(held, x[info["validation"]])
+    assert np.array_equal(np.load(out / "test.npy")[:, 0], x[info["test"]])
     config = ganfit.load(out).config
     assert str(out / "target.npy") in config.target and str(out / "validation.npy") in config.validation
     assert run.summary["split"]["sha256"] == arrays.fingerprint(x[:, None])
 
 
-def test_each_member_keeps_its_best_weights_and_the_best_member_is_chosen(fitted):
+def test_each_member_keeps_its_best_weights_and_the_member_is_chosen_by_its_ranks(fitted):
     run, _ = fitted
     members = run.summary["members"]
     for m in members:  # the saved weights are the member's best log row, measured again as saved
         rows = [r for r in run.history if r["member"] == m["member"]]
         best = min(rows, key=lambda r: r["val_w1"])
         assert m["val_w1"] == best["val_w1"] and m["best_epoch"] == best["epoch"]
-    scores = [m["val_w1"] for m in members]
-    assert run.summary["best_member"] == int(np.argmin(scores)) == run.best_member
-    best_row = run.summary["comparison"]["rows"][0]
-    assert best_row["key"] == "ganfit" and best_row["val_w1"] == min(scores)
+    table = np.array([[m["val_ks"], m["val_w1"]] for m in members])
+    ranks = table.argsort(0).argsort(0).sum(1)
+    assert run.summary["split"]["chosen_by"] == "rank"
+    assert ranks[run.best_member] == ranks.min() and run.summary["best_member"] == run.best_member
 
 
-def test_the_baselines_are_fitted_on_the_train_part_and_scored_on_the_validation_part(fitted):
+def test_every_comparison_row_is_scored_on_the_test_rows_that_chose_nothing(fitted):
     run, out = fitted
     info = json.loads((out / "split.json").read_text())
     x = FLIPPERS.to_numpy()[:, None]
-    train, val = x[info["train"]], x[info["validation"]]
+    train, test = x[info["train"]], x[info["test"]]
+    assert not set(info["test"]) & (set(info["train"]) | set(info["validation"]))
     rows = {r["key"]: r for r in run.summary["comparison"]["rows"]}
-    for key, (_, samples) in baseline_samples(train, run.config.eval_samples, run.config.seed).items():
-        assert rows[key]["val_w1"] == pytest.approx(M.against(samples[None], val, train.std(0))["val_w1"][0], rel=1e-12)
-    assert rows["train"]["val_ks"] == pytest.approx(M.against(train[None], val, train.std(0))["val_ks"][0], rel=1e-12)
+    assert run.summary["comparison"]["scored_on"] == "test"
+
+    def on_test(samples):
+        return M.against(samples[None], test, train.std(0))["val_w1"][0]
+
+    n, seed = run.config.eval_samples, run.config.seed
+    for b in baselines(train, n, seed):  # each expert baseline, refitted: the very same score on the test rows
+        assert rows[b.key]["test_w1"] == pytest.approx(on_test(b.samples), rel=1e-12)
+    assert {"isj", "cv", "mixture", "scott"} <= set(rows)
+    assert rows["ganfit"]["test_w1"] == pytest.approx(on_test(run.sample(n, seed=seed + 1)), rel=1e-12)
+    assert rows["train"]["test_ks"] == pytest.approx(M.against(train[None], test, train.std(0))["val_ks"][0], rel=1e-12)
+    lines = comparison_lines(run.summary)
+    assert lines[0].startswith(f"test: {len(test)} rows that neither trained nor chose anything")
+    assert lines[-1].startswith("ganfit is ") and "best expert baseline" in lines[-1]
 
 
 @pytest.mark.bits
@@ -93,12 +107,12 @@ def test_the_generator_module_is_ganfit_sample_bit_for_bit_and_exports(fitted, t
     run, out = fitted
     assert cli.main(["sample", str(out), "-n", "700", "--out", str(tmp_path / "s.npy")]) == 0
     from_cli = np.load(tmp_path / "s.npy")
-    G, z = run.generator(), run.noise(700)
+    assert np.array_equal(run.sample(700), from_cli)  # what the comparison measured, in the data's units (mm)
+    assert 160 < np.median(from_cli) < 230
+    G, z = run.generator(plain=True), run.noise(700)  # the chosen member's G alone
     assert isinstance(G, torch.nn.Module) and z.shape == (700, 1)
-    with torch.no_grad():
-        mine = G(z).numpy()
-    assert np.array_equal(mine, from_cli)  # the best member, in the data's units (mm)
-    assert 160 < np.median(mine) < 230
+    if run.refined is None:
+        assert np.array_equal(run.generator()(z).numpy(), from_cli)
     exported = torch.export.export(G, (z,)).module()
     with torch.no_grad():
         assert torch.equal(exported(z), G(z))
@@ -109,18 +123,18 @@ def test_the_generator_module_is_ganfit_sample_bit_for_bit_and_exports(fitted, t
 def test_a_fit_on_real_data_beats_a_deliberately_poor_baseline():
     run = fit(FLIPPERS, epochs=1000, seeds=4, log_every=100, threads=1)
     x = FLIPPERS.to_numpy()[:, None]
-    _, rows = split(len(x), 0.2, run.config.seed)
+    _, _, rows = split(len(x), 0.2, run.config.seed)
     poor = np.random.default_rng(0).uniform(x.min(), x.max(), (run.config.eval_samples, 1))  # flat over the range
     score = M.against(poor[None], x[rows], x.std(0))["val_w1"][0]
-    best = run.summary["comparison"]["rows"][0]["val_w1"]
-    assert best < 0.85 * score  # seeds 0-4 at this budget: 0.49-0.77 of the flat baseline's W1
+    best = run.summary["comparison"]["rows"][0]["test_w1"]
+    assert best < 0.85 * score  # on the validation rows, before the three-way split: 0.49-0.77 on seeds 0-4
 
 
 def test_the_mixture_finds_two_separated_clusters_by_bic():
     rng = np.random.default_rng(0)
     x = np.concatenate([rng.normal(-5, 1, 300), rng.normal(5, 1, 300)])[:, None]
-    m = gaussian_mixture(x)
-    assert m.k == 2 and np.allclose(np.sort(m.means[:, 0]), [-5, 5], atol=0.3)
+    samples, k = mixture(x, 20_000, np.random.default_rng(1))
+    assert k == 2 and abs(np.mean(samples < 0) - 0.5) < 0.02 and np.mean(np.abs(samples) < 2) < 0.01
 
 
 def run_fit(*args: str) -> subprocess.CompletedProcess:
@@ -130,7 +144,7 @@ def run_fit(*args: str) -> subprocess.CompletedProcess:
 @pytest.mark.parametrize(
     "content, args, message",
     [
-        ("x\n1\n2\n3\n4\n5\n", ["--column", "x"], "fit needs at least 8 train and 2 validation rows"),
+        ("x\n1\n2\n3\n4\n5\n", ["--column", "x"], "fit needs at least 8 train, 2 validation and 2 test rows"),
         ("x\n" + "3\n" * 30, ["--column", "x"], "needs at least two distinct values"),
         ("x\n" + "1\n" * 10 + "nan\n" + "2\n" * 10, ["--column", "x"], "'nan' is not a finite number"),
         ("x\n" + "1\n" * 10 + "inf\n" + "2\n" * 10, ["--column", "x"], "'inf' is not a finite number"),
@@ -155,3 +169,95 @@ def test_in_memory_bad_input_is_a_ganfit_error():
         fit(np.r_[np.arange(20.0), np.nan])
     with pytest.raises(GanfitError, match="unknown config field 'epoch'"):
         fit(np.arange(30.0), epoch=3)
+
+
+SMALL = dict(epochs=200, seeds=2, log_every=50, eval_samples=500, threads=1)
+
+
+def test_keep_best_ks_chooses_the_member_by_val_ks():
+    run = fit(FLIPPERS, keep_best="ks", **SMALL)
+    assert run.summary["split"]["chosen_by"] == "val_ks"  # it chose by val_w1 whatever keep_best said
+    scores = [m["val_ks"] for m in run.summary["members"]]
+    assert run.best_member == int(np.argmin(scores))
+
+
+@pytest.mark.parametrize("second", ["copy", "affine"])
+def test_collinear_or_duplicated_columns_are_refused_before_training(tmp_path, second):
+    a = np.random.default_rng(0).normal(size=60)
+    b = a.copy() if second == "copy" else 3 * a + 2
+    with pytest.raises(GanfitError, match="lie on one straight line"):  # arrays.check_collinear, where data are read
+        fit(np.c_[a, b], tmp_path / "run")
+    assert not (tmp_path / "run").exists()
+    (tmp_path / "d.csv").write_text("a,b\n" + "".join(f"{float(u)!r},{float(v)!r}\n" for u, v in zip(a, b)))
+    r = run_fit(str(tmp_path / "d.csv"), "--columns", "a,b", "--out", str(tmp_path / "cli"))
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "lie on one straight line" in r.stderr
+    assert not (tmp_path / "cli").exists()
+
+
+def test_resuming_a_fit_run_keeps_its_split_choice_and_comparison(tmp_path):
+    out = tmp_path / "run"
+    first = fit(FLIPPERS, out, **SMALL)
+    assert cli.main(["train", "--resume", str(out), "--epochs", "300"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["epochs"] == 300 and summary["split"] == first.summary["split"]
+    assert summary["comparison"]["scored_on"] == "test" and "best_member" in summary
+    assert ganfit.load(out).best_member == summary["best_member"]
+
+
+def test_a_ctrl_c_while_comparing_is_finished_by_the_resume_it_names(tmp_path, monkeypatch, capsys):
+    import ganfit.fitting
+
+    (tmp_path / "f.csv").write_text("x\n" + "".join(f"{float(v)!r}\n" for v in FLIPPERS.to_numpy()))
+    out = tmp_path / "run"
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(ganfit.fitting, "baselines", interrupted)
+        args = ["fit", str(tmp_path / "f.csv"), "--column", "x", "--out", str(out), "--epochs", "200", "--seeds", "2"]
+        assert cli.main(args) == 130
+    assert f"finish with: ganfit train --resume {out}" in capsys.readouterr().err
+    assert cli.main(["train", "--resume", str(out)]) == 0
+    assert json.loads((out / "summary.json").read_text())["comparison"]["scored_on"] == "test"
+
+
+def test_a_ctrl_c_before_the_first_checkpoint_leaves_nothing(tmp_path, monkeypatch):
+    import ganfit.training
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ganfit.training, "_train", interrupted)  # after the directory is made
+    with pytest.raises(KeyboardInterrupt):
+        fit(FLIPPERS, tmp_path / "run", **SMALL)
+    assert not (tmp_path / "run").exists()
+
+
+def test_one_extreme_outlier_in_the_train_part_is_said_and_each_metric_judged_apart():
+    x = FLIPPERS.to_numpy().copy()
+    train_rows, _, _ = split(len(x), 0.2, 0)
+    x[train_rows[0]] = 1e6
+    run = fit(x, **SMALL)
+    lines = comparison_lines(run.summary)
+    assert any(line.startswith("note: 1 train row(s) lie over") for line in lines)
+    rows = {r["key"]: r for r in run.summary["comparison"]["rows"]}
+    best = {n: min(rows[k][n] for k in ("isj", "cv", "mixture", "scott")) for n in ("test_ks", "test_w1")}
+    for n in ("test_ks", "test_w1"):  # what the verdict says of each metric holds on the test rows
+        claim = f"at or below the best expert baseline on {n}"
+        assert (claim in lines[-2]) == (rows["ganfit"][n] <= best[n]), lines[-2]
+
+
+def test_a_fit_kept_in_memory_saves_and_loads_with_its_d_guided_sampler(tmp_path):
+    from ganfit.fitting import refine
+
+    run = fit(FLIPPERS, **SMALL)
+    x = FLIPPERS.to_numpy()[:, None]
+    train, val, _ = split(len(x), 0.2, run.config.seed)
+    plain = run.sample(500, member=run.best_member, seed=1)
+    run.refined, run.summary["sampler"] = refine(run, run.best_member, x[train], x[val], plain)
+    run.summary["sampler"]["kind"] = "d-guided"  # as if validation had kept it
+    run.save(tmp_path / "run")
+    again = ganfit.load(tmp_path / "run")
+    assert again.refined is not None and np.array_equal(again.sample(800, seed=4), run.sample(800, seed=4))
+    assert not np.array_equal(again.sample(800, seed=4), again.sample(800, member=run.best_member, seed=4))

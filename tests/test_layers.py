@@ -14,7 +14,7 @@ LAYERS = [
     {"measure"},
     {"rundir"},
     {"pictures"},
-    {"progress", "metric_log", "notebook", "run", "training", "fitting", "budget"},
+    {"progress", "metric_log", "notebook", "run", "sampler", "training", "fitting", "budget"},
     {"sweep", "lab"},
     {"cli", "__main__", "__init__"},
 ]

@@ -57,13 +57,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_config_flags(t)
     f = sub.add_parser(
-        "fit", help="fit your own data: held-out validation, the best member kept, against a KDE and a mixture"
+        "fit", help="fit your own data: a member chosen on validation rows, compared on test rows with expert baselines"
     )
     f.add_argument("data", metavar="DATA", help="a CSV file (pick with --column or --columns) or a .npy file")
     f.add_argument("--column", metavar="NAME", help="the CSV column to fit (1-D)")
     f.add_argument("--columns", metavar="A,B", help="two CSV columns to fit together (2-D)")
     f.add_argument(
-        "--validation-fraction", type=float, default=0.2, metavar="F", help="held-out share of the rows (0.2)"
+        "--validation-fraction", type=float, default=0.2, metavar="F", help="share of the rows that choose (0.2)"
+    )
+    f.add_argument(
+        "--test-fraction", type=float, default=0.2, metavar="F", help="share of the rows that only score (0.2)"
     )
     f.add_argument("--recipe", metavar="NAME", help="start from this preset (default: fit1d or fit2d by dimension)")
     f.add_argument("--out", metavar="DIR", help="run directory (default: runs/<date-time>-fit-<data>)")
@@ -147,6 +150,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .rundir.layout import check_data
     from .training import train
 
+    if config is None and (out / "split.json").is_file():  # a `ganfit fit` run: its split, choice and comparison too
+        return _resume_fit(out, args.epochs)
     if config is None:
         run = train(reopen(out, args.epochs), out, progress=Progress(), resume=True)
     else:
@@ -156,6 +161,24 @@ def cmd_train(args: argparse.Namespace) -> int:
             check_data(Path(args.config).parent, config, f"--config {args.config}")
         run = train(config, out, progress=Progress())
     return _closing(run, out)
+
+
+def _resume_fit(out: Path, epochs: int | None) -> int:
+    """Resume a fit run: train on from its checkpoint unless it finished, then conclude it again."""
+    # the library loads here, not at start-up (see the module's doc)
+    from .fitting import ENDED, comparison_lines, conclude_saved
+    from .progress import Progress
+    from .run import load
+    from .rundir import layout, reopen
+    from .training import train
+
+    if epochs is not None or layout.read_summary(out).get("status") not in ENDED:
+        run = train(reopen(out, epochs), out, progress=Progress(), resume=True)
+        if run.summary["status"] not in ENDED:
+            return _closing(run, out, learned=False)
+    run = conclude_saved(load(out))
+    print("\n".join(comparison_lines(run.summary)))
+    return _closing(run, out, learned=False)
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
@@ -169,21 +192,34 @@ def cmd_fit(args: argparse.Namespace) -> int:
         raise GanfitError("give --column NAME (1-D) or --columns A,B (2-D), not both")
     name = Path(args.data).stem + (f"-{args.column or '-'.join(columns)}" if args.column or columns else "")
     out = Path(args.out) if args.out else default_out(name=f"fit-{name}")
-    run = fit(
+    try:
+        run = _fit(fit, args, out, fields, columns, Progress())
+    except KeyboardInterrupt:
+        if not (out / "split.json").is_file():
+            raise
+        where = shlex.quote(str(out))
+        print(f"ganfit: interrupted while comparing; finish with: ganfit train --resume {where}", file=sys.stderr)
+        return 130
+    if run.summary.get("comparison"):
+        print("\n".join(comparison_lines(run.summary)))
+        how = "through its D-guided sampler" if run.refined is not None else "its plain G"
+        where, member = shlex.quote(str(out)), run.best_member
+        print(f"sample it: ganfit sample {where} -n 1000  (member {member}, chosen on validation, {how})")
+    return _closing(run, out, learned=False)
+
+
+def _fit(fit, args: argparse.Namespace, out: Path, fields: dict, columns, progress):
+    return fit(
         args.data,
         out,
         column=args.column,
         columns=columns,
         validation_fraction=args.validation_fraction,
+        test_fraction=args.test_fraction,
         recipe=args.recipe,
-        progress=Progress(),
+        progress=progress,
         **fields,
     )
-    print("\n".join(comparison_lines(run.summary)))
-    print(
-        f"sample it: ganfit sample {shlex.quote(str(out))} -n 1000  (member {run.best_member}, the best on validation)"
-    )
-    return _closing(run, out, learned=False)
 
 
 def _closing(run, out: Path, learned: bool = True) -> int:

@@ -1,14 +1,15 @@
-"""`ganfit fit`: a generator for a user's own small data set, judged on held-out rows against what a
-practitioner would use instead.
+"""`ganfit fit`: a generator for a user's own small data set, judged on rows that chose nothing against
+what an expert would fit instead.
 
 The data (a CSV's column or two, a .npy file, or an array, list, Series or DataFrame in memory) are
-split into a train and a validation part (seeded; the split is recorded in split.json and
-summary.json). The recipe for the data's dimension (fit1d, fit2d) trains K members on the train part;
-each is measured against the validation part at every log row and kept at its best score there
-(`keep_best`). The best member on validation is the run's `best_member`, what `ganfit sample` draws
-from. A KDE and a Gaussian mixture (components by BIC) are fitted on the same train part and scored on
-the same validation part, from as many samples as G's; the train part itself, scored the same way, is
-the floor a perfect model would sit near.
+split three ways (seeded; recorded in split.json and summary.json):
+- the **train** part (60%): every model is fitted on it, G and D and the baselines alike;
+- the **validation** part (20%): each member is measured on it at every log row, kept at its best score
+  there (`keep_best`), stopped when it stops improving (`early_stop`); the member is chosen on it (by
+  the sum of its ranks over both validation metrics, so that one noisy metric does not decide), and so
+  is whether the D-guided sampler (sampler.py) replaces the member's plain G;
+- the **test** part (20%): touched only by the comparison. The chosen sampler, the median member, the
+  expert baselines (measure/baselines.py) and the train part itself are each scored on it.
 """
 
 from __future__ import annotations
@@ -21,17 +22,22 @@ import numpy as np
 from . import arrays, recipes
 from .config import FIELDS, Config
 from .errors import GanfitError
-from .files import io_reason, jsonable, write_text
+from .files import atomic_write, io_reason, jsonable, write_text
 from .game.data import read_csv_columns, read_npy
+from .game.models import MLP
+from .game.noise import make_noise
 from .measure import metrics as M
-from .measure.baselines import baseline_samples
+from .measure.baselines import Baseline, baselines
 from .pictures import figures
-from .run import Run
+from .run import SAMPLER, Run
 from .rundir.layout import SUMMARY
+from .sampler import DGuided, fit_critic, threshold
 from .training import train
 
-MIN_TRAIN, MIN_VALIDATION = 8, 2
-SPLIT = "split.json"
+MIN_TRAIN, MIN_VALIDATION, MIN_TEST = 8, 2, 2
+SPLIT, TEST = "split.json", "test.npy"
+ENDED = ("finished", "all members stopped")  # a run that ends so is concluded; others resume first
+OUTLIER = 20.0  # robust stds from the median beyond which a train row is named in the closing lines
 
 
 def read_data(data, column: str | None = None, columns: list[str] | None = None) -> tuple[np.ndarray, list[str], str]:
@@ -54,19 +60,28 @@ def read_data(data, column: str | None = None, columns: list[str] | None = None)
     return x, names, "data in memory"
 
 
-def split(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Row indices (train, validation), disjoint and covering 0..n-1, from a seeded permutation."""
-    if not 0 < fraction < 1:
-        raise GanfitError(f"validation fraction must be in (0, 1), got {fraction}")
-    n_val = max(MIN_VALIDATION, round(fraction * n))
-    if n - n_val < MIN_TRAIN:
-        least = next(m for m in range(MIN_TRAIN, 10**6) if m - max(MIN_VALIDATION, round(fraction * m)) >= MIN_TRAIN)
+def split(
+    n: int, validation_fraction: float, seed: int, test_fraction: float = 0.2
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Row indices (train, validation, test), disjoint and covering 0..n-1, from a seeded permutation."""
+    for name, f in (("validation", validation_fraction), ("test", test_fraction)):
+        if not 0 < f < 1:
+            raise GanfitError(f"{name} fraction must be in (0, 1), got {f}")
+    if validation_fraction + test_fraction >= 1:
+        raise GanfitError(f"validation and test fractions sum to {validation_fraction + test_fraction:g}: must be < 1")
+
+    def sizes(m: int) -> tuple[int, int]:
+        return max(MIN_VALIDATION, round(validation_fraction * m)), max(MIN_TEST, round(test_fraction * m))
+
+    if n - sum(sizes(n)) < MIN_TRAIN:
+        least = next(m for m in range(MIN_TRAIN, 10**6) if m - sum(sizes(m)) >= MIN_TRAIN)
         raise GanfitError(
-            f"fit needs at least {MIN_TRAIN} train and {MIN_VALIDATION} validation rows"
-            f" ({least} or more rows at validation fraction {fraction:g}), got {n} row(s)"
+            f"fit needs at least {MIN_TRAIN} train, {MIN_VALIDATION} validation and {MIN_TEST} test rows"
+            f" ({least} or more rows at fractions {validation_fraction:g} and {test_fraction:g}), got {n} row(s)"
         )
+    n_val, n_test = sizes(n)
     order = np.random.default_rng(seed).permutation(n)
-    return np.sort(order[n_val:]), np.sort(order[:n_val])
+    return np.sort(order[n_val + n_test :]), np.sort(order[:n_val]), np.sort(order[n_val : n_val + n_test])
 
 
 def fit(
@@ -76,6 +91,7 @@ def fit(
     column: str | None = None,
     columns: list[str] | None = None,
     validation_fraction: float = 0.2,
+    test_fraction: float = 0.2,
     recipe: str | None = None,
     progress="auto",
     **fields,
@@ -91,82 +107,229 @@ def fit(
     x, names, source = read_data(data, column, columns)
     base = recipes.load(recipe or ("fit1d" if x.shape[1] == 1 else "fit2d"))
     seed = base.replace(seed=fields["seed"]).validate().seed if "seed" in fields else base.seed  # checked first
-    train_rows, val_rows = split(len(x), validation_fraction, seed)
-    train_x, val_x = x[train_rows], x[val_rows]
-    arrays.check_spread(train_x, names, "the train part")
-    arrays.check_spread(val_x, names, "the validation part")
-    config = base.replace(**fields, target=arrays.hold(train_x, names), validation=arrays.hold(val_x, names))
+    rows = dict(zip(("train", "validation", "test"), split(len(x), validation_fraction, seed, test_fraction)))
+    parts = {k: x[v] for k, v in rows.items()}
+    for part, values in parts.items():
+        arrays.check_spread(values, names, f"the {part} part")
+    config = base.replace(**fields, target=arrays.hold(parts["train"], names))
+    config = config.replace(validation=arrays.hold(parts["validation"], names))
     config = Config.from_dict({f: getattr(config, f) for f in FIELDS}, "fit")
-    run = train(config, out, progress=progress)
     info = {
         "source": source,
         "rows": len(x),
         "sha256": arrays.fingerprint(x),
         "validation_fraction": validation_fraction,
+        "test_fraction": test_fraction,
         "seed": seed,
-        "train_rows": len(train_rows),
-        "validation_rows": len(val_rows),
-    }
-    baselines = baseline_samples(train_x, config.eval_samples, config.seed)
-    run.summary |= {"split": info} | judge(run, train_x, val_x, baselines)
+        "chosen_by": _chooser(fields.get("keep_best"), x.shape[1]),
+    } | {f"{k}_rows": len(v) for k, v in rows.items()}
+    run = _train(config, out, progress, parts["test"], info | {k: v.tolist() for k, v in rows.items()})
+    run.summary["split"] = info
+    if run.summary.get("status") not in ENDED:
+        return run  # interrupted: `ganfit train --resume` trains on and then concludes (see conclude_saved)
+    return conclude(run, parts, info)
+
+
+def _chooser(keep_best: str | None, dim: int) -> str:
+    """How the member is chosen: by the validation metric a user's keep_best names (ks -> val_ks), else by
+    the sum of each member's ranks over both validation metrics."""
+    names = M.validation_names(dim)
+    if keep_best:
+        named = keep_best if keep_best.startswith("val_") else f"val_{keep_best}"
+        if named in names:
+            return named
+    return "rank"
+
+
+def _train(config: Config, out, progress, test: np.ndarray, split_record: dict) -> Run:
+    """train() into `out`, then split.json and test.npy, written once training returns (finished or
+    interrupted), so that `ganfit train --resume` knows the run as a fit; a Ctrl-C that ends training
+    before its first checkpoint leaves nothing (train removes what it claimed)."""
+    run = train(config, out, progress=progress)
     if run.dir:
-        rows = {"train": train_rows.tolist(), "validation": val_rows.tolist()}
-        try:
-            write_text(run.dir / SPLIT, json.dumps(info | rows))
-            write_text(run.dir / SUMMARY, json.dumps(jsonable(run.summary), indent=2) + "\n")
-            figures.fit_picture(run, train_x, val_x, baselines, run.dir / "fit.png")
-        except OSError as e:
-            raise GanfitError(f"cannot write in {run.dir}: {io_reason(e)}") from None
+        _write(run.dir, lambda: _save_split(run.dir, test, split_record))
     return run
 
 
-def judge(run: Run, train_x: np.ndarray, val_x: np.ndarray, baselines: dict) -> dict:
-    """best_member (lowest keep_best metric on validation) and the comparison table: the best and the
-    median member, the baselines and the train part, each scored against the validation part."""
-    names = M.validation_names(train_x.shape[1])
-    metric = run.config.keep_best if run.config.keep_best in names else names[1]
-    members = run.summary["members"]
-    scores = np.array([np.inf if m.get(metric) is None else m[metric] for m in members])
-    best = int(np.argmin(scores))
-    median = {n: float(np.nanmedian([np.nan if m.get(n) is None else m[n] for m in members])) for n in names}
-    rows = [
-        {"model": f"ganfit, best member ({best})", "key": "ganfit"} | {n: members[best].get(n) for n in names},
-        {"model": f"ganfit, median of {len(members)} members", "key": "median"} | median,
-    ]
-    for key, (label, samples) in baselines.items():
-        rows.append({"model": label, "key": key} | _scores(samples, train_x, val_x))
-    label = f"the train part itself ({len(train_x)} rows)"
-    rows.append({"model": label, "key": "train"} | _scores(train_x, train_x, val_x))
-    return {"best_member": best, "comparison": {"metric": metric, "rows": rows}}
+def _save_split(d: Path, test: np.ndarray, record: dict) -> None:
+    def save(tmp):
+        with open(tmp, "wb") as fh:
+            np.save(fh, test)
+
+    atomic_write(d / TEST, save)
+    write_text(d / SPLIT, json.dumps(record))
 
 
-def _scores(samples: np.ndarray, train_x: np.ndarray, val_x: np.ndarray) -> dict[str, float]:
-    """Samples scored against the validation part as every member is (2-D: in the train part's stds)."""
-    return {k: float(v[0]) for k, v in M.against(samples[None], val_x, train_x.std(0)).items()}
+def _write(d: Path, fn) -> None:
+    try:
+        fn()
+    except OSError as e:
+        raise GanfitError(f"cannot write in {d}: {io_reason(e)}") from None
+
+
+def conclude(run: Run, parts: dict[str, np.ndarray], info: dict) -> Run:
+    """The end of a fit: the member chosen on validation, the D-guided sampler fitted and kept if it is
+    better there, the baselines, and the comparison of them all on the test part; written to the run."""
+    train_x, val_x = parts["train"], parts["validation"]
+    n, seed = run.config.eval_samples, run.config.seed
+    best = choose(run.summary["members"], info["chosen_by"], train_x.shape[1])
+    run.summary["best_member"] = best
+    plain = run.sample(n, member=best, seed=seed + 1)
+    refined, sampler = refine(run, best, train_x, val_x, plain)
+    run.refined = refined if sampler["kind"] == "d-guided" else None
+    run.summary["sampler"] = sampler
+    chosen = refined.sample(n, seed + 1)[0] if run.refined is not None else plain
+    fitted = baselines(train_x, n, seed)
+    members = [plain if m == best else run.sample(n, member=m, seed=seed + 1) for m in range(run.members)]
+    run.summary["comparison"] = compare(run, chosen, plain, members, fitted, parts)
+    if run.dir:
+        _write(run.dir, lambda: _save_results(run, fitted, chosen, parts))
+    return run
+
+
+def choose(members: list[dict], by: str, dim: int) -> int:
+    """The member with the lowest validation score `by`, or ("rank") the lowest sum of ranks over both
+    validation metrics (ties: the lower first metric); a member without a finite score is never chosen."""
+    names = M.validation_names(dim)
+    table = np.array([[np.inf if m.get(k) is None else float(m[k]) for k in names] for m in members])
+    table[~np.isfinite(table)] = np.inf
+    if by != "rank":
+        return int(np.argmin(table[:, names.index(by)]))
+    ranks = table.argsort(0).argsort(0).sum(1) + np.isinf(table).any(1) * 10 * len(members)
+    return int(np.lexsort((table[:, 0], ranks))[0])
+
+
+def refine(run: Run, member: int, train_x: np.ndarray, val_x: np.ndarray, plain: np.ndarray):
+    """The D-guided sampler on `member` (sampler.py), and whether it is kept: it is, when it scores below
+    the plain member on the validation part's first metric (KS in 1-D, sliced W1 in 2-D)."""
+    seed, names = run.config.seed, M.validation_names(train_x.shape[1])
+    if not isinstance(run.G, MLP):  # a G from Python: the plain member only
+        return None, {"kind": "plain", "member": member, "why": "a custom G"}
+    fake = run.sample(20_000, member=member, seed=seed + 2)
+    critic = fit_critic(train_x, fake, run.frame, seed)
+    refined = DGuided(
+        run.generator(member, plain=True),
+        critic,
+        run.frame,
+        threshold(critic, fake, run.frame),
+        make_noise(run.config.noise),
+        member,
+    )
+    samples, cost = refined.sample(len(plain), seed + 3)
+    scale = train_x.std(0)
+    before = M.against(plain[None], val_x, scale)
+    after = M.against(samples[None], val_x, scale)
+    record = {
+        "member": member,
+        "draws_per_sample": round(cost, 4),
+        "threshold": refined.threshold,
+        "validation": {
+            name: {k: float(v[k][0]) for k in names} for name, v in (("plain", before), ("d-guided", after))
+        },  # noqa: E501
+        "kind": "d-guided" if after[names[0]][0] < before[names[0]][0] else "plain",
+    }
+    return refined, record
+
+
+def compare(run: Run, chosen, plain, members: list, fitted: list[Baseline], parts: dict) -> dict:
+    """The comparison table, every row scored on the test part (2-D: in the train part's stds)."""
+    train_x, test_x = parts["train"], parts["test"]
+    names = [f"test_{k[4:]}" for k in M.validation_names(train_x.shape[1])]
+    scale = train_x.std(0)
+
+    def score(samples: np.ndarray) -> dict[str, float]:
+        return {f"test_{k[4:]}": float(v[0]) for k, v in M.against(samples[None], test_x, scale).items()}
+
+    s, best = run.summary["sampler"], run.summary["best_member"]
+    how = "D-guided" if s["kind"] == "d-guided" else "plain G"
+    rows = [{"model": f"ganfit, member {best} ({how}), chosen on validation", "key": "ganfit"} | score(chosen)]
+    if s["kind"] == "d-guided":
+        rows.append({"model": f"ganfit, member {best} without the D-guided step", "key": "plain"} | score(plain))
+    per = [score(m) for m in members]
+    median = {k: float(np.nanmedian([p[k] for p in per])) for k in names}
+    rows.append({"model": f"ganfit, median of {len(members)} members (plain G)", "key": "median"} | median)
+    for b in fitted:
+        if b.samples is None:
+            rows.append({"model": f"{b.label}: skipped ({b.skipped})", "key": b.key} | dict.fromkeys(names))
+        else:
+            rows.append({"model": b.label, "key": b.key} | score(b.samples))
+    rows.append({"model": f"the train part itself ({len(train_x)} rows)", "key": "train"} | score(train_x))
+    return {"metric": names[0], "metrics": names, "scored_on": "test", "rows": rows, "outliers": outliers(train_x)}
+
+
+def outliers(x: np.ndarray) -> int:
+    """How many rows lie more than OUTLIER robust stds from the median in some column."""
+    q75, q50, q25 = np.percentile(x, [75, 50, 25], axis=0)
+    scale = np.where(q75 > q25, (q75 - q25) / 1.349, np.maximum(x.std(0), 1e-300))
+    return int((np.abs(x - q50) / scale > OUTLIER).any(1).sum())
+
+
+def _save_results(run: Run, fitted: list[Baseline], chosen: np.ndarray, parts: dict) -> None:
+    if run.refined is not None:
+        run.refined.save(run.dir / SAMPLER)
+    write_text(run.dir / SUMMARY, json.dumps(jsonable(run.summary), indent=2) + "\n")
+    models = {b.key: (b.label, b.samples) for b in fitted if b.samples is not None and b.key in ("cv", "mixture")}
+    figures.fit_picture(run, parts["train"], parts["test"], models, run.dir / "fit.png", chosen)
+
+
+def conclude_saved(run: Run) -> Run:
+    """conclude() for a fit run read back from its directory (after `ganfit train --resume`, or a fit
+    interrupted while it compared): its split from split.json and its parts from the run's files."""
+    record = json.loads((run.dir / SPLIT).read_text())
+    info = {k: v for k, v in record.items() if k not in ("train", "validation", "test")}
+    parts = {
+        "train": np.load(run.dir / "target.npy", allow_pickle=False),
+        "validation": np.load(run.dir / "validation.npy", allow_pickle=False),
+        "test": np.load(run.dir / TEST, allow_pickle=False),
+    }
+    run.summary["split"] = info
+    return conclude(run, parts, info)
 
 
 def comparison_lines(summary: dict) -> list[str]:
     """The comparison as the closing lines of `ganfit fit`."""
-    comp, split_info = summary.get("comparison"), summary.get("split", {})
+    comp, info = summary.get("comparison"), summary.get("split", {})
     if not comp:
         return []
-    names = [k for k in comp["rows"][0] if k.startswith("val_")]
+    names = comp.get("metrics") or [k for k in comp["rows"][0] if k.startswith(("test_", "val_"))]
     width = max(len(r["model"]) for r in comp["rows"])
+    chosen = "the sum of its ranks on both metrics" if info.get("chosen_by") == "rank" else info.get("chosen_by")
     lines = [
-        f"validation: {split_info.get('validation_rows')} held-out rows ({split_info.get('train_rows')} trained on);"
-        f" lower is better, the best member chosen by {comp['metric']}",
+        f"test: {info.get('test_rows')} rows that neither trained nor chose anything ({info.get('train_rows')} trained"
+        f" on, {info.get('validation_rows')} chose the member, by {chosen}); lower is better",
         "  " + "model".ljust(width) + "".join(f"{n:>12}" for n in names),
     ]
     for r in comp["rows"]:
         lines.append("  " + r["model"].ljust(width) + "".join(f"{_num(M.shown(n, r.get(n))):>12}" for n in names))
-    by = {r["key"]: r.get(comp["metric"]) for r in comp["rows"]}
-    if all(isinstance(by.get(k), float) for k in ("ganfit", "kde", "mixture")):
-        beaten = [label for k, label in (("kde", "the KDE"), ("mixture", "the mixture")) if by["ganfit"] <= by[k]]
-        lost = [label for k, label in (("kde", "the KDE"), ("mixture", "the mixture")) if by["ganfit"] > by[k]]
-        verdict = f"at or below {' and '.join(beaten)}" if beaten else "above both baselines"
-        tail = f", above {' and '.join(lost)}" if beaten and lost else ""
-        lines.append(f"ganfit's best member is {verdict} on {comp['metric']}{tail}")
-    return lines
+    return lines + [verdict(comp)] + _outlier_line(comp)
+
+
+def verdict(comp: dict) -> str:
+    """Where ganfit stands against the best expert baseline, on each metric."""
+    experts = [r for r in comp["rows"] if r["key"] in ("isj", "cv", "mixture", "scott")]
+    ours = next(r for r in comp["rows"] if r["key"] == "ganfit")
+    parts = []
+    for n in comp.get("metrics", [comp["metric"]]):
+        scored = [r for r in experts if isinstance(r.get(n), float) and np.isfinite(r[n])]
+        if not scored or not isinstance(ours.get(n), float):
+            continue
+        top = min(scored, key=lambda r: r[n])
+        label = top["model"].split(" (")[0]
+        if ours[n] <= top[n]:
+            parts.append(f"at or below the best expert baseline on {n} ({label}: {_num(top[n])})")
+        else:
+            parts.append(f"{ours[n] / top[n]:.2f}x the best expert baseline on {n} ({label}: {_num(top[n])})")
+    return "ganfit is " + "; ".join(parts) if parts else "ganfit: no baseline could be scored"
+
+
+def _outlier_line(comp: dict) -> list[str]:
+    k = comp.get("outliers") or 0
+    if not k:
+        return []
+    return [
+        f"note: {k} train row(s) lie over {OUTLIER:g} robust stds from the median; W1 weighs them by their"
+        " distance, KS does not: read both"
+    ]
 
 
 def _num(v) -> str:

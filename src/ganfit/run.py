@@ -26,6 +26,9 @@ from .pictures import figures
 from .pictures.report import write_report
 from .rundir import layout, weights
 from .rundir.layout import METRICS, SUMMARY, WEIGHTS, read_metrics, read_summary
+from .sampler import DGuided
+
+SAMPLER = "sampler.safetensors"  # a fit's D-guided sampler (its critic and threshold), when it was chosen
 
 MAX_SAMPLES = 10**7  # at once: about 4 GB of memory for G's hidden layers
 
@@ -49,6 +52,7 @@ class Run:
     dir: Path | None = None
     summary: dict = field(default_factory=dict)
     history: list[dict] = field(default_factory=list)
+    refined: DGuided | None = None  # the D-guided sampler a fit chose (summary's `sampler`), else None
 
     @property
     def members(self) -> int:
@@ -77,6 +81,11 @@ class Run:
             raise GanfitError(f"cannot write in {out}: {io_reason(e)}") from None
         self.dir = out
         self.write_results()
+        if self.refined is not None:  # a fit in memory that chose the D-guided sampler
+            try:
+                self.refined.save(out / SAMPLER)
+            except OSError as e:
+                raise GanfitError(f"cannot write in {out}: {io_reason(e)}") from None
         target = make_target(self.config.target)
         with torch.no_grad():
             z = eval_noise(self.config, make_noise(self.config.noise), self.G.device)
@@ -105,9 +114,14 @@ class Run:
             raise GanfitError(f"member {member!r} out of range: this run has {self.members} member(s)")
         return member
 
-    def generator(self, member: int | None = None) -> torch.nn.Module:
-        """A plain torch module of one member's G (default: the best member) that maps noise [N, noise_dim]
-        to samples [N, dim] in the data's units; draw its noise with `noise`."""
+    def generator(self, member: int | None = None, plain: bool = False) -> torch.nn.Module:
+        """A torch module of one member's G (default: the best member) that maps noise [N, noise_dim] to
+        samples [N, dim] in the data's units; draw its noise with `noise`. Where a fit chose the D-guided
+        sampler (summary's `sampler`), the default is that sampler (sampler.DGuided: `forward(z, u)`
+        keeps the rows its critic accepts, `sample(n, seed)` draws n), what the comparison measured;
+        `plain=True` gives the member's G alone."""
+        if member is None and not plain and self.refined is not None:
+            return self.refined.eval()
         return Generator(self.G, self._member(member), self.frame).eval()
 
     def noise(self, n: int, seed: int = 0, member: int | None = None) -> torch.Tensor:
@@ -124,7 +138,11 @@ class Run:
         return noise.sample(u.reshape(n, noise.n_uniforms))
 
     def sample(self, n: int, member: int | None = None, seed: int = 0) -> np.ndarray:
-        """n samples [n, dim] from one member's generator (default: the best member), in the data's units."""
+        """n samples [n, dim] from one member's generator (default: the best member, through the D-guided
+        sampler where a fit chose it), in the data's units."""
+        if member is None and self.refined is not None:
+            self.noise(n, seed)  # the same checks on n and seed
+            return self.refined.sample(n, seed)[0]
         with torch.no_grad():
             return self.generator(member)(self.noise(n, seed, member)).cpu().numpy()
 
@@ -141,4 +159,11 @@ def load(run_dir: str | Path) -> Run:
     """Read a run directory back: its config, generator weights, summary and metric history."""
     d = Path(run_dir)
     config, G, frame, columns = weights.read_generator(d)
-    return Run(config, G, None, frame, columns, d, read_summary(d), read_metrics(d / METRICS))
+    run = Run(config, G, None, frame, columns, d, read_summary(d), read_metrics(d / METRICS))
+    sampler = run.summary.get("sampler")
+    if isinstance(sampler, dict) and sampler.get("kind") == "d-guided":
+        if not (d / SAMPLER).is_file():
+            raise GanfitError(f"run directory {d}: summary.json names a D-guided sampler but {SAMPLER} is missing")
+        plain = Generator(G, run.best_member, frame).eval()
+        run.refined = DGuided.load(d / SAMPLER, plain, frame, make_noise(config.noise), len(frame.scale))
+    return run

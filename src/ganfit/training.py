@@ -72,7 +72,7 @@ def train(config: Config, out: str | Path | None = None, progress="auto", resume
             stack.callback(torch.set_num_threads, torch.get_num_threads())
             torch.set_num_threads(game.config.threads)
             return _train(game, run_dir, resume, stop, progress, callbacks)
-    except GanfitError:
+    except (GanfitError, KeyboardInterrupt):  # a Ctrl-C before the loop answers signals: the same
         if made and not (run_dir / checkpoint.CHECKPOINT).exists():
             layout.discard(run_dir, *made)  # its own, failed before its first checkpoint: nothing half-made
         raise

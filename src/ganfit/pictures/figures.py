@@ -405,12 +405,14 @@ def _save_panels(fig, path: Path) -> Path:
     return save(fig, path)
 
 
-def fit_picture(run, train_x: np.ndarray, val_x: np.ndarray, baselines: dict, path: Path) -> Path:
-    """`ganfit fit`'s picture: the best member's samples, the KDE's and the mixture's over the data, train
-    and validation parts apart (1-D: densities over histograms; 2-D: one scatter per model)."""
+def fit_picture(run, train_x: np.ndarray, val_x: np.ndarray, baselines: dict, path: Path, chosen=None) -> Path:
+    """`ganfit fit`'s picture: the chosen sampler's samples (`chosen`, else the best member's), the
+    baselines' over the data, the train part and the held-out part (`val_x`: the test part) apart (1-D:
+    densities over histograms; 2-D: one scatter per model)."""
     best = run.best_member
-    models = [(f"ganfit, best member ({best})", run.sample(len(next(iter(baselines.values()))[1]), best))]
-    models += list(baselines.values())
+    if chosen is None:
+        chosen = run.sample(len(next(iter(baselines.values()))[1]), best)
+    models = [(f"ganfit, member {best}", chosen)] + list(baselines.values())
     names = run.columns
     if train_x.shape[1] == 1:
         fig, ax = subplots(figsize=(8, 4.4))
@@ -418,9 +420,7 @@ def fit_picture(run, train_x: np.ndarray, val_x: np.ndarray, baselines: dict, pa
         span = hi - lo
         edges = np.linspace(lo - 0.25 * span, hi + 0.25 * span, 41)
         ax.hist(train_x[:, 0], edges, density=True, color="0.8", label=f"train part ({len(train_x)} rows)")
-        ax.hist(
-            val_x[:, 0], edges, density=True, histtype="step", color="C3", lw=1.5, label=f"validation ({len(val_x)})"
-        )
+        ax.hist(val_x[:, 0], edges, density=True, histtype="step", color="C3", lw=1.5, label=f"held out ({len(val_x)})")
         fine = np.linspace(edges[0], edges[-1], 81)
         for (label, x), color in zip(models, ("C0", "C2", "C1")):
             counts, _ = np.histogram(x[:, 0], fine, density=True)
@@ -433,7 +433,7 @@ def fit_picture(run, train_x: np.ndarray, val_x: np.ndarray, baselines: dict, pa
     for ax, (label, x) in zip(axes[0], models):
         ax.scatter(*x[:1500].T, s=3, color="C0", alpha=0.35, label="model samples")
         ax.scatter(*train_x.T, s=10, color="0.3", label="train part")
-        ax.scatter(*val_x.T, s=14, color="C3", marker="x", label="validation")
+        ax.scatter(*val_x.T, s=14, color="C3", marker="x", label="held out")
         ax.set(xlabel=names[0], ylabel=names[1], title=label)
         ax.title.set_fontsize(9)
     axes[0][0].legend(fontsize=8, markerscale=2)

@@ -232,11 +232,12 @@ def members_table(members: list[dict]) -> str:
 
 
 def comparison_table(summary: dict) -> list[str]:
-    """`ganfit fit`'s comparison on the validation part: the best and median member, the baselines."""
+    """`ganfit fit`'s comparison on the test part (older runs: the validation part): the chosen sampler,
+    the median member, the baselines."""
     comp, split = summary.get("comparison"), summary.get("split") or {}
     if not isinstance(comp, dict) or not comp.get("rows"):
         return []
-    names = [k for k in comp["rows"][0] if str(k).startswith("val_")]
+    names = [k for k in comp["rows"][0] if str(k).startswith(("test_", "val_"))]
     head = "<tr><th class=l>model</th>" + "".join(f"<th>{esc(n)}</th>" for n in names) + "</tr>"
     rows = [
         f"<tr><td class=l>{esc(r.get('model'))}</td>"
@@ -246,8 +247,9 @@ def comparison_table(summary: dict) -> list[str]:
     ]
     return [
         "<h2>Against the baselines, on held-out data</h2>",
-        f"<p>{esc(split.get('validation_rows'))} validation rows, never trained on ({esc(split.get('train_rows'))} in"
-        f" the train part); lower is better; the best member is chosen by {esc(comp.get('metric'))}.</p>",
+        f"<p>Scored on {esc(split.get('test_rows', split.get('validation_rows')))} held-out rows that neither trained"
+        f" nor chose anything ({esc(split.get('train_rows'))} in the train part, {esc(split.get('validation_rows'))}"
+        f" chose the member, by {esc(split.get('chosen_by', comp.get('metric')))}); lower is better.</p>",
         f"<table class=comparison>{head}{''.join(rows)}</table>",
     ]
 

@@ -58,7 +58,8 @@ RECIPES: dict[str, dict] = {
         epochs=4000,
     ),
     "ring": _2D | {"target": "ring:modes=8,radius=2,std=0.02"},
-    # 1-D data: robust1d's game, 8 members, each member's weights at its lowest W1 to the validation part.
+    # 1-D data: robust1d's game, 6 members, each member's weights at its lowest W1 to the validation part,
+    # stopped after 8 log rows without a new lowest (2,500 epochs at most: docs/benchmarks.md, section 5).
     "fit1d": _GAME
     | _FIT
     | dict(
@@ -67,8 +68,12 @@ RECIPES: dict[str, dict] = {
         d_view="sample",
         d_activations="elu,elu",
         r1=1.0,
-        epochs=4000,
+        epochs=2500,
+        seeds=6,
+        eval_samples=2000,
         keep_best="val_w1",
+        early_stop="val_w1",
+        early_stop_patience=8,
     ),
     # 2-D data: the 2-D recipes' game (PacGAN2, R1, G's average) with smaller nets, in a standardised frame.
     "fit2d": _GAME
@@ -81,10 +86,13 @@ RECIPES: dict[str, dict] = {
         d_hidden=64,
         d_activations="leaky_relu,leaky_relu",
         r1=0.1,
-        epochs=4000,
+        epochs=2500,
+        seeds=6,
         log_every=200,
-        eval_samples=2500,
+        eval_samples=2000,
         keep_best="val_sw",
+        early_stop="val_sw",
+        early_stop_patience=8,
     ),
     # The grid's 25 modes need G to move faster: lr_g 3e-4 (on 3 seeds x 20,000 epochs, high quality
     # 0.92-0.94 against 0.39-0.70 at 1e-4, 0.85-0.94 at 1e-3 and 0.19-0.88 with D at 3e-4 too). Its
