@@ -20,7 +20,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
 from ..errors import GanfitError
-from ..files import atomic_write, io_reason
+from ..files import atomic_write, io_reason, refuse_special
 
 CHECKPOINT = "checkpoint.safetensors"
 FORMAT = "ganfit-checkpoint-1"
@@ -77,8 +77,7 @@ class RunLock:
         self.lock: FileLock | None = None
 
     def __enter__(self) -> RunLock:
-        if self.path.is_symlink() or (self.path.exists() and not self.path.is_file()):
-            raise GanfitError(f"cannot lock {self.path.parent}: {self.path.name} is not a regular file")
+        refuse_special(self.path)  # one line naming what stands there ("a symbolic link", "a FIFO")
         lock = FileLock(self.path, timeout=0)
         try:
             lock.acquire()
