@@ -150,3 +150,21 @@ def test_train_help_shows_the_flags_in_the_configs_sections():
 def test_sweep_names_its_executor_and_the_gradients_apart(tmp_path):
     text = run_cli("sweep", "--help").stdout
     assert "--executor {local,ray}" in text and "--gradients GRADIENTS" in text and "--engine" not in text
+
+
+def test_only_a_real_command_line_freezes_its_objects_for_a_quick_exit(tmp_path):
+    import gc
+
+    frozen = gc.get_freeze_count()
+    assert cli.main(["train", *QUICK, "--out", str(tmp_path / "called")]) == 0
+    assert gc.get_freeze_count() == frozen  # main() from Python leaves the caller's collector as it was
+    code = (
+        "import gc, sys; from ganfit import cli; sys.argv[1:] = sys.argv[2:]; cli.main(); print(gc.get_freeze_count())"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, "x", "train", *QUICK, "--out", str(tmp_path / "real")],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0, out.stderr
+    assert int(out.stdout.split()[-1]) > 10_000  # torch's and numpy's objects, out of the exit's collections

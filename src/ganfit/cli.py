@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import gc
 import importlib.util
 import io
 import math
@@ -368,7 +369,8 @@ def _utf8_mode() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    if argv is None:  # a real command line, not a call from Python
+    real = argv is None  # a real command line, not a call from Python
+    if real:
         _utf8_mode()
     argv = sys.argv[1:] if argv is None else argv
     if not argv:  # a bare `ganfit`: what it can do
@@ -405,3 +407,5 @@ def main(argv: list[str] | None = None) -> int:
         provenance.COMMAND, warnings.showwarning = before, shown
         for k in added:  # main() called in a longer-lived process (a test, a notebook) leaves it as it was
             os.environ.pop(k, None)
+        if real:  # the interpreter's exit then skips collecting the imports' ~10^6 objects: 0.4 s of a train
+            gc.freeze()
