@@ -69,6 +69,9 @@ def test_step_play_and_pause_move_the_epoch_counter(page, served):
     page.wait_for_function("document.getElementById('epoch').textContent === '1'")
     page.click("#stepd")
     page.wait_for_function("document.getElementById('epoch').textContent === '2'")
+    page.click("#stepg")
+    page.wait_for_function("document.getElementById('epoch').textContent === '3'")
+    assert [n.split(": ")[1] for n in session(served).notes[-2:]] == ["D's steps only", "G's steps only"]
     page.click("#play")
     page.wait_for_function("+document.getElementById('epoch').textContent.replace(/,/g, '') > 300", timeout=60_000)
     page.click("#play")  # now the pause button

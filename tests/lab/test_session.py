@@ -139,3 +139,40 @@ def test_a_save_that_fails_leaves_nothing(tmp_path):
     s.play(5)  # and the game goes on
     assert s.epoch == 15
     s.close()
+
+
+@pytest.mark.parametrize("engine", ["compiled", "fast", "autograd"])
+def test_g_only_steps_g_against_d_as_it_was_and_leaves_d(engine, monkeypatch):
+    if engine == "fast":
+        monkeypatch.setenv("GANFIT_COMPILED", "0")
+    config = Config(epochs=100, seeds=2, lr_decay=0.5, gradients="autograd" if engine == "autograd" else "auto")
+    s = Session(config)
+    assert s.game.engine.name == engine
+    s.play(3)
+    d_before = {k: v.clone() for k, v in s.game.state().items() if k.startswith("D.")}
+    g_before = [p.clone() for p in s.game.G.parameters()]
+    s.g_only()
+    after = s.game.state()
+    assert all(torch.equal(v, after[k]) for k, v in d_before.items())  # D's weights and Adam state as they were
+    assert not all(torch.equal(a, b) for a, b in zip(g_before, s.game.G.parameters()))
+    assert s.epoch == 4 and "G's steps only" in s.notes[-1]
+    s.play(2)  # and the game goes on with both nets learning at their scheduled rates
+    assert not any(torch.equal(v, s.game.state()[k]) for k, v in d_before.items() if k.endswith("theta"))
+    s.close()
+
+
+def test_g_only_is_g_against_the_d_it_was_shown():
+    # the same G step as in a game retuned so that D's steps cannot move its float32 weights, and not
+    # the one a normal epoch takes (against D after its own step)
+    a, b, c = (Session(Config(epochs=100, seeds=2)) for _ in range(3))
+    for s in (a, b, c):
+        s.play(5)
+    a.g_only()
+    b.retune(lr_d=1e-30)
+    b.play(1)
+    c.play(1)
+    g = [k for k in a.game.state() if k.startswith("G.")]
+    assert all(torch.equal(a.game.state()[k], b.game.state()[k]) for k in g)
+    assert not torch.equal(a.game.state()["G.theta"], c.game.state()["G.theta"])
+    for s in (a, b, c):
+        s.close()

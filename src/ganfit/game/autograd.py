@@ -63,14 +63,14 @@ class AutogradEngine(Engine):
             opt_g.step()
         return (lambda: (l_real.detach(), l_fake.detach(), l_g.detach())), fake
 
-    def set_lr_scale(self, scale: float) -> None:
-        """Both optimisers take `scale` times their configured learning rates from the next step on."""
+    def set_lr_scale(self, scale: float, d_scale: float | None = None) -> None:
         for name, opt in self.opts.items():
+            factor = d_scale if name == "d" and d_scale is not None else scale
             if isinstance(opt, MemberAdam):
-                opt.lr_scale = scale
+                opt.lr_scale = factor
             else:
                 for group in opt.param_groups:
-                    group["lr"] = getattr(self.config, f"lr_{name}") * scale
+                    group["lr"] = getattr(self.config, f"lr_{name}") * factor
 
     def _nets(self):
         return (("G", self.G, self.opts["g"]), ("D", self.D, self.opts["d"]))

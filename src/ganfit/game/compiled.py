@@ -81,9 +81,9 @@ class CompiledEngine(FastEngine):
         self.ema = [torch.as_strided(flat, p.shape, p.stride(), p.storage_offset() - base) for p in g_live]
         return self.ema
 
-    def set_lr_scale(self, scale: float) -> None:
-        super().set_lr_scale(scale)
-        self.ctx.G.lr_scale = self.ctx.D.lr_scale = scale
+    def set_lr_scale(self, scale: float, d_scale: float | None = None) -> None:
+        super().set_lr_scale(scale, d_scale)
+        self.ctx.G.lr_scale, self.ctx.D.lr_scale = self.G.lr_scale, self.D.lr_scale
 
     def step(self, real: torch.Tensor, z_d: torch.Tensor, z_g: torch.Tensor, eps: None = None):
         return self.play(Draws(real[None], z_d[None], z_g[None], None), 0, 1, None, None)

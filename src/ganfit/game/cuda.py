@@ -23,6 +23,7 @@ from functools import cached_property
 
 import torch
 
+from ..errors import GanfitError
 from . import adam
 from .fast import FastEngine
 
@@ -93,7 +94,9 @@ class GraphEngine(FastEngine):
                     net.settings = adam.prepared({"lr": k * lr, "beta1": k * config.beta1, "beta2": k * config.beta2})
                 net.lr_scale = self.scale
 
-    def set_lr_scale(self, scale: float) -> None:
+    def set_lr_scale(self, scale: float, d_scale: float | None = None) -> None:
+        if d_scale is not None:  # the captured graphs hold one factor for both nets
+            raise GanfitError("D's learning rate apart from G's (the lab's G only) is not played on CUDA")
         if self.config.lr_decay:
             self.scale.fill_(scale)
 

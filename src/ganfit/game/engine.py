@@ -74,7 +74,9 @@ class Engine:
     def step(self, real, z_d, z_g, eps):
         raise NotImplementedError
 
-    def set_lr_scale(self, scale: float) -> None:
+    def set_lr_scale(self, scale: float, d_scale: float | None = None) -> None:
+        """Both nets take `scale` times their configured learning rates from the next step on; D takes
+        `d_scale` times its own instead where given (0: D's weights stay, the lab's "G only")."""
         raise NotImplementedError
 
     def state(self) -> dict[str, torch.Tensor]:

@@ -191,8 +191,8 @@ class FastEngine(Engine):
         self.G = FlatNet(G, c.lr_g, (c.beta1, c.beta2), adam.member_settings(c, "g", device))
         self.D = FlatNet(D, c.lr_d, (c.beta1, c.beta2), adam.member_settings(c, "d", device))
 
-    def set_lr_scale(self, scale: float) -> None:
-        self.G.lr_scale = self.D.lr_scale = scale
+    def set_lr_scale(self, scale: float, d_scale: float | None = None) -> None:
+        self.G.lr_scale, self.D.lr_scale = scale, scale if d_scale is None else d_scale
 
     def state(self) -> dict[str, torch.Tensor]:
         parts = ("theta", "exp_avg", "exp_avg_sq", "steps")

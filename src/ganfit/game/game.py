@@ -123,6 +123,21 @@ class Game:
         self.epochs_done += n
         return out
 
+    def play_g_only(self, drawn: Draws, t: int):
+        """Epoch t of drawn with D's learning rate at 0 (the lab's "G only"): D's weights stay, so G steps
+        against the D shown before it; D's Adam moments and step count still move, for the caller to put
+        back. Returns the epoch's (losses, fake)."""
+        c, done = self.config, self.epochs_done
+        scale = lr_scale(c, done) if c.lr_decay else 1.0
+        self.engine.set_lr_scale(scale, d_scale=0.0)
+        try:
+            ews = [self.ema_weight(done + 1)] if self.ema is not None else None
+            out = self.engine.play(drawn, t, t + 1, None, ews)
+        finally:
+            self.engine.set_lr_scale(scale)
+        self.epochs_done += 1
+        return out
+
     def ema_weight(self, t: int) -> float:
         """The moving average's step towards G after t epochs. Warm-up (as StyleGAN's G_ema): early on the
         average spans about a tenth of the epochs so far, so that it forgets the random initial weights

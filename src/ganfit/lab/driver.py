@@ -1,7 +1,7 @@
 """The thread that plays one session for one page: commands in, frames out.
 
 Each page (each browser tab) gets a Driver: one thread that owns its Session, takes the page's
-commands from a queue (play, pause, step, D only, change settings, new game, speed, save) and, while
+commands from a queue (play, pause, step, D only, G only, change settings, new game, speed, save) and, while
 playing, plays epochs and hands the page a frame at most FPS times a second, and only once the page's
 connection has sent the last one (`sent`), so a slow page slows the frames, never training. `stop`
 ends the thread within one chunk of epochs; nothing else runs for the session after it.
@@ -94,6 +94,9 @@ class Driver:
             elif cmd == "step_d":
                 self.running = False
                 self.session.d_only()
+            elif cmd == "step_g":
+                self.running = False
+                self.session.g_only()
             elif cmd == "speed":
                 speed = msg.get("value")
                 if speed not in SPEEDS:

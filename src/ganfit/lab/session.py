@@ -6,8 +6,8 @@ draws aligned to the same epochs, the same metric rows at the same log epochs, c
 checkpoint epochs. So a session that plays N epochs of a config holds the weights and rows that `ganfit
 train` ends with after N epochs of it (tests/lab/test_session.py). What a run has and a session adds:
 settings changed mid-run (`retune`: the game is rebuilt on the new config and its state carried over),
-D's step alone (`d_only`), snapshots kept on the host for the page's time slider, and `save`, which
-writes an ordinary, resumable run directory.
+D's steps alone (`d_only`) and G's (`g_only`), snapshots kept on the host for the page's time slider, and
+`save`, which writes an ordinary, resumable run directory.
 """
 
 from __future__ import annotations
@@ -93,15 +93,19 @@ class Session:
         if torch.get_num_threads() != c.threads:  # as train() plays it: the thread count can change rounding
             torch.set_num_threads(c.threads)
         while self.epoch < start + n and not self.finished:
-            if self.drawn is None or not self.first <= self.epoch < self.first + len(self.drawn):
-                self.first = self.epoch - self.epoch % self.block  # aligned as training's blocks are
-                self.drawn = self.game.draw(self.keys, self.first, min(self.block, c.epochs - self.first))
-            t = self.epoch - self.first
+            t = self._draw()
             m = min(start + n - self.epoch, _until_event(c, self.epoch, self.first + len(self.drawn)))
             self.last = self.game.play(self.drawn, t, t + m)
             self.epoch += m
             self._events(self.drawn.real[t + m - 1, -1])
         return self.epoch - start
+
+    def _draw(self) -> int:
+        """The draws that hold this epoch, drawn if they are not yet; returns the epoch's index in them."""
+        if self.drawn is None or not self.first <= self.epoch < self.first + len(self.drawn):
+            self.first = self.epoch - self.epoch % self.block  # aligned as training's blocks are
+            self.drawn = self.game.draw(self.keys, self.first, min(self.block, self.config.epochs - self.first))
+        return self.epoch - self.first
 
     def _events(self, real_batch: torch.Tensor) -> None:
         """What training does after its epochs: a metric row at a log epoch, a collect at a checkpoint epoch."""
@@ -122,6 +126,20 @@ class Session:
         self.play(1)
         self.game.load_state(self.game.state() | saved, self.epoch)
         self.notes.append(f"epoch {self.epoch - 1}: D's steps only")
+
+    def g_only(self) -> None:
+        """One epoch's G steps alone (GAN Lab's "train G only"), against D as the page shows it: the epoch
+        is played with D's learning rate at 0 and D's state (Adam's moments, its step count) put back
+        after. The draws of the next epoch are used and the epoch counter moves."""
+        if self.finished:
+            return
+        saved = {k: v.clone() for k, v in self.game.state().items() if k.startswith("D.")}
+        t = self._draw()
+        self.last = self.game.play_g_only(self.drawn, t)
+        self.epoch += 1
+        self.game.load_state(self.game.state() | saved, self.epoch)
+        self._events(self.drawn.real[t, -1])
+        self.notes.append(f"epoch {self.epoch - 1}: G's steps only")
 
     def retune(self, **changes) -> None:
         """Change settings mid-run (LIVE): the game is rebuilt on the new config and takes the old one's

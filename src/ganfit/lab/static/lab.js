@@ -323,6 +323,7 @@ $("recipe").onchange = () => { if ($("recipe").value) send({ cmd: "new", recipe:
 $("play").onclick = () => send({ cmd: $("play").dataset.running === "1" ? "pause" : "play" });
 $("step").onclick = () => send({ cmd: "step", n: 1 });
 $("stepd").onclick = () => send({ cmd: "step_d" });
+$("stepg").onclick = () => send({ cmd: "step_g" });
 $("speed").onchange = () => { lab.speed = Number($("speed").value); send({ cmd: "speed", value: lab.speed }); };
 $("time").oninput = () => draw();
 $("apply").onclick = () => {
