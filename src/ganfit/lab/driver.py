@@ -146,8 +146,10 @@ class Driver:
             if left > 0:
                 time.sleep(left)
         else:
-            # frames may take at most FRAME_SHARE of the time: costly frames come less often than FPS
-            end = time.perf_counter() + max(seconds, self.frame_cost * (1 - FRAME_SHARE) / FRAME_SHARE)
+            # a frame every `seconds`, its own time taken out of them; but frames take at most FRAME_SHARE
+            # of the time: costly frames come less often than FPS
+            share = self.frame_cost * (1 - FRAME_SHARE) / FRAME_SHARE
+            end = time.perf_counter() + max(seconds - self.frame_cost, share)
             n = 1
             # then on, in short chunks, until the page has taken the last frame (at most one more tick)
             while not s.finished and (
