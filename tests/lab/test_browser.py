@@ -147,6 +147,9 @@ def test_a_recipe_starts_a_2d_game_and_a_member_can_be_picked(page, served):
     page.click("#member2")
     page.wait_for_function("window.lab.frame.member === 2", timeout=60_000)
     assert session(served).live.member == 2
+    assert "warp" not in page.evaluate("window.lab.frame.main")  # made only while it is shown
+    page.check("#show-warp")
+    page.wait_for_function("window.lab.frame.main.warp && window.lab.frame.main.warp.length > 100", timeout=60_000)
     page.fill("#seeds", "3")  # a new game from the fields: the ring recipe's, with K = 3
     page.click("#new")
     page.wait_for_function("window.lab.setup.members === 3", timeout=60_000)

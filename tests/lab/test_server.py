@@ -10,6 +10,9 @@ import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
+from ganfit import recipes
+from ganfit.lab.server import Lab
+
 
 def get(url: str, data: bytes | None = None, headers: dict | None = None) -> tuple[int, bytes]:
     req = urllib.request.Request(url, data=data, headers=headers or {}, method="POST" if data is not None else "GET")
@@ -115,3 +118,16 @@ def test_a_dropped_connection_gets_its_game_back(served, lab_threads):
     while lab_threads() and time.time() - t < 20:
         time.sleep(0.05)
     assert lab_threads() == [] and served.lab.parked == {}
+
+
+def test_live_frames_carry_the_manifold_and_gradients_only_while_the_page_shows_them(serve, tmp_path):
+    served = serve(Lab(recipes.load("ring").replace(seeds=2), tmp_path / "runs"))
+    with connect(served.ws()) as ws:
+        ws.send(json.dumps({"cmd": "step", "n": 2}))
+        main = until(ws, lambda m: m["type"] == "frame" and m["epoch"] == 2)["main"]
+        assert "fake" in main and "warp" not in main and "arrows" not in main
+        ws.send(json.dumps({"cmd": "layers", "shown": ["warp", "arrows"]}))
+        main = until(ws, lambda m: m["type"] == "frame")["main"]
+        assert len(main["warp"]) > 100 and len(main["arrows"]) > 100
+        ws.send(json.dumps({"cmd": "layers", "shown": ["rm -rf"]}))
+        assert "layers: a list of warp, arrows" in until(ws, lambda m: m["type"] == "error")["text"]

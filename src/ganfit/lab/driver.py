@@ -26,6 +26,7 @@ FPS = 30  # frames a second at most while playing
 TICK = 1 / FPS
 SPEEDS = (1, 3, 10, 30, 100, 300, 1000, 0)  # epochs a second the page may ask for; 0: as fast as it goes
 MAX_CHUNK = 512  # epochs between looks at the queue when playing flat out
+LAYERS = ("warp", "arrows")  # the 2-D layers off by default, made for live frames only when the page shows them
 FRAME_SHARE = 1 / 3  # of the time playing flat out, at most this goes to frames (training keeps >= 2/3)
 
 
@@ -44,6 +45,7 @@ class Driver:
         self.frame_cost = 0.0  # seconds the last frame took to make
         self.debt = 0.0  # epochs owed to the page's speed (a fraction of one per tick at slow speeds)
         self.shown = -1  # the epoch of the last frame sent
+        self.layers = dict.fromkeys(LAYERS, False)  # what the page shows beyond its default layers
         self.thread = threading.Thread(target=self._main, name="ganfit-lab", daemon=True)
         self.thread.start()
 
@@ -97,6 +99,11 @@ class Driver:
             elif cmd == "step_g":
                 self.running = False
                 self.session.g_only()
+            elif cmd == "layers":  # only what the page draws is made and sent: a third of a ring frame
+                shown = msg.get("shown")
+                if not isinstance(shown, list) or not set(shown) <= set(LAYERS):
+                    raise GanfitError(f"layers: a list of {', '.join(LAYERS)}")
+                self.layers = {k: k in shown for k in LAYERS}
             elif cmd == "speed":
                 speed = msg.get("value")
                 if speed not in SPEEDS:
@@ -205,7 +212,7 @@ class Driver:
         s = self.session
         cap = s.live
         verdict = s.game.target.dim == 1 and not cap.per_sample  # the only live view that draws it
-        arrays = {k: v.float().cpu().numpy() for k, v in cap.take(verdict).items()}
+        arrays = {k: v.float().cpu().numpy() for k, v in cap.take(verdict, **self.layers).items()}
         meta, fixed = cap.meta(), cap.fixed()
         msg = {
             "type": "frame",

@@ -89,7 +89,8 @@ def main_view(meta: dict, fixed: dict, arrays: dict, epoch: int, pdf: np.ndarray
                 out["d_star"] = numbers(np.where(total > 1e-3 * total.max(), pdf / np.maximum(total, 1e-300), np.nan))
         return out
     out["fake"] = numbers(s.to_data(arrays["fake"]))
-    out["warp"] = numbers(s.to_data(arrays["warp"]))
+    if "warp" in arrays:
+        out["warp"] = numbers(s.to_data(arrays["warp"]))
     if "heat" in arrays:
         out["heat"] = numbers(arrays["heat"], 3)
     if "arrows" in arrays:

@@ -110,9 +110,10 @@ class Capture:
         return D(rows.reshape(K, nb * rows.shape[1], rows.shape[2]))
 
     @torch.no_grad()
-    def take(self, verdict: bool = True) -> dict[str, torch.Tensor]:
+    def take(self, verdict: bool = True, warp: bool = True, arrows: bool = True) -> dict[str, torch.Tensor]:
         """The snapshot's tensors (verdict=False: without every member's D verdict, the costliest part at
-        large K, which the lab's live frames draw only for a batch D in 1-D)."""
+        large K, which the lab's live frames draw only for a batch D in 1-D; warp and arrows False: without
+        G's warped grid and its push in 2-D, for a live frame whose page hides them)."""
         p = self.parts
         k = self.member
         G0, D0 = self.G.member(k), p.D.member(k) if p.D is not None else None
@@ -135,12 +136,13 @@ class Capture:
         else:
             pts = fake0[:, : self.n_points]
             out["fake"] = pts[0]
-            out["warp"] = G0(self.z_grid)[0]
+            if warp:
+                out["warp"] = G0(self.z_grid)[0]
             if D0 is not None and self.per_sample:
                 out["heat"] = self.loss.verdict(self._logits(D0, self.heat_points[None], fake0))[0, :, 0].reshape(
                     GRID_2D, GRID_2D
                 )
-            if D0 is not None and self.n_points and not getattr(self.loss, "needs_real", False):
+            if arrows and D0 is not None and self.n_points and not getattr(self.loss, "needs_real", False):
                 out["arrows"] = self._push(D0, pts)
         return out
 

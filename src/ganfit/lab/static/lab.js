@@ -12,7 +12,7 @@ const sid = sessionStorage.getItem("ganfit-lab-session") || Math.random().toStri
 sessionStorage.setItem("ganfit-lab-session", sid);
 function connect() {
   ws = new WebSocket(`ws://${location.host}/ws?token=${encodeURIComponent(token)}&session=${sid}`);
-  ws.onopen = () => { if (retries) say("reconnected: the game is paused where it was"); retries = 0; };
+  ws.onopen = () => { if (retries) say("reconnected: the game is paused where it was"); retries = 0; layers(); };
   ws.onmessage = (e) => receive(JSON.parse(e.data));
   ws.onclose = () => {
     if (leaving) return;
@@ -324,6 +324,10 @@ $("play").onclick = () => send({ cmd: $("play").dataset.running === "1" ? "pause
 $("step").onclick = () => send({ cmd: "step", n: 1 });
 $("stepd").onclick = () => send({ cmd: "step_d" });
 $("stepg").onclick = () => send({ cmd: "step_g" });
+// the server makes G's manifold and gradients only while they are shown (a third of a 2-D frame)
+function layers() { send({ cmd: "layers", shown: ["warp", "arrows"].filter((k) => $("show-" + k).checked) }); }
+$("show-warp").onchange = layers;
+$("show-arrows").onchange = layers;
 $("speed").onchange = () => { lab.speed = Number($("speed").value); send({ cmd: "speed", value: lab.speed }); };
 $("time").oninput = () => draw();
 $("apply").onclick = () => {
