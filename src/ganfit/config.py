@@ -24,6 +24,7 @@ from .specs import parse_spec
 LOSS_NAMES = ("bce", "ns", "minimax", "lsgan", "hinge", "wgan")  # losses.LOSSES, without importing torch
 PER_MEMBER = ("seed", "lr_d", "lr_g", "beta1", "beta2")  # what may differ between the members of one run
 GRADIENTS = ("auto", "fast", "autograd")
+OPTIMIZERS = ("adam", "sgd")
 RENAMED = {"engine": "gradients"}  # old config keys that still load
 # metrics that early_stop and keep_best may watch (the 2-D ones and val_ ones where the run has them)
 WATCHABLE = ("ks", "w1", "sw", "mmd", "val_ks", "val_w1", "val_sw", "val_mmd")
@@ -132,8 +133,13 @@ class Config:
         " [K, B, dim], D(view(x)) D's logits (as r1 and gp are; see game/losses.py); recorded as custom:NAME",
     )
     batch: int = opt(100, "samples per minibatch (the seed's D input size)")
-    lr_d: float = opt(2e-4, "D's Adam learning rate")
-    lr_g: float = opt(2e-4, "G's Adam learning rate")
+    optimizer: str = opt(
+        "adam",
+        "adam: torch's Adam (beta1, beta2 below) | sgd: plain gradient descent, w -= lr * grad (GAN Lab's other"
+        " choice; the betas unused, Adam's moments kept as they are)",
+    )
+    lr_d: float = opt(2e-4, "D's learning rate")
+    lr_g: float = opt(2e-4, "G's learning rate")
     beta1: float = opt(0.9, "Adam beta1, both nets")
     beta2: float = opt(0.999, "Adam beta2, both nets")
     g_ema: float = opt(
@@ -261,6 +267,8 @@ class Config:
                 raise GanfitError(f"{name} must be one of {', '.join(WATCHABLE)} or empty, got {getattr(self, name)!r}")
         if self.early_stop_delta < 0:
             raise GanfitError(f"early_stop_delta must be >= 0, got {self.early_stop_delta}")
+        if self.optimizer not in OPTIMIZERS:
+            raise GanfitError(f"optimizer must be {' or '.join(OPTIMIZERS)}, got {self.optimizer!r}")
         if self.gradients not in GRADIENTS:
             raise GanfitError(f"gradients must be {', '.join(GRADIENTS)}, got {self.gradients!r}")
         self.member_values()  # checks per_member

@@ -98,3 +98,46 @@ def test_lr_decay_scales_the_step_of_every_optimiser(engine, per_member):
         assert len(ratio) > moved.numel() // 2
         assert ratio.median().item() == pytest.approx(1.0, abs=2e-3)
         assert ratio.max().item() < 1.01
+
+
+def test_sgd_is_torchs_sgd_member_by_member_and_leaves_adams_moments():
+    torch.manual_seed(0)
+    p = torch.randn(3, 4, 5, requires_grad=True)
+    lrs = torch.tensor([0.1, 0.01, 0.5], dtype=torch.float64)
+    opt = MemberAdam([p], {"lr": lrs, "beta1": torch.full((3,), 0.9), "beta2": torch.full((3,), 0.999)}, sgd=True)
+    refs = [p[k].detach().clone().requires_grad_() for k in range(3)]
+    ref_opts = [torch.optim.SGD([r], lr=float(lrs[k])) for k, r in enumerate(refs)]
+    for _ in range(3):
+        g = torch.randn(3, 4, 5)
+        p.grad = g.clone()
+        opt.step()
+        for k in range(3):
+            refs[k].grad = g[k].clone()
+            ref_opts[k].step()
+    for k in range(3):  # torch's SGD may fuse the multiply-add: the same to the last bit or so
+        torch.testing.assert_close(p[k].detach(), refs[k].detach(), rtol=1e-6, atol=1e-7)
+    state = opt.state[p]
+    assert state["step"].item() == 3 and not state["exp_avg"].any() and not state["exp_avg_sq"].any()
+
+
+@pytest.mark.parametrize("engine", ["compiled", "fast", "autograd"])
+def test_sgd_moves_each_weight_by_lr_times_its_gradient(engine, monkeypatch):
+    from ganfit.game import Game
+    from ganfit.game.rng import member_keys
+
+    monkeypatch.setenv("GANFIT_COMPILED", "1" if engine == "compiled" else "0")
+    c = Config(seeds=2, epochs=10, lr_decay=0.5, optimizer="sgd", lr_d=0.05, lr_g=0.02, threads=1)
+    game = Game.build(c.replace(gradients="autograd" if engine == "autograd" else "auto"))
+    assert game.engine.name == engine
+    game.epochs_done = 8  # epoch 8 of the last 5: lr * 2/5
+    flat = engine != "autograd"
+    before = game.engine.D.theta.clone() if flat else [p.detach().clone() for p in game.D.parameters()]
+    game.step(*game.draw(member_keys([0, 1], "train"), 8, 1).at(0))
+    if flat:  # theta and grad: D's flat [K, P] buffers
+        moved, grads = [before - game.engine.D.theta], [game.engine.D.grad]
+    else:
+        moved = [s - p.detach() for p, s in zip(game.D.parameters(), before)]
+        grads = [p.grad for p in game.D.parameters()]
+    for m, g in zip(moved, grads):
+        assert g.abs().max() > 0
+        torch.testing.assert_close(m, 0.05 * 0.4 * g, rtol=1e-4, atol=1e-8)

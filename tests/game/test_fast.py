@@ -45,6 +45,8 @@ def trajectories(config: Config, epochs: int):
         {"d_view": "sample", "loss": "wgan", "batch": 16, "r1": 1.0},
         {"d_view": "sample", "loss": "minimax", "batch": 16},
         {"loss": "lsgan"},
+        {"optimizer": "sgd", "lr_d": 0.05, "lr_g": 0.02},  # GAN Lab's other optimiser
+        {"recipe": "robust1d", "batch": 16, "optimizer": "sgd", "per_member": "lr_d=0.05,0.1,0.02", "lr_decay": 0.5},
     ],
 )
 @pytest.mark.parametrize("compiled", ["1", "0"], ids=["compiled-where-it-covers", "torch-step"])

@@ -94,6 +94,11 @@ def test_a_learning_rate_changed_in_the_page_is_used_next(page, served):
     page.click("#step")
     page.wait_for_function("document.getElementById('epoch').textContent === '2'")
     assert s.epoch == 2 and "lr_g=0.001" in s.notes[-1]
+    page.select_option("#optimizer", "sgd")  # GAN Lab's other optimiser, mid-run too
+    page.fill("#beta1", "0.8")
+    page.click("#apply")
+    page.wait_for_function("window.lab.setup.config.optimizer === 'sgd'")
+    assert s.config.optimizer == "sgd" and s.config.beta1 == 0.8 and s.game.engine.D.sgd
 
 
 def test_drawn_points_start_a_game_on_them(page, served):

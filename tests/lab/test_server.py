@@ -2,6 +2,7 @@
 in the page, a closed page's training thread gone, save names kept inside the runs folder."""
 
 import json
+import math
 import time
 import urllib.error
 import urllib.request
@@ -131,3 +132,15 @@ def test_live_frames_carry_the_manifold_and_gradients_only_while_the_page_shows_
         assert len(main["warp"]) > 100 and len(main["arrows"]) > 100
         ws.send(json.dumps({"cmd": "layers", "shown": ["rm -rf"]}))
         assert "layers: a list of warp, arrows" in until(ws, lambda m: m["type"] == "error")["text"]
+
+
+@pytest.mark.parametrize("recipe", ["seed", "ring"])
+def test_each_snapshot_carries_kl_and_js_for_the_curves(recipe, serve, tmp_path):
+    served = serve(Lab(recipes.load(recipe).replace(seeds=2, log_every=50), tmp_path / "runs"))
+    with connect(served.ws()) as ws:
+        ws.send(json.dumps({"cmd": "step", "n": 101}))
+        frame = until(ws, lambda m: m["type"] == "frame" and m["epoch"] == 101)
+        snaps = frame["snapshots"]
+    assert [s["epoch"] for s in snaps][-2:] == [50, 100]
+    for kl, js in (s["kl_js"] for s in snaps):
+        assert 0 <= js <= math.log(2) + 1e-9 and kl >= 0

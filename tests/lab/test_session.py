@@ -60,24 +60,31 @@ def test_the_lab_plays_the_same_numbers_as_train(name, tmp_path):
     s.close()
 
 
-def test_a_learning_rate_changed_mid_run_is_what_the_next_epochs_use():
+@pytest.mark.parametrize(
+    "changes",
+    [{"lr_g": 1e-3, "lr_d": 5e-4}, {"optimizer": "sgd", "lr_g": 0.05, "lr_d": 0.05}],
+    ids=["learning-rates", "sgd"],
+)
+def test_a_setting_changed_mid_run_is_what_the_next_epochs_use(changes):
     base = Config(epochs=400, log_every=100)
     s = Session(base)
     s.play(150)
-    s.retune(lr_g=1e-3, lr_d=5e-4)
-    assert s.config.lr_g == 1e-3 and s.game.config.lr_d == 5e-4
+    engine = s.game.engine.name
+    s.retune(**changes)
+    assert all(getattr(s.config, k) == v == getattr(s.game.config, k) for k, v in changes.items())
+    assert s.game.engine.name == engine  # every engine plays either optimiser: the state carries over
     s.play(100)
-    # the same: the game at 150 epochs, its state carried into a game built with the new rates
+    # the same: the game at 150 epochs, its state carried into a game built with the new settings
     ref = Session(base)
     ref.play(150)
-    game = Game.build(ref.config.replace(lr_g=1e-3, lr_d=5e-4))
+    game = Game.build(ref.config.replace(**changes))
     game.load_state({k: v.clone() for k, v in ref.game.state().items()}, 150)
     keys = ref.keys
     drawn = game.draw(keys, 0, 400)
     game.play(drawn, 150, 250)
     for a, b in zip(s.game.G.parameters(), game.G.parameters()):
         assert torch.equal(a, b)
-    # and not what the old rate gives
+    # and not what the old settings give
     ref.play(100)
     assert not all(torch.equal(a, b) for a, b in zip(s.game.G.parameters(), ref.game.G.parameters()))
     s.close(), ref.close()

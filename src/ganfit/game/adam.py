@@ -1,4 +1,5 @@
-"""Adam with a learning rate and betas per member, for ensembles whose members differ in them.
+"""Adam with a learning rate and betas per member, for ensembles whose members differ in them, and
+plain gradient descent (config.optimizer = "sgd") beside it.
 
 A sweep over learning rates or betas trains its points as one ensemble (config.per_member); then each
 parameter's leading member axis gets its own hyperparameters. The arithmetic is torch.optim.Adam's
@@ -44,13 +45,31 @@ def step(param, grad, exp_avg, exp_avg_sq, steps, settings: dict[str, torch.Tens
     param.sub_(exp_avg / denom * (s["lr"] * lr_scale / (1 - s["beta1"] ** t)).float())
 
 
-class MemberAdam(torch.optim.Optimizer):
-    """torch.optim.Adam's state and step over parameters [K, ...], with per-member settings [K]."""
+def sgd_step(param, grad, lr: torch.Tensor, lr_scale: float = 1.0) -> None:
+    """One step of plain gradient descent of param [K, ...] in place: each member's lr [K] (float64) times
+    lr_scale, rounded to float32 once, times its gradient (as the compiled step does it)."""
+    param.sub_(grad * (lr * lr_scale).float().view((-1,) + (1,) * (param.dim() - 1)))
 
-    def __init__(self, params, settings: dict[str, torch.Tensor]):
+
+def settings_of(config, net: str, device) -> dict[str, torch.Tensor]:
+    """member_settings, or the config's own lr and betas for every member where per_member names none."""
+    return member_settings(config, net, device) or prepared(
+        {
+            k: torch.full((config.seeds,), getattr(config, n), dtype=torch.float64, device=device)
+            for k, n in (("lr", f"lr_{net}"), ("beta1", "beta1"), ("beta2", "beta2"))
+        }
+    )
+
+
+class MemberAdam(torch.optim.Optimizer):
+    """torch.optim.Adam's state and step over parameters [K, ...], with per-member settings [K]; with
+    sgd, plain gradient descent that counts its steps and leaves Adam's moments as they are."""
+
+    def __init__(self, params, settings: dict[str, torch.Tensor], sgd: bool = False):
         super().__init__(params, {})
         self.settings = prepared(settings)
         self.lr_scale = 1.0
+        self.sgd = sgd
 
     @torch.no_grad()
     def step(self, closure=None):
@@ -66,6 +85,9 @@ class MemberAdam(torch.optim.Optimizer):
                         "exp_avg_sq": torch.zeros_like(p),
                     }
                 state["step"] += 1
+                if self.sgd:
+                    sgd_step(p, p.grad, self.settings["lr"], self.lr_scale)
+                    continue
                 step(
                     p,
                     p.grad,

@@ -3,7 +3,8 @@
 Each of the `d_steps` D steps labels a real batch 1 and a batch of G's samples 0 (G's output detached)
 and adds the configured regularisers; each of the `g_steps` G steps makes D say 1, with only G's
 weights updated. Losses are per member and summed before backward, so each member's gradient is its
-own. The optimiser is torch's Adam, or adam.MemberAdam where members have their own settings.
+own. The optimiser is torch's Adam, or adam.MemberAdam where members have their own settings or the
+config asks for plain gradient descent.
 """
 
 from __future__ import annotations
@@ -26,11 +27,12 @@ class AutogradEngine(Engine):
         for name, net in (("d", D), ("g", G)):
             settings = adam.member_settings(config, name, G.device)
             lr, betas = getattr(config, f"lr_{name}"), (config.beta1, config.beta2)
-            self.opts[name] = (
-                MemberAdam(net.parameters(), settings)
-                if settings
-                else torch.optim.Adam(net.parameters(), lr=lr, betas=betas, foreach=True)
-            )
+            if config.optimizer == "sgd":
+                self.opts[name] = MemberAdam(net.parameters(), adam.settings_of(config, name, G.device), sgd=True)
+            elif settings:
+                self.opts[name] = MemberAdam(net.parameters(), settings)
+            else:
+                self.opts[name] = torch.optim.Adam(net.parameters(), lr=lr, betas=betas, foreach=True)
 
     def step(self, real: torch.Tensor, z_d: torch.Tensor, z_g: torch.Tensor, eps: torch.Tensor | None):
         """One epoch for all members: (losses, fake), losses() giving this epoch's per-member D real, D

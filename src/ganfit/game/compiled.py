@@ -70,7 +70,7 @@ class CompiledEngine(FastEngine):
         for name, value in (("lr", flat.lr), ("beta1", flat.betas[0]), ("beta2", flat.betas[1])):
             per_member = s.get(name, torch.full((K,), value, dtype=torch.float64))
             setattr(n, name, self._ptr(per_member.to(torch.float64).contiguous()))
-        n.lr_scale = 1.0
+        n.lr_scale, n.sgd = 1.0, int(flat.sgd)
         return n
 
     def average(self, g_live: list[torch.Tensor]) -> list[torch.Tensor]:

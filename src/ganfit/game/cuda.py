@@ -32,8 +32,9 @@ MAX_BLOCK = 64  # epochs per graph at most (training._play hands over at most CH
 
 
 def covers(config, view) -> bool:
-    """The fast engine's games (fast.covers is asked first) on a CUDA device, unless GANFIT_CUDA_GRAPHS=0."""
-    return config.device.startswith("cuda") and os.environ.get(GRAPHS, "1") != "0"
+    """The fast engine's games (fast.covers is asked first) with Adam on a CUDA device, unless
+    GANFIT_CUDA_GRAPHS=0 (plain gradient descent there: the fast engine's torch ops, uncaptured)."""
+    return config.device.startswith("cuda") and config.optimizer == "adam" and os.environ.get(GRAPHS, "1") != "0"
 
 
 def lr_scale(config, epoch: torch.Tensor) -> torch.Tensor:

@@ -68,7 +68,7 @@ class FlatNet:
     """One ensemble MLP over flat buffers: theta, grad and Adam's moments, each [K, P]. The module's
     parameters are re-pointed at views of theta, so saving and evaluation see the trained weights."""
 
-    def __init__(self, mlp: MLP, lr: float, betas: tuple[float, float], settings: dict | None = None):
+    def __init__(self, mlp: MLP, lr: float, betas: tuple[float, float], settings: dict | None = None, sgd=False):
         params = [p for pair in zip(mlp.weights, mlp.biases) for p in pair]
         K = mlp.members
         self.theta = torch.cat([p.detach().reshape(K, -1) for p in params], 1)
@@ -76,6 +76,7 @@ class FlatNet:
         self.exp_avg, self.exp_avg_sq = torch.zeros_like(self.theta), torch.zeros_like(self.theta)
         self.steps = torch.zeros((), device=self.theta.device)
         self.lr, self.betas, self.settings = lr, betas, settings  # settings: per member (adam.py), or None
+        self.sgd = sgd  # plain gradient descent (config.optimizer), with settings for every member
         self.lr_scale = 1.0  # config.lr_decay
         self.acts = [mlp._acts[i] for i in range(len(mlp.activations))]
         self.act_back = [ACT_BACKWARD[a] for a in mlp.activations]
@@ -155,6 +156,8 @@ class FlatNet:
 
     def adam(self) -> None:
         self.steps.add_(1)  # the kernel reads the step count after the increment (as torch.optim.Adam does)
+        if self.sgd:
+            return adam.sgd_step(self.theta, self.grad, self.settings["lr"], self.lr_scale)
         if self.settings is not None:
             return adam.step(
                 self.theta, self.grad, self.exp_avg, self.exp_avg_sq, self.steps, self.settings, self.lr_scale
@@ -188,8 +191,9 @@ class FastEngine(Engine):
         self.grads = LOSS_GRADS[c.loss]
         self.diffs = getattr(view, "diffs", False)
         self.m = None if isinstance(view, MinibatchView) else getattr(view, "m", 1)  # samples per D input
-        self.G = FlatNet(G, c.lr_g, (c.beta1, c.beta2), adam.member_settings(c, "g", device))
-        self.D = FlatNet(D, c.lr_d, (c.beta1, c.beta2), adam.member_settings(c, "d", device))
+        settings, sgd = (adam.settings_of, True) if c.optimizer == "sgd" else (adam.member_settings, False)
+        self.G = FlatNet(G, c.lr_g, (c.beta1, c.beta2), settings(c, "g", device), sgd)
+        self.D = FlatNet(D, c.lr_d, (c.beta1, c.beta2), settings(c, "d", device), sgd)
 
     def set_lr_scale(self, scale: float, d_scale: float | None = None) -> None:
         self.G.lr_scale, self.D.lr_scale = scale, scale if d_scale is None else d_scale

@@ -19,7 +19,7 @@
 #include <string.h>
 
 /* Bumped whenever Game, Net, a code or a signature changes: native.py refuses a library of another ABI. */
-#define KERNEL_ABI 4
+#define KERNEL_ABI 5
 #ifndef KERNEL_SOURCE
 #define KERNEL_SOURCE "unknown" /* setup.py defines it: the sha256 of this file, checked at load */
 #endif
@@ -35,6 +35,7 @@ typedef struct {
     float *theta, *grad, *m, *v, *steps;
     const double *lr, *beta1, *beta2;  /* per member */
     float lr_scale;
+    int sgd;                           /* 1: plain gradient descent instead of Adam (config.optimizer) */
 } Net;
 
 typedef struct {
@@ -379,8 +380,17 @@ static void penalty(const Net *d, const float *theta, float **h, int r0, int n, 
     }
 }
 
-/* torch's Adam (no weight decay), per member k, after steps was incremented */
+/* torch's Adam (no weight decay), per member k, after steps was incremented; or plain gradient descent */
 static void adam(Net *n, int k, float step) {
+    if (n->sgd) { /* adam.sgd_step: lr * lr_scale rounded to float once, then each product rounded */
+        const float lr = (float)(n->lr[k] * n->lr_scale);
+        float *p = n->theta + k * n->P, *g = n->grad + k * n->P;
+        for (long i = 0; i < n->P; i++) {
+            volatile float d = lr * g[i]; /* no fused multiply-add: the torch step rounds the product */
+            p[i] -= d;
+        }
+        return;
+    }
     double b1 = n->beta1[k], b2 = n->beta2[k];
     double bc1 = 1.0 - pow(b1, step), bc2 = 1.0 - pow(b2, step);
     float step_size = (float)(n->lr[k] * n->lr_scale / bc1), bc2_sqrt = (float)sqrt(bc2);

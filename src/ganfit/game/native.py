@@ -29,7 +29,7 @@ import torch
 
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE / "kernel.c"
-ABI = 4  # kernel.c's KERNEL_ABI
+ABI = 5  # kernel.c's KERNEL_ABI
 VARIANTS = {"avx512": 4, "avx2": 3, "generic": 0}  # best first, with the x86-64 level each needs
 MAXL, MAXT = 16, 256  # kernel.c's MAXL (layers per net) and MAXT (threads)
 
@@ -42,6 +42,7 @@ class Net(ctypes.Structure):  # kernel.c's Net; its size is checked against the 
         ("P", ctypes.c_long),
         *((name, ctypes.c_void_p) for name in ("theta", "grad", "m", "v", "steps", "lr", "beta1", "beta2")),
         ("lr_scale", ctypes.c_float),
+        ("sgd", ctypes.c_int),
     ]
 
 

@@ -10,6 +10,7 @@ ends the thread within one chunk of epochs; nothing else runs for the session af
 from __future__ import annotations
 
 import json
+import math
 import queue
 import threading
 import time
@@ -28,6 +29,7 @@ SPEEDS = (1, 3, 10, 30, 100, 300, 1000, 0)  # epochs a second the page may ask f
 MAX_CHUNK = 512  # epochs between looks at the queue when playing flat out
 LAYERS = ("warp", "arrows")  # the 2-D layers off by default, made for live frames only when the page shows them
 FRAME_SHARE = 1 / 3  # of the time playing flat out, at most this goes to frames (training keeps >= 2/3)
+MEMBERS_EVERY = 0.2  # seconds between refreshes of the small multiples (K members' samples: most of a frame)
 
 
 class Driver:
@@ -45,6 +47,7 @@ class Driver:
         self.frame_cost = 0.0  # seconds the last frame took to make
         self.debt = 0.0  # epochs owed to the page's speed (a fraction of one per tick at slow speeds)
         self.shown = -1  # the epoch of the last frame sent
+        self.members_at = -math.inf  # when the small multiples were last sent
         self.layers = dict.fromkeys(LAYERS, False)  # what the page shows beyond its default layers
         self.thread = threading.Thread(target=self._main, name="ganfit-lab", daemon=True)
         self.thread.start()
@@ -222,13 +225,14 @@ class Driver:
             "finished": s.finished,
             "main": frames.main_view(meta, fixed, arrays, s.epoch, self.pdf),
             "member": cap.member,
-            "members": frames.members_view(s, self.view_setup["extent"]),
             "losses": frames.numbers(s.losses()) if s.last is not None else None,
             "rows": frames.rows_view(s.rows),
             "snapshots": [
                 frames.main_view(meta, fixed, x.arrays, x.epoch, self.pdf) for x in s.snapshots[self.snaps_sent :]
             ],
         }
+        if force or started - self.members_at >= MEMBERS_EVERY or not self.running:
+            msg["members"], self.members_at = frames.members_view(s, self.view_setup["extent"]), started
         s.rows.clear()
         self.snaps_sent, self.shown = len(s.snapshots), s.epoch
         self.send(json.dumps(msg))

@@ -19,6 +19,7 @@ from ..pictures.snapdata import SnapData
 
 MEMBER_POINTS_2D, MEMBER_SAMPLES_1D, MEMBER_BINS = 300, 2000, 48
 MAX_SHOWN = 36  # members drawn as small multiples (the counts cover all of them)
+DIV_GRID = 12  # bins per axis of the 2-D grid on which KL and JS are estimated (about 600 points each)
 
 
 def numbers(a, digits: int = 4) -> list | float | None:
@@ -70,6 +71,19 @@ def setup(meta: dict, fixed: dict, target: Target, arrays: dict) -> dict:
     return out
 
 
+def _kl(p: np.ndarray, q: np.ndarray) -> float:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float(np.sum(np.where(p > 0, p * np.log(p / q), 0.0)))
+
+
+def divergences(real: np.ndarray, fake: np.ndarray) -> tuple[float, float]:
+    """KL(real || fake) and JS between two histograms on one grid, in nats (GAN Lab's curves: estimates
+    on a grid, to watch them move, not to report). Half a count in every fake bin keeps KL finite."""
+    p, f = real / max(real.sum(), 1e-300), fake / max(fake.sum(), 1e-300)
+    m = (p + f) / 2
+    return _kl(p, (fake + 0.5) / (fake.sum() + 0.5 * fake.size)), (_kl(p, m) + _kl(f, m)) / 2
+
+
 def main_view(meta: dict, fixed: dict, arrays: dict, epoch: int, pdf: np.ndarray | None) -> dict:
     """Member 0's panels from one capture: 1-D the fake density, D(x) and D*, G's map; 2-D the fake
     points, D's heat map, G's warped grid and G's push on the fake points."""
@@ -80,6 +94,8 @@ def main_view(meta: dict, fixed: dict, arrays: dict, epoch: int, pdf: np.ndarray
     if meta["dim"] == 1:
         _, dens = panels.fake_density(s, 0)
         out["density"] = numbers(dens)
+        if pdf is not None:  # the target's mass per bin against G's counts
+            out["kl_js"] = numbers(divergences(pdf, np.asarray(arrays["hist"], dtype=np.float64).reshape(-1)))
         out["g_map"] = numbers(s.to_data(arrays["g_map"], axis=0))
         if "d_grid" in arrays:
             out["d"] = numbers(arrays["d_grid"])
@@ -89,6 +105,11 @@ def main_view(meta: dict, fixed: dict, arrays: dict, epoch: int, pdf: np.ndarray
                 out["d_star"] = numbers(np.where(total > 1e-3 * total.max(), pdf / np.maximum(total, 1e-300), np.nan))
         return out
     out["fake"] = numbers(s.to_data(arrays["fake"]))
+    real, fake = np.asarray(fixed["real"]).reshape(-1, 2), np.asarray(arrays["fake"]).reshape(-1, 2)
+    box = [[min(real[:, i].min(), fake[:, i].min()), max(real[:, i].max(), fake[:, i].max())] for i in (0, 1)]
+    if np.isfinite(box).all():  # a DIV_GRID x DIV_GRID grid over both point sets
+        hists = (np.histogram2d(*x.T, DIV_GRID, box)[0] for x in (real, fake))
+        out["kl_js"] = numbers(divergences(*hists))
     if "warp" in arrays:
         out["warp"] = numbers(s.to_data(arrays["warp"]))
     if "heat" in arrays:

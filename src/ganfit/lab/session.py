@@ -34,7 +34,10 @@ from ..training import DRAW_BUDGET
 
 # Settings a learner may change mid-run (as in GAN Lab): none changes a tensor's shape, so the state
 # carries over to the rebuilt game. Everything else (widths, view, noise, target, K) starts a new game.
-LIVE = ("lr_d", "lr_g", "beta1", "beta2", "loss", "d_steps", "g_steps", "r1", "r2", "gp", "epochs", "log_every")
+LIVE = (
+    *("optimizer", "lr_d", "lr_g", "beta1", "beta2", "loss", "d_steps", "g_steps"),
+    *("r1", "r2", "gp", "epochs", "log_every"),
+)
 LIVE_SAMPLES = (2_000, 600)  # eval samples a live frame draws in 1-D, 2-D (a snapshot: all, as a run's pictures)
 MAX_SNAPSHOTS = 2_000  # kept for the time slider; past that every other one goes (about 80 MB in 2-D at most)
 

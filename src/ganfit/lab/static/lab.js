@@ -48,6 +48,7 @@ function onSetup(msg) {
   for (const k of NUMBERS) $(k).value = c[k];
   $("epochs_total").value = c.epochs;
   $("loss").value = c.loss;
+  $("optimizer").value = c.optimizer;
   $("spectral_norm").checked = !!c.spectral_norm;
   for (const k of ["noise", "d_view"]) $(k).value = c[k];
   $("target").value = /^(array|csv|npy):/.test(c.target) ? "" : c.target; // data: kept as they are
@@ -61,6 +62,7 @@ function onSetup(msg) {
 }
 
 function onFrame(msg) {
+  if (!msg.members && lab.frame) msg.members = lab.frame.members; // refreshed a few times a second
   lab.frame = msg;
   $("epoch").textContent = msg.epoch.toLocaleString("en");
   $("epochs").textContent = msg.epochs.toLocaleString("en");
@@ -135,9 +137,9 @@ function drawOverview() {
   };
   const arrow = (x0, x1) => { ctx.strokeStyle = "#888"; ctx.beginPath(); ctx.moveTo(x0, 40); ctx.lineTo(x1, 40); ctx.lineTo(x1 - 6, 36); ctx.moveTo(x1, 40); ctx.lineTo(x1 - 6, 44); ctx.stroke(); };
   box(10, 110, "noise z", "#999", c.noise, sub !== "real");
-  arrow(120, 150); box(150, 130, `G (${c.g_hidden} wide)`, FAKE, `lr ${c.lr_g}, ${c.g_steps} step(s)/epoch`, sub === "g" || sub === "fake");
+  arrow(120, 150); box(150, 130, `G (${c.g_hidden} wide)`, FAKE, `${c.optimizer} lr ${c.lr_g}, ${c.g_steps} step(s)/epoch`, sub === "g" || sub === "fake");
   arrow(280, 310); box(310, 90, "fake x", FAKE, "", sub !== "real");
-  arrow(400, 430); box(430, 150, `D (${c.d_hidden} wide)`, DCOL, `${c.d_view}, lr ${c.lr_d}, ${c.d_steps} step(s)`, true);
+  arrow(400, 430); box(430, 150, `D (${c.d_hidden} wide)`, DCOL, `${c.d_view}, ${c.optimizer} lr ${c.lr_d}, ${c.d_steps} step(s)`, true);
   box(640, 90, "real x", REAL, lab.setup.views.target.slice(0, 28), sub === "real"); arrow(640, 580);
   ctx.fillStyle = "#333"; ctx.font = "12px system-ui";
   const l = f && f.losses;
@@ -230,13 +232,16 @@ function arrows(ctx, v, sx, sy, span) {
 // ---- curves: losses per frame (member 0), metric medians per row, the count of members that learned
 function median(xs) { const f = finite(xs).sort((a, b) => a - b); return f.length ? f[Math.floor(f.length / 2)] : null; }
 function drawCurves() {
-  let [c, ctx] = canvas("losses", 420, 150);
+  let [c, ctx] = canvas("losses", 290, 150);
   plotSeries(ctx, c, lab.losses.map((r) => r[0]), [[lab.losses.map((r) => r[1]), "#a33", "D"], [lab.losses.map((r) => r[2]), FAKE, "G"]], "losses, member 0: D (red), G (blue)");
-  [c, ctx] = canvas("metrics", 420, 150);
+  [c, ctx] = canvas("metrics", 290, 150);
   const dim = lab.setup.views.dim, name = dim === 1 ? "ks" : "sw", e = lab.rows.map((r) => r.epoch);
   const series = [[lab.rows.map((r) => median(r.metrics[name] || [])), "#555", name]];
   if (dim === 2 && lab.rows.length && lab.rows[0].metrics.hq) series.push([lab.rows.map((r) => median(r.metrics.hq)), DCOL, "hq"]);
-  plotSeries(ctx, c, e, series, `median ${name} over members${series.length > 1 ? ", high-quality fraction (green)" : ""}`);
+  plotSeries(ctx, c, e, series, `median ${name} over members${series.length > 1 ? ", hq (green)" : ""}`);
+  [c, ctx] = canvas("divergence", 290, 150);
+  const snaps = lab.snaps.filter((v) => v.kl_js);
+  plotSeries(ctx, c, snaps.map((v) => v.epoch), [[snaps.map((v) => v.kl_js[0]), "#a33", "KL"], [snaps.map((v) => v.kl_js[1]), "#555", "JS"]], "KL(real ‖ fake) red, JS grey: grid, member 0");
   const last = lab.rows[lab.rows.length - 1];
   if (last && last.metrics.learned) {
     const n = last.metrics.learned.filter((x) => x).length;
@@ -306,11 +311,11 @@ document.addEventListener("mousemove", (e) => { if (e.target.id === "density" &&
 document.addEventListener("mouseup", () => (lab.down = false));
 
 // ---- controls: every field shows the current game's config; a new game sends them all
-const NUMBERS = ["lr_d", "lr_g", "d_steps", "g_steps", "r1", "r2", "seeds", "g_hidden", "d_hidden", "seed", "g_ema", "batch", "gp"];
+const NUMBERS = ["lr_d", "lr_g", "beta1", "beta2", "d_steps", "g_steps", "r1", "r2", "seeds", "g_hidden", "d_hidden", "seed", "g_ema", "batch", "gp"];
 const INTS = ["seeds", "g_hidden", "d_hidden", "seed", "batch", "d_steps", "g_steps"];
 function num(id) { const v = $(id).value; return v === "" ? undefined : Number(v); }
 function newGame(extra) {
-  const config = { loss: $("loss").value, spectral_norm: $("spectral_norm").checked };
+  const config = { loss: $("loss").value, optimizer: $("optimizer").value, spectral_norm: $("spectral_norm").checked };
   for (const k of NUMBERS) if (num(k) !== undefined) config[k] = INTS.includes(k) ? Math.round(num(k)) : num(k);
   if (num("epochs_total") !== undefined) config.epochs = Math.round(num("epochs_total"));
   for (const k of ["noise", "d_view"]) if ($(k).value) config[k] = $(k).value;
@@ -331,8 +336,8 @@ $("show-arrows").onchange = layers;
 $("speed").onchange = () => { lab.speed = Number($("speed").value); send({ cmd: "speed", value: lab.speed }); };
 $("time").oninput = () => draw();
 $("apply").onclick = () => {
-  const values = { loss: $("loss").value, epochs: Math.round(num("epochs_total")) };
-  for (const k of ["lr_d", "lr_g", "r1", "r2"]) values[k] = num(k);
+  const values = { loss: $("loss").value, optimizer: $("optimizer").value, epochs: Math.round(num("epochs_total")) };
+  for (const k of ["lr_d", "lr_g", "beta1", "beta2", "r1", "r2"]) values[k] = num(k);
   for (const k of ["d_steps", "g_steps"]) values[k] = Math.round(num(k));
   const c = lab.setup.config, changed = {};
   for (const [k, v] of Object.entries(values)) if (v !== undefined && v !== c[k]) changed[k] = v;
