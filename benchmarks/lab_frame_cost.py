@@ -25,7 +25,7 @@ from ganfit.lab.session import Session
 class Timed(driver.Driver):
     def __init__(self, session: Session):  # the driver's state without its thread
         self.session, self.running, self.ready = session, True, threading.Event()
-        self.frame_cost, self.shown, self.members_at, self.snaps_sent = 0.0, -1, -1e9, 0
+        self.frame_cost, self.shown, self.members_at, self.snaps_sent = 0.0, (), -1e9, 0
         self.layers = dict.fromkeys(driver.LAYERS, False)
         self.last = ""
         self.send = lambda text: setattr(self, "last", text)

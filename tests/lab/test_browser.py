@@ -167,7 +167,10 @@ def test_slow_motion_plays_at_the_pages_speed(page, served):
     page.wait_for_function("window.lab.speed === 3")
     page.click("#play")
     page.wait_for_function("document.getElementById('epoch').textContent !== '0'", timeout=30_000)
-    time.sleep(2.0)
+    # each epoch comes as D's half, then G's: the frames say which, and the overview explains it
+    page.wait_for_function("window.lab.frame.half === 'd'", timeout=30_000)
+    page.wait_for_function("window.lab.frame.half === 'g'", timeout=30_000)
+    time.sleep(1.0)
     page.click("#play")
     page.wait_for_function("document.getElementById('play').dataset.running === '0'")
     assert 1 <= session(served).epoch <= 12  # about 3 a second, not thousands
@@ -190,3 +193,65 @@ def test_an_opened_run_and_the_time_slider(browser, serve, tmp_path):
     pg.click("#step")
     pg.wait_for_function("document.getElementById('epoch').textContent === '401'")
     pg.close()
+
+
+def test_points_drawn_on_the_plane_start_a_2d_game(page, served):
+    page.select_option("#recipe", "ring")
+    page.wait_for_function("window.lab.setup.views.dim === 2", timeout=60_000)
+    page.click("#draw")
+    box = page.locator("#plane").bounding_box()
+    page.mouse.move(box["x"] + 100, box["y"] + 100)
+    page.mouse.down()
+    for i in range(25):
+        page.mouse.move(box["x"] + 100 + 4 * i, box["y"] + 100 + 3 * i)
+    page.mouse.up()
+    n = page.evaluate("window.lab.points.length")
+    assert n >= 40
+    page.click("#drawn")
+    page.wait_for_function(f"window.lab.setup.views.target.startsWith('{n} samples')", timeout=60_000)
+    x = session(served).game.target.data
+    assert x.shape == (n, 2) and np.corrcoef(x.T)[0, 1] < -0.9  # down-right on screen: y falls in data units
+
+
+def test_the_layers_of_g_and_d_are_set_from_the_page(page, served):
+    page.fill("#g_activations", "tanh,tanh,tanh")
+    page.fill("#d_activations", "relu")
+    page.click("#new")
+    page.wait_for_function("window.lab.setup.config.g_activations === 'tanh,tanh,tanh'", timeout=60_000)
+    G = session(served).game.G
+    assert len(G.weights) == 4 and session(served).config.d_activations == "relu"
+
+
+def message(pg) -> str:
+    return pg.inner_text("#message")
+
+
+def test_faults_are_said_in_the_page_and_the_game_goes_on(page, served, browser):
+    page.fill("#g_hidden", "100000")  # past the budget: refused before anything allocates
+    page.click("#new")
+    page.wait_for_function("document.getElementById('message').className === ''", timeout=60_000)
+    assert "this machine has" in message(page)
+    page.route("**/upload*", lambda route: route.fulfill(status=502, body="bad gateway"))  # a proxy's answer
+    page.set_input_files("#csv", files=[{"name": "a.csv", "mimeType": "text/csv", "buffer": b"a\n1\n2\n"}])
+    page.fill("#columns", "a")
+    page.click("#upload")
+    page.wait_for_function("document.getElementById('message').textContent.includes('502')", timeout=30_000)
+    assert "bad gateway" in message(page)
+    page.click("#step")
+    page.wait_for_function("document.getElementById('epoch').textContent === '1'")
+    # a fifth page is told why it has no game, and the message stays (no reconnecting over it)
+    from websockets.sync.client import connect
+
+    others = [connect(served.ws()) for _ in range(3)]
+    try:
+        fifth = browser.new_page()
+        fifth.goto(served.at("/"))
+        fifth.wait_for_function(
+            "document.getElementById('message').textContent.includes('lab pages are open')", timeout=30_000
+        )
+        time.sleep(2.0)
+        assert "lab pages are open" in message(fifth)
+        fifth.close()
+    finally:
+        for ws in others:
+            ws.close()

@@ -3,6 +3,7 @@ in the page, a closed page's training thread gone, save names kept inside the ru
 
 import json
 import math
+import re
 import time
 import urllib.error
 import urllib.request
@@ -11,7 +12,7 @@ import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from ganfit import recipes
+from ganfit import Config, recipes
 from ganfit.lab.server import Lab
 
 
@@ -38,6 +39,10 @@ def test_token_is_required_everywhere(served):
         status, body = get(served.at(path, token=False), b"" if path == "/upload" else None)
         assert status == 403 and b"token" in body
     assert get(served.at("/").replace("token=", "token=x"))[0] == 403
+    # the page's assets carry the token, for a notebook's iframe where the cookie is not sent (another site)
+    page = get(served.at("/"))[1].decode()
+    for asset in re.findall(r'(?:src|href)="(static/[^"]+)"', page):
+        assert f"token={served.lab.token}" in asset and get(f"http://127.0.0.1:{served.port}/{asset}")[0] == 200
     # another host name (DNS rebinding) is refused even with the token
     assert get(served.at("/"), headers={"Host": f"evil.example:{served.port}"})[0] == 403
     with pytest.raises(InvalidStatus):
@@ -144,3 +149,33 @@ def test_each_snapshot_carries_kl_and_js_for_the_curves(recipe, serve, tmp_path)
     assert [s["epoch"] for s in snaps][-2:] == [50, 100]
     for kl, js in (s["kl_js"] for s in snaps):
         assert 0 <= js <= math.log(2) + 1e-9 and kl >= 0
+
+
+def test_a_long_step_ends_with_its_closed_page(serve, tmp_path, lab_threads):
+    served = serve(Lab(Config(epochs=1_000_000, log_every=1000), tmp_path / "runs"))
+    ws = connect(served.ws())
+    until(ws, lambda m: m["type"] == "frame")
+    ws.send(json.dumps({"cmd": "step", "n": 1_000_000}))  # minutes of play, asked by a hand-made page
+    time.sleep(0.5)
+    ws.send(json.dumps({"cmd": "bye"}))
+    ws.close()
+    t = time.time()
+    while lab_threads() and time.time() - t < 8:
+        time.sleep(0.05)
+    assert lab_threads() == []
+
+
+def test_two_dropped_tabs_with_one_session_id_both_end(serve, tmp_path, lab_threads):
+    served = serve(Lab(Config(epochs=20_000), tmp_path / "runs"))
+    a, b = connect(served.ws() + "&session=twin"), connect(served.ws() + "&session=twin")  # a duplicated tab
+    for ws in (a, b):
+        until(ws, lambda m: m["type"] == "frame")
+    assert len([t for t in lab_threads() if t == "ganfit-lab"]) == 2
+    a.close(), b.close()  # dropped, not closed: each is parked for its page to come back
+    t = time.time()
+    while len(served.lab.parked) != 1 and time.time() - t < 10:
+        time.sleep(0.05)
+    t = time.time()
+    while len([x for x in lab_threads() if x == "ganfit-lab"]) > 1 and time.time() - t < 10:
+        time.sleep(0.05)
+    assert len([x for x in lab_threads() if x == "ganfit-lab"]) == 1  # the one parked; the other ended

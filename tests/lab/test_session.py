@@ -183,3 +183,46 @@ def test_g_only_is_g_against_the_d_it_was_shown():
     assert not torch.equal(a.game.state()["G.theta"], c.game.state()["G.theta"])
     for s in (a, b, c):
         s.close()
+
+
+def test_saving_an_opened_run_keeps_its_earlier_snapshots(tmp_path):
+    from ganfit.lab.games import open_run
+    from ganfit.pictures.snapdata import SNAPSHOTS, SnapData
+
+    s = Session(Config(epochs=1000, log_every=100, seeds=2))
+    s.play(400)
+    s.save(tmp_path / "first")
+    s.close()
+    opened = open_run(tmp_path / "first")
+    opened.play(300)
+    opened.save(tmp_path / "second")
+    opened.close()
+    snaps = SnapData.load(tmp_path / "second" / SNAPSHOTS)
+    assert snaps.epochs.tolist() == [0, 100, 200, 300, 400, 500, 600]
+    assert all(len(v) == 7 for k, v in snaps.arrays.items() if k in opened.snapshots[0].arrays)
+    first = SnapData.load(tmp_path / "first" / SNAPSHOTS)
+    assert np.array_equal(snaps["hist"][:4], first["hist"])  # the opened run's own, as it saved them
+
+
+@pytest.mark.parametrize("engine", ["compiled", "fast", "autograd"])
+def test_slow_motions_halves_are_whole_epochs(engine, monkeypatch):
+    monkeypatch.setenv("GANFIT_COMPILED", "1" if engine == "compiled" else "0")
+    config = Config(epochs=40, seeds=2, log_every=10, g_ema=0.99, lr_decay=0.5, threads=1)
+    if engine == "autograd":
+        config = config.replace(gradients="autograd")
+    halves, whole = Session(config), Session(config)
+    assert halves.game.engine.name == engine
+    for _ in range(23):  # past two metric rows, one half at a time
+        halves.d_half()
+        assert halves.half is not None and halves.epoch == whole.epoch
+        halves.g_half()
+        whole.play(1)
+    halves.d_half()
+    halves.play(7)  # an epoch left halfway is finished by whatever plays on
+    whole.play(7)
+    assert halves.epoch == whole.epoch == 30 and halves.half is None
+    halves.log.collect(), whole.log.collect()
+    for a, b in zip(halves.game.state().values(), whole.game.state().values()):
+        assert torch.equal(a, b)
+    same_rows(whole.history, halves.history)  # the D losses of a row too, as its D steps gave them
+    halves.close(), whole.close()

@@ -26,6 +26,7 @@ from .session import LIVE, Session
 FPS = 30  # frames a second at most while playing
 TICK = 1 / FPS
 SPEEDS = (1, 3, 10, 30, 100, 300, 1000, 0)  # epochs a second the page may ask for; 0: as fast as it goes
+SLOW = 3  # at this speed or less, slow motion: each epoch as D's steps, a frame, G's steps, a frame
 MAX_CHUNK = 512  # epochs between looks at the queue when playing flat out
 LAYERS = ("warp", "arrows")  # the 2-D layers off by default, made for live frames only when the page shows them
 FRAME_SHARE = 1 / 3  # of the time playing flat out, at most this goes to frames (training keeps >= 2/3)
@@ -40,13 +41,14 @@ class Driver:
     def __init__(self, make: Callable[..., Session], send: Callable[[str], None], saver=None):
         self.make, self.send, self.saver = make, send, saver
         self.commands: queue.Queue = queue.Queue()
+        self.halt = threading.Event()  # stop() was called: a long step ends at its next chunk
         self.running, self.speed = False, 0
         self.ready = threading.Event()  # the page has taken the last frame
         self.ready.set()
         self.session: Session | None = None
         self.frame_cost = 0.0  # seconds the last frame took to make
         self.debt = 0.0  # epochs owed to the page's speed (a fraction of one per tick at slow speeds)
-        self.shown = -1  # the epoch of the last frame sent
+        self.shown: tuple = ()  # the (epoch, halfway) of the last frame sent
         self.members_at = -math.inf  # when the small multiples were last sent
         self.layers = dict.fromkeys(LAYERS, False)  # what the page shows beyond its default layers
         self.thread = threading.Thread(target=self._main, name="ganfit-lab", daemon=True)
@@ -59,6 +61,7 @@ class Driver:
         self.ready.set()
 
     def stop(self, wait: float = 10.0) -> None:
+        self.halt.set()
         self.commands.put({"cmd": "_stop"})
         self.thread.join(wait)
 
@@ -95,7 +98,7 @@ class Driver:
                 self.running = False
             elif cmd == "step":
                 self.running = False
-                self.session.play(_count(msg.get("n", 1)))
+                self._step(_count(msg.get("n", 1)))
             elif cmd == "step_d":
                 self.running = False
                 self.session.d_only()
@@ -144,10 +147,29 @@ class Driver:
         self.session = session
         self._setup()
 
+    def _where(self) -> tuple:
+        return self.session.epoch, self.session.half is not None
+
+    def _step(self, n: int) -> None:
+        """n epochs in chunks, so that a page closed meanwhile ends this thread within a chunk."""
+        while n > 0 and not self.halt.is_set():
+            played = self.session.play(min(n, MAX_CHUNK))
+            if not played:
+                return
+            n -= played
+
     def _run_for(self, seconds: float) -> None:
         """Play for about `seconds` at the page's speed, then a frame if the page is ready for one."""
         s, end = self.session, time.perf_counter() + seconds
-        if self.speed:
+        if self.speed and self.speed <= SLOW:  # slow motion: half an epoch at a time, a frame after each
+            self.debt += 2 * self.speed * seconds
+            while self.debt >= 1 and not s.finished:
+                self.debt -= 1
+                s.g_half() if s.half is not None else s.d_half()
+            left = end - time.perf_counter()
+            if left > 0:
+                time.sleep(left)
+        elif self.speed:
             self.debt += self.speed * seconds
             n = int(self.debt)
             self.debt -= n
@@ -208,7 +230,7 @@ class Driver:
 
     def _frame(self, force: bool = False) -> None:
         """The current state to the page, if it has taken the last one (or `force`: after a command)."""
-        if not force and (not self.ready.is_set() or self.session.epoch == self.shown):
+        if not force and (not self.ready.is_set() or self._where() == self.shown):
             return
         self.ready.clear()
         started = time.perf_counter()
@@ -222,6 +244,7 @@ class Driver:
             "epoch": s.epoch,
             "epochs": s.config.epochs,
             "running": self.running,
+            "half": "d" if s.half is not None else "g" if self.running and self.speed and self.speed <= SLOW else None,
             "finished": s.finished,
             "main": frames.main_view(meta, fixed, arrays, s.epoch, self.pdf),
             "member": cap.member,
@@ -234,7 +257,7 @@ class Driver:
         if force or started - self.members_at >= MEMBERS_EVERY or not self.running:
             msg["members"], self.members_at = frames.members_view(s, self.view_setup["extent"]), started
         s.rows.clear()
-        self.snaps_sent, self.shown = len(s.snapshots), s.epoch
+        self.snaps_sent, self.shown = len(s.snapshots), self._where()
         self.send(json.dumps(msg))
         self.frame_cost = time.perf_counter() - started
 

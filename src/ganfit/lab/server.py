@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from starlette.applications import Starlette
-from starlette.responses import FileResponse, JSONResponse, PlainTextResponse
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -69,7 +69,11 @@ class Lab:
             threading.Thread(target=driver.stop, daemon=True).start()
 
         with self.lock:
+            old = self.parked.get(sid)
             self.parked[sid] = (driver, loop.call_later(GRACE, expire))
+        if old is not None and old[0] is not driver:  # two tabs with one id (a duplicated tab): both end
+            old[1].cancel()
+            threading.Thread(target=old[0].stop, daemon=True).start()
 
     def unpark(self, sid: str) -> Driver | None:
         with self.lock:
@@ -130,7 +134,11 @@ class TokenGate:
 
 def make_app(lab: Lab):
     async def index(request):
-        response = FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
+        # the assets carry the token too: in a notebook's iframe (another site) the cookie is not sent
+        html = (STATIC / "index.html").read_text(encoding="utf-8")
+        for asset in ("static/lab.css", "static/lab.js"):
+            html = html.replace(f'"{asset}"', f'"{asset}?token={lab.token}"')
+        response = HTMLResponse(html, headers={"Cache-Control": "no-store"})
         response.set_cookie(COOKIE, lab.token, httponly=True, samesite="strict")
         return response
 
@@ -157,8 +165,9 @@ def make_app(lab: Lab):
         with lab.lock:
             full = len(lab.drivers) >= MAX_TABS
         if full:
-            await ws.send_text(json.dumps({"type": "error", "text": f"{MAX_TABS} lab pages are open: close one"}))
-            await ws.close()
+            why = f"{MAX_TABS} lab pages are open: close one, then reload this one"
+            await ws.send_text(json.dumps({"type": "error", "text": why}))
+            await ws.close(code=4429, reason=why)  # a 44xx close: the page says it and does not retry
             return
         await tab(lab, ws)
 

@@ -13,6 +13,8 @@ D's steps alone (`d_only`) and G's (`g_only`), snapshots kept on the host for th
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,6 +87,7 @@ class Session:
         self.live = Capture(game, self.eval_z[:, :live])  # the page's frames: the same grids, fewer samples
         self.block = max(1, DRAW_BUDGET // (self.keys.shape[0] * game.plan.uniforms_per_epoch))
         self.drawn, self.first = None, 0
+        self.half: tuple | None = None  # D's losses of an epoch whose D steps alone were played (d_half)
 
     @property
     def finished(self) -> bool:
@@ -92,6 +95,8 @@ class Session:
 
     def play(self, n: int) -> int:
         """Up to n epochs (fewer at the end of the run); returns how many were played."""
+        if self.settle():
+            return 1 + self.play(n - 1) if n > 1 else 1
         c, start = self.config, self.epoch
         if torch.get_num_threads() != c.threads:  # as train() plays it: the thread count can change rounding
             torch.set_num_threads(c.threads)
@@ -125,29 +130,64 @@ class Session:
         """One epoch's D steps alone (GAN Lab's "train D only"): the epoch is played and G's state (its
         weights, Adam's moments, its average) put back as they were, which is exactly D's steps, since
         D steps before G in an epoch. The draws of the next epoch are used and the epoch counter moves."""
+        self.settle()
         saved = {k: v.clone() for k, v in self.game.state().items() if k.startswith("G.")}
         self.play(1)
         self.game.load_state(self.game.state() | saved, self.epoch)
         self.notes.append(f"epoch {self.epoch - 1}: D's steps only")
 
-    def g_only(self) -> None:
+    def d_half(self) -> None:
+        """Slow motion's first half of the next epoch: its D steps alone, the epoch not yet counted;
+        g_half (or anything that plays on) finishes it. The two halves are that epoch exactly: D steps
+        before G, and G's steps against the moved D are what g_only plays."""
+        if self.finished or self.half is not None:
+            return
+        saved = {k: v.clone() for k, v in self.game.state().items() if k.startswith("G.")}
+        t = self._draw()
+        losses, fake = self.game.play(self.drawn, t, t + 1)
+        self.half = tuple(x.clone() for x in losses()[:2])  # D's, from buffers the next step writes over
+        self.last = (_frozen(losses()), fake)
+        self.game.load_state(self.game.state() | saved, self.epoch)
+
+    def settle(self) -> bool:
+        """Finish an epoch that slow motion left halfway (its G steps); whether there was one."""
+        if self.half is None:
+            return False
+        self.g_half()
+        return True
+
+    def g_half(self) -> None:
+        """Slow motion's second half: the epoch's G steps (see d_half); a metric row reports its D losses
+        as its D steps gave them, as a whole epoch's row does."""
+        d_real, d_fake = self.half
+        self.half = None
+        self.g_only(note=False, d_losses=(d_real, d_fake))
+
+    def g_only(self, note: bool = True, d_losses: tuple | None = None) -> None:
         """One epoch's G steps alone (GAN Lab's "train G only"), against D as the page shows it: the epoch
         is played with D's learning rate at 0 and D's state (Adam's moments, its step count) put back
         after. The draws of the next epoch are used and the epoch counter moves."""
+        if note:
+            self.settle()
         if self.finished:
             return
         saved = {k: v.clone() for k, v in self.game.state().items() if k.startswith("D.")}
         t = self._draw()
-        self.last = self.game.play_g_only(self.drawn, t)
+        losses, fake = self.game.play_g_only(self.drawn, t)
+        if d_losses is not None:
+            losses = _frozen((*d_losses, losses()[2].clone()))
+        self.last = (losses, fake)
         self.epoch += 1
         self.game.load_state(self.game.state() | saved, self.epoch)
         self._events(self.drawn.real[t, -1])
-        self.notes.append(f"epoch {self.epoch - 1}: G's steps only")
+        if note:
+            self.notes.append(f"epoch {self.epoch - 1}: G's steps only")
 
     def retune(self, **changes) -> None:
         """Change settings mid-run (LIVE): the game is rebuilt on the new config and takes the old one's
         state, so the next epochs use the new values. A change the running engine cannot carry (e.g.
         to a loss only autograd plays) is refused with the reason."""
+        self.settle()  # the settings apply from a whole epoch on
         bad = [k for k in changes if k not in LIVE]
         if bad:
             raise GanfitError(f"{bad[0]} cannot change mid-run (it changes the nets' shapes): start a new game")
@@ -181,6 +221,7 @@ class Session:
         """The session as an ordinary run directory: config.toml, metrics.jsonl, weights.safetensors,
         summary.json, snapshots.npz and checkpoint.safetensors (so `ganfit train --resume` continues it
         and `ganfit sample` and `report` read it). Written under a temporary name and renamed."""
+        self.settle()  # a run directory holds whole epochs
         self.log.collect()
         if out.exists():
             raise GanfitError(f"{out} already exists: choose another name")
@@ -216,15 +257,31 @@ class Session:
             "lab": self.notes,  # what the session did that a `ganfit train` of config.toml would not
         }
         run.write_results()
-        if self.snapshots:
-            self.snap_data().save(d / SNAPSHOTS)
+        snaps = self.snap_data()
+        if snaps is not None:
+            snaps.save(d / SNAPSHOTS)
 
-    def snap_data(self) -> SnapData:
-        """The session's snapshots as a run's snapshots.npz holds them (pictures/snapdata.py)."""
+    def snap_data(self) -> SnapData | None:
+        """The snapshots as a run's snapshots.npz holds them (pictures/snapdata.py): an opened run's
+        before this session's own, where their arrays agree in shape; None if there are none."""
+        past = self.past
+        first = self.snapshots[0].epoch if self.snapshots else math.inf
+        if not self.snapshots:
+            return past
         names = self.snapshots[0].arrays
-        arrays = {k: np.stack([s.arrays[k] for s in self.snapshots]) for k in names}
+        own = {k: np.stack([s.arrays[k] for s in self.snapshots]) for k in names}
         epochs = np.array([s.epoch for s in self.snapshots])
-        return SnapData(self.capture.meta(), epochs, arrays | self.capture.fixed())
+        if past is not None and all(past.has(k) and past[k].shape[1:] == own[k].shape[1:] for k in names):
+            keep = past.epochs < first
+            own = {k: np.concatenate([past[k][keep], v]) for k, v in own.items()}
+            epochs = np.concatenate([past.epochs[keep], epochs])
+        return SnapData(self.capture.meta(), epochs, own | self.capture.fixed())
+
+
+def _frozen(losses: tuple) -> Callable[[], tuple]:
+    """A losses() that gives tensors already read (and copied) from the engine's buffers."""
+    kept = tuple(x.clone() for x in losses)
+    return lambda: kept
 
 
 def _until_event(c: Config, epoch: int, end: int) -> int:

@@ -14,8 +14,9 @@ function connect() {
   ws = new WebSocket(`ws://${location.host}/ws?token=${encodeURIComponent(token)}&session=${sid}`);
   ws.onopen = () => { if (retries) say("reconnected: the game is paused where it was"); retries = 0; layers(); };
   ws.onmessage = (e) => receive(JSON.parse(e.data));
-  ws.onclose = () => {
+  ws.onclose = (e) => {
     if (leaving) return;
+    if (e.code >= 4400 && e.code < 4500) return say(e.reason || "the lab refused this page", true); // not retried
     if (retries++ < 25) { say("connection lost: reconnecting...", true); setTimeout(connect, 1000); }
     else say("disconnected from the lab server: is `ganfit lab` still running?", true);
   };
@@ -50,7 +51,7 @@ function onSetup(msg) {
   $("loss").value = c.loss;
   $("optimizer").value = c.optimizer;
   $("spectral_norm").checked = !!c.spectral_norm;
-  for (const k of ["noise", "d_view"]) $(k).value = c[k];
+  for (const k of ["noise", "d_view", "g_activations", "d_activations"]) $(k).value = c[k];
   $("target").value = /^(array|csv|npy):/.test(c.target) ? "" : c.target; // data: kept as they are
   $("recipe").value = "";
   $("engine").textContent = `${msg.views.target} · ${c.d_view} · ${c.loss} · engine: ${msg.engine}`;
@@ -114,39 +115,38 @@ function shown() { // the main view at the time slider: a snapshot, or live
 
 function draw() {
   if (!lab.setup) return;
+  lab.drawn = (lab.drawn || 0) + 1; // frames drawn (benchmarks/lab_speed.py --browser counts them)
   const v = shown();
   if (v) lab.setup.views.dim === 1 ? draw1d(v) : draw2d(v);
   drawCurves(); drawMembers(); drawOverview();
 }
 
 // ---- the model overview: noise -> G -> fake -> D <- real, and the three losses of the last epoch. In slow
-// motion (the page's speed at 3 epochs/s or less, playing) it walks through an epoch's sub-steps in turn.
-const SUBSTEPS = [
-  ["real", "D's step, on real data: D is pushed to say 'real' (1) on a batch of the target's samples."],
-  ["fake", "D's step, on fake data: G's samples (G held still) are fed to D, which is pushed to say 'fake' (0)."],
-  ["g", "G's step: G's samples go through D (D held still); G moves them where D says 'real', along the arrows."],
-];
+// motion (3 epochs/s or less) the server plays each epoch as D's steps, a frame, then G's steps, a frame:
+// the frame says which half it shows, and the net that just moved is lit.
+const SUBSTEPS = {
+  d: "D's step: on a batch of real samples D is pushed to say 'real' (1), on G's samples (G held still) 'fake' (0). G's step comes next.",
+  g: "G's step: G's samples go through D (D held still); G moves them where D says 'real', along the arrows.",
+};
 function drawOverview() {
   const [, ctx] = canvas("overview", 880, 104), c = lab.setup.config, f = lab.frame;
-  const slow = f && f.running && lab.speed > 0 && lab.speed <= 3;
-  const sub = slow ? SUBSTEPS[Math.floor((performance.now() / 1000) * 3 * lab.speed) % 3][0] : null;
+  const sub = f && f.half;
   const box = (x, w, text, color, note, lit) => {
     ctx.fillStyle = color; ctx.globalAlpha = sub && !lit ? 0.3 : 1; ctx.fillRect(x, 22, w, 36); ctx.globalAlpha = 1;
     ctx.fillStyle = "#fff"; ctx.font = "bold 13px system-ui"; ctx.fillText(text, x + 8, 44);
     if (note) { ctx.fillStyle = "#555"; ctx.font = "11px system-ui"; ctx.fillText(note, x, 72); }
   };
   const arrow = (x0, x1) => { ctx.strokeStyle = "#888"; ctx.beginPath(); ctx.moveTo(x0, 40); ctx.lineTo(x1, 40); ctx.lineTo(x1 - 6, 36); ctx.moveTo(x1, 40); ctx.lineTo(x1 - 6, 44); ctx.stroke(); };
-  box(10, 110, "noise z", "#999", c.noise, sub !== "real");
-  arrow(120, 150); box(150, 130, `G (${c.g_hidden} wide)`, FAKE, `${c.optimizer} lr ${c.lr_g}, ${c.g_steps} step(s)/epoch`, sub === "g" || sub === "fake");
-  arrow(280, 310); box(310, 90, "fake x", FAKE, "", sub !== "real");
-  arrow(400, 430); box(430, 150, `D (${c.d_hidden} wide)`, DCOL, `${c.d_view}, ${c.optimizer} lr ${c.lr_d}, ${c.d_steps} step(s)`, true);
-  box(640, 90, "real x", REAL, lab.setup.views.target.slice(0, 28), sub === "real"); arrow(640, 580);
+  box(10, 110, "noise z", "#999", c.noise, true);
+  arrow(120, 150); box(150, 130, `G (${c.g_hidden} wide)`, FAKE, `${c.optimizer} lr ${c.lr_g}, ${c.g_steps} step(s)/epoch`, sub !== "d");
+  arrow(280, 310); box(310, 90, "fake x", FAKE, "", true);
+  arrow(400, 430); box(430, 150, `D (${c.d_hidden} wide)`, DCOL, `${c.d_view}, ${c.optimizer} lr ${c.lr_d}, ${c.d_steps} step(s)`, sub !== "g");
+  box(640, 90, "real x", REAL, lab.setup.views.target.slice(0, 28), sub !== "g"); arrow(640, 580);
   ctx.fillStyle = "#333"; ctx.font = "12px system-ui";
   const l = f && f.losses;
   ctx.fillText(`loss ${c.loss}` + (l ? `: D on real ${l[0][0]}, D on fake ${l[1][0]}, G ${l[2][0]} (member 0)` : ""), 10, 14);
-  if (sub) { ctx.fillStyle = "#a40"; ctx.fillText(SUBSTEPS.find((x) => x[0] === sub)[1], 10, 96); }
+  if (sub) { ctx.fillStyle = "#a40"; ctx.fillText(SUBSTEPS[sub], 10, 96); }
 }
-setInterval(() => { if (lab.setup && lab.speed > 0 && lab.speed <= 3) drawOverview(); }, 100);
 
 // ---- 1-D: density, D beside D*, G's map beside the optimal map
 function draw1d(v) {
@@ -318,7 +318,7 @@ function newGame(extra) {
   const config = { loss: $("loss").value, optimizer: $("optimizer").value, spectral_norm: $("spectral_norm").checked };
   for (const k of NUMBERS) if (num(k) !== undefined) config[k] = INTS.includes(k) ? Math.round(num(k)) : num(k);
   if (num("epochs_total") !== undefined) config.epochs = Math.round(num("epochs_total"));
-  for (const k of ["noise", "d_view"]) if ($(k).value) config[k] = $(k).value;
+  for (const k of ["noise", "d_view", "g_activations", "d_activations"]) if ($(k).value) config[k] = $(k).value;
   const msg = Object.assign({ cmd: "new", config }, extra);
   if (!msg.upload && !msg.points && $("target").value) msg.target = $("target").value;
   send(msg);
@@ -367,8 +367,12 @@ $("upload").onclick = async () => {
   const file = $("csv").files[0];
   if (!file) return say("choose a CSV file first", true);
   const cols = $("columns").value.split(",").map((s) => s.trim()).filter((s) => s);
-  const r = await fetch(`upload?token=${encodeURIComponent(token)}&columns=${encodeURIComponent(cols.join(","))}`, { method: "POST", body: await file.text() });
-  const body = await r.json();
+  let r, body;
+  try {
+    r = await fetch(`upload?token=${encodeURIComponent(token)}&columns=${encodeURIComponent(cols.join(","))}`, { method: "POST", body: await file.text() });
+    const text = await r.text();
+    try { body = JSON.parse(text); } catch { body = { error: `the server answered ${r.status}: ${text.trim().slice(0, 200)}` }; }
+  } catch (e) { return say(`the upload failed: ${e.message}`, true); }
   if (!r.ok) return say(body.error, true);
   say(`uploaded ${body.rows} rows of ${body.columns.join(", ")}`);
   newGame({ upload: body.id });
