@@ -255,3 +255,17 @@ def test_faults_are_said_in_the_page_and_the_game_goes_on(page, served, browser)
     finally:
         for ws in others:
             ws.close()
+
+
+def test_the_page_loads_inside_another_sites_iframe(browser, served):
+    # as a notebook shows it: the page's site (a Jupyter on localhost:8888) is not the lab's, so a
+    # SameSite cookie is not sent with the iframe's requests; the assets' URLs carry the token instead
+    pg = browser.new_page()
+    pg.set_content(f'<iframe id="lab" src="{served.at("/")}" width="1200" height="900"></iframe>')
+    frame = pg.frame_locator("#lab")
+    frame.locator("#epoch").wait_for(timeout=60_000)
+    lab = pg.frames[1]
+    lab.wait_for_function("window.lab && window.lab.frame !== null", timeout=60_000)
+    lab.click("#step")
+    lab.wait_for_function("document.getElementById('epoch').textContent === '1'", timeout=30_000)
+    pg.close()

@@ -8,8 +8,12 @@ window.lab = lab; // for the browser tests and the curious
 
 // ---- the connection: a dropped one is retried, and the server keeps this tab's game (paused) meanwhile
 let ws, retries = 0, leaving = false;
-const sid = sessionStorage.getItem("ganfit-lab-session") || Math.random().toString(36).slice(2);
-sessionStorage.setItem("ganfit-lab-session", sid);
+// the tab's id, kept over a reload in sessionStorage where the page may use it (an iframe of another
+// site, as a notebook shows the lab, may be denied storage: then the id lasts as long as the page)
+let store = null;
+try { store = window.sessionStorage; } catch { store = null; }
+const sid = (store && store.getItem("ganfit-lab-session")) || Math.random().toString(36).slice(2);
+if (store) store.setItem("ganfit-lab-session", sid);
 function connect() {
   ws = new WebSocket(`ws://${location.host}/ws?token=${encodeURIComponent(token)}&session=${sid}`);
   ws.onopen = () => { if (retries) say("reconnected: the game is paused where it was"); retries = 0; layers(); };
