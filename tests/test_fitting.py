@@ -261,3 +261,23 @@ def test_a_fit_kept_in_memory_saves_and_loads_with_its_d_guided_sampler(tmp_path
     again = ganfit.load(tmp_path / "run")
     assert again.refined is not None and np.array_equal(again.sample(800, seed=4), run.sample(800, seed=4))
     assert not np.array_equal(again.sample(800, seed=4), again.sample(800, member=run.best_member, seed=4))
+
+
+def test_a_fit_with_a_kernel_on_its_samples_saves_loads_and_samples_as_it_measured(tmp_path):
+    from ganfit.fitting import smoothed
+
+    run = fit(FLIPPERS, **SMALL)
+    s = run.summary["sampler"]
+    assert set(s["smoothing"]["validation"]) == {"0.0", "0.25", "0.5", "0.75", "1.0"}  # chosen on validation
+    s["smoothing"] = s["smoothing"] | {"factor": 0.5, "bandwidth": [3.0]}  # as if validation had chosen it
+    run.refined = smoothed(run, s)
+    run.save(tmp_path / "run")
+    again = ganfit.load(tmp_path / "run")
+    a = again.sample(800, seed=4)
+    assert np.array_equal(a, run.sample(800, seed=4))
+    moved = a - again.sample(800, member=run.best_member, seed=4) if s["kind"] == "plain" else None
+    if moved is not None:  # the plain member's samples, each moved by 3 mm * N(0, 1)
+        assert 2.5 < moved.std() < 3.5
+    out = str(tmp_path / "s.npy")
+    assert cli.main(["sample", str(tmp_path / "run"), "-n", "800", "--seed", "4", "--out", out]) == 0
+    assert np.array_equal(np.load(tmp_path / "s.npy"), a)

@@ -1,5 +1,5 @@
 """The D-guided sampler (sampler.py): it takes a G's bridge between two clusters away, in the data's
-units, repeatably from its seed."""
+units, repeatably from its seed; the kernel on a sampler's samples (Smoothed) likewise."""
 
 import numpy as np
 import pytest
@@ -7,7 +7,7 @@ import torch
 
 from ganfit.game.frame import Frame
 from ganfit.game.noise import make_noise
-from ganfit.sampler import DGuided, fit_critic, threshold
+from ganfit.sampler import DGuided, Smoothed, bandwidths, fit_critic, threshold
 
 
 class Bridge(torch.nn.Module):
@@ -62,3 +62,36 @@ def test_it_saves_and_loads_as_it_was(tmp_path):
     refined.save(tmp_path / "sampler.safetensors")
     again = DGuided.load(tmp_path / "sampler.safetensors", refined.G, refined.frame, refined.noise_law, 1)
     assert np.array_equal(again.sample(1000, seed=3)[0], refined.sample(1000, seed=3)[0])
+
+
+@pytest.mark.parametrize("inner", ["plain", "d-guided"])
+def test_the_kernel_moves_each_sample_by_its_bandwidth_in_the_data_units_repeatably(inner):
+    refined, _ = sampler(0, shift=1e4, scale=50.0)
+    base = refined if inner == "d-guided" else refined.G
+    smooth = Smoothed(base, [7.5], refined.noise_law, 0)
+    a, b, c = (smooth.sample(20_000, seed=s)[0] for s in (1, 1, 2))
+    assert a.shape == (20_000, 1) and np.array_equal(a, b) and not np.array_equal(a, c)
+    if inner == "d-guided":
+        unsmoothed = refined.sample(20_000, seed=1)[0]
+    else:  # the noise Run.sample feeds the member's G
+        from ganfit.game import rng
+
+        u = rng.fixed(rng.member_keys([1], "sample/0"), 20_000 * refined.noise_law.n_uniforms)
+        unsmoothed = refined.G(refined.noise_law.sample(u.reshape(20_000, -1))).numpy()
+    moved = a - unsmoothed  # h * N(0, 1), h = 7.5 data units
+    assert abs(moved.std() - 7.5) < 0.15 and abs(moved.mean()) < 0.15
+    e = torch.zeros(600, 1)
+    args = (torch.randn(600, 1), torch.rand(600)) if inner == "d-guided" else (torch.randn(600, 1),)
+    torch.manual_seed(0)
+    x0 = base(*args)
+    torch.manual_seed(0)
+    assert torch.equal(smooth(*args, e=e), x0)  # a module: with e = 0, the sampler's own rows
+
+
+def test_silvermans_bandwidth_per_column():
+    rng = np.random.default_rng(0)
+    x = np.c_[rng.normal(0, 1, 4000), rng.normal(0, 100, 4000)]
+    h = bandwidths(x)
+    assert h[1] / h[0] == pytest.approx(100, rel=0.05)
+    assert h[0] == pytest.approx((4000 * 4 / 4) ** (-1 / 6), rel=0.05)  # d = 2: (n (d + 2) / 4)^(-1/(d + 4))
+    assert bandwidths(x[:, :1])[0] == pytest.approx(1.06 * 4000**-0.2, rel=0.05)  # Silverman's 1.06 in 1-D

@@ -184,7 +184,7 @@ def _resume_fit(out: Path, epochs: int | None) -> int:
 
 def cmd_fit(args: argparse.Namespace) -> int:
     # the library loads here, not at start-up (see the module's doc)
-    from .fitting import comparison_lines, fit
+    from .fitting import comparison_lines, fit, sampler_words
     from .progress import Progress
 
     fields = {n: getattr(args, n) for n in FIELDS if getattr(args, n) is not None}
@@ -203,7 +203,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
         return 130
     if run.summary.get("comparison"):
         print("\n".join(comparison_lines(run.summary)))
-        how = "through its D-guided sampler" if run.refined is not None else "its plain G"
+        how = sampler_words(run.summary.get("sampler") or {})
         where, member = shlex.quote(str(out)), run.best_member
         print(f"sample it: ganfit sample {where} -n 1000  (member {member}, chosen on validation, {how})")
     return _closing(run, out, learned=False)

@@ -7,7 +7,8 @@ split three ways (seeded; recorded in split.json and summary.json):
 - the **validation** part (20%): each member is measured on it at every log row, kept at its best score
   there (`keep_best`), stopped when it stops improving (`early_stop`); the member is chosen on it (by
   the sum of its ranks over both validation metrics, so that one noisy metric does not decide), and so
-  is whether the D-guided sampler (sampler.py) replaces the member's plain G;
+  are whether the D-guided sampler (sampler.py) replaces the member's plain G and the bandwidth of the
+  Gaussian kernel put on its samples (sampler.Smoothed: 0 to 1 times Silverman's, by the same ranks);
 - the **test** part (20%): touched only by the comparison. The chosen sampler, the median member, the
   expert baselines (measure/baselines.py) and the train part itself are each scored on it.
 """
@@ -31,12 +32,13 @@ from .measure.baselines import Baseline, baselines
 from .pictures import figures
 from .run import SAMPLER, Run
 from .rundir.layout import SUMMARY
-from .sampler import DGuided, fit_critic, threshold
+from .sampler import DGuided, Smoothed, bandwidths, fit_critic, threshold
 from .training import train
 
 MIN_TRAIN, MIN_VALIDATION, MIN_TEST = 8, 2, 2
 SPLIT, TEST = "split.json", "test.npy"
 ENDED = ("finished", "all members stopped")  # a run that ends so is concluded; others resume first
+SMOOTHING = (0.0, 0.25, 0.5, 0.75, 1.0)  # kernel bandwidths tried on validation, in Silverman's
 OUTLIER = 20.0  # robust stds from the median beyond which a train row is named in the closing lines
 
 
@@ -177,8 +179,12 @@ def conclude(run: Run, parts: dict[str, np.ndarray], info: dict) -> Run:
     plain = run.sample(n, member=best, seed=seed + 1)
     refined, sampler = refine(run, best, train_x, val_x, plain)
     run.refined = refined if sampler["kind"] == "d-guided" else None
+    unsmoothed = refined.sample(n, seed + 1)[0] if run.refined is not None else plain
+    sampler["smoothing"] = smoothing(unsmoothed, train_x, val_x, seed)
+    if sampler["smoothing"]["factor"]:
+        run.refined = smoothed(run, sampler)
     run.summary["sampler"] = sampler
-    chosen = refined.sample(n, seed + 1)[0] if run.refined is not None else plain
+    chosen = run.refined.sample(n, seed + 1)[0] if run.refined is not None else plain
     fitted = baselines(train_x, n, seed)
     members = [plain if m == best else run.sample(n, member=m, seed=seed + 1) for m in range(run.members)]
     run.summary["comparison"] = compare(run, chosen, plain, members, fitted, parts)
@@ -231,6 +237,30 @@ def refine(run: Run, member: int, train_x: np.ndarray, val_x: np.ndarray, plain:
     return refined, record
 
 
+def smoothing(samples: np.ndarray, train_x: np.ndarray, val_x: np.ndarray, seed: int) -> dict:
+    """The kernel's bandwidth for the chosen sampler's samples: SMOOTHING times Silverman's (per column),
+    the factor with the lowest sum of ranks over both validation metrics (ties: the smaller)."""
+    names, scale = M.validation_names(train_x.shape[1]), train_x.std(0)
+    h0 = bandwidths(train_x)
+    e = np.random.default_rng(seed).standard_normal(samples.shape)
+    table = np.array([[M.against((samples + f * h0 * e)[None], val_x, scale)[k][0] for k in names] for f in SMOOTHING])
+    table[~np.isfinite(table)] = np.inf
+    factor = SMOOTHING[int(np.lexsort((np.arange(len(SMOOTHING)), table.argsort(0).argsort(0).sum(1)))[0])]
+    return {
+        "factor": factor,
+        "bandwidth": (factor * h0).tolist(),
+        "validation": {str(f): dict(zip(names, map(float, row))) for f, row in zip(SMOOTHING, table)},
+    }
+
+
+def smoothed(run: Run, sampler: dict) -> Smoothed:
+    """The chosen sampler (the D-guided one, or the member's plain G) with the kernel `sampler` records."""
+    member = sampler["member"]
+    inner = run.refined.inner if isinstance(run.refined, Smoothed) else run.refined  # never a kernel twice
+    inner = inner if inner is not None else run.generator(member, plain=True)
+    return Smoothed(inner, sampler["smoothing"]["bandwidth"], make_noise(run.config.noise), member)
+
+
 def compare(run: Run, chosen, plain, members: list, fitted: list[Baseline], parts: dict) -> dict:
     """The comparison table, every row scored on the test part (2-D: in the train part's stds)."""
     train_x, test_x = parts["train"], parts["test"]
@@ -242,9 +272,11 @@ def compare(run: Run, chosen, plain, members: list, fitted: list[Baseline], part
 
     s, best = run.summary["sampler"], run.summary["best_member"]
     how = "D-guided" if s["kind"] == "d-guided" else "plain G"
+    if s.get("smoothing", {}).get("factor"):
+        how += f", smoothed ({s['smoothing']['factor']:g} x Silverman's bandwidth)"
     rows = [{"model": f"ganfit, member {best} ({how}), chosen on validation", "key": "ganfit"} | score(chosen)]
-    if s["kind"] == "d-guided":
-        rows.append({"model": f"ganfit, member {best} without the D-guided step", "key": "plain"} | score(plain))
+    if s["kind"] == "d-guided" or s.get("smoothing", {}).get("factor"):
+        rows.append({"model": f"ganfit, member {best}, its plain G", "key": "plain"} | score(plain))
     per = [score(m) for m in members]
     median = {k: float(np.nanmedian([p[k] for p in per])) for k in names}
     rows.append({"model": f"ganfit, median of {len(members)} members (plain G)", "key": "median"} | median)
@@ -284,6 +316,13 @@ def conclude_saved(run: Run) -> Run:
     }
     run.summary["split"] = info
     return conclude(run, parts, info)
+
+
+def sampler_words(sampler: dict) -> str:
+    """What `ganfit sample` draws from, for the closing line."""
+    how = "through its D-guided sampler" if sampler.get("kind") == "d-guided" else "its plain G"
+    factor = (sampler.get("smoothing") or {}).get("factor")
+    return how + (f", smoothed by a kernel ({factor:g} x Silverman's bandwidth)" if factor else "")
 
 
 def comparison_lines(summary: dict) -> list[str]:

@@ -26,7 +26,7 @@ from .pictures import figures
 from .pictures.report import write_report
 from .rundir import layout, weights
 from .rundir.layout import METRICS, SUMMARY, WEIGHTS, read_metrics, read_summary
-from .sampler import DGuided
+from .sampler import DGuided, Smoothed
 
 SAMPLER = "sampler.safetensors"  # a fit's D-guided sampler (its critic and threshold), when it was chosen
 
@@ -52,7 +52,7 @@ class Run:
     dir: Path | None = None
     summary: dict = field(default_factory=dict)
     history: list[dict] = field(default_factory=list)
-    refined: DGuided | None = None  # the D-guided sampler a fit chose (summary's `sampler`), else None
+    refined: DGuided | Smoothed | None = None  # the sampler a fit chose (summary's `sampler`), else None
 
     @property
     def members(self) -> int:
@@ -81,7 +81,7 @@ class Run:
             raise GanfitError(f"cannot write in {out}: {io_reason(e)}") from None
         self.dir = out
         self.write_results()
-        if self.refined is not None:  # a fit in memory that chose the D-guided sampler
+        if self.refined is not None:  # a fit in memory that chose the D-guided sampler or a kernel
             try:
                 self.refined.save(out / SAMPLER)
             except OSError as e:
@@ -118,8 +118,9 @@ class Run:
         """A torch module of one member's G (default: the best member) that maps noise [N, noise_dim] to
         samples [N, dim] in the data's units; draw its noise with `noise`. Where a fit chose the D-guided
         sampler (summary's `sampler`), the default is that sampler (sampler.DGuided: `forward(z, u)`
-        keeps the rows its critic accepts, `sample(n, seed)` draws n), what the comparison measured;
-        `plain=True` gives the member's G alone."""
+        keeps the rows its critic accepts, `sample(n, seed)` draws n), and where it chose a kernel on
+        the samples, sampler.Smoothed around it (`forward(*inputs, e)` adds bandwidth * e); either is what
+        the comparison measured; `plain=True` gives the member's G alone."""
         if member is None and not plain and self.refined is not None:
             return self.refined.eval()
         return Generator(self.G, self._member(member), self.frame).eval()
@@ -166,4 +167,16 @@ def load(run_dir: str | Path) -> Run:
             raise GanfitError(f"run directory {d}: summary.json names a D-guided sampler but {SAMPLER} is missing")
         plain = Generator(G, run.best_member, frame).eval()
         run.refined = DGuided.load(d / SAMPLER, plain, frame, make_noise(config.noise), len(frame.scale))
+    kernel = sampler.get("smoothing") if isinstance(sampler, dict) else None
+    if isinstance(kernel, dict) and kernel.get("factor"):
+        try:
+            h = np.asarray(kernel["bandwidth"], dtype=np.float64)
+            ok = h.shape == (len(frame.scale),) and np.isfinite(h).all() and (h >= 0).all()
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise GanfitError(f"run directory {d}: summary.json's sampler smoothing is not a bandwidth per column")
+        member = run.best_member
+        inner = run.refined if run.refined is not None else Generator(G, member, frame).eval()
+        run.refined = Smoothed(inner, h, make_noise(config.noise), member)
     return run

@@ -14,6 +14,11 @@ over G's samples (DRS's max, robust to one extreme value).
 
 `DGuided` is a torch module in the data's units: `forward(z, u)` keeps the rows of G(z) that the
 critic accepts against the uniforms u; `sample(n, seed)` draws until n are kept, repeatably from seed.
+
+`Smoothed` puts a Gaussian kernel on a sampler's output (each sample moved by h * N(0, I), h per column in
+the data's units): G's map piles samples at the edges of what it learned from a few hundred rows, and a
+little smoothing, chosen on the validation part as a KDE's bandwidth is, takes the spikes off. The
+smoothed sampler is a KDE over G's infinitely many samples, as a KDE is one over the data's few.
 """
 
 from __future__ import annotations
@@ -129,3 +134,50 @@ def threshold(critic: MLP, fake: np.ndarray, frame: Frame) -> float:
     with torch.no_grad():
         z = frame.to_frame(torch.as_tensor(fake, dtype=torch.float64)).float()
         return float(torch.quantile(critic(z[None])[0, :, 0].double(), QUANTILE))
+
+
+class Smoothed(nn.Module):
+    """A sampler (one member's plain G, or a DGuided) followed by a Gaussian kernel of bandwidth h [dim]
+    in the data's units: `forward(*inputs, e)` is the sampler's rows plus h * e (e [N, dim] standard
+    normal, its first rows used); `sample(n, seed)` is repeatable from seed."""
+
+    def __init__(self, inner: nn.Module, bandwidth, noise, member: int):
+        super().__init__()
+        self.inner, self.noise_law, self.member = inner, noise, member
+        self.register_buffer("h", torch.as_tensor(np.asarray(bandwidth, dtype=np.float64)))
+
+    @property
+    def dguided(self) -> DGuided | None:
+        return self.inner if isinstance(self.inner, DGuided) else None
+
+    def forward(self, *inputs: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
+        x = self.inner(*inputs)
+        return x + (self.h * e[: len(x)].double()).to(x.dtype)
+
+    @torch.no_grad()
+    def sample(self, n: int, seed: int = 0) -> tuple[np.ndarray, float]:
+        if self.dguided is not None:
+            x, cost = self.dguided.sample(n, seed)
+            x = torch.as_tensor(x)
+        else:  # the noise `Run.sample` feeds this member's G
+            law = self.noise_law
+            u = rng.fixed(rng.member_keys([seed], f"sample/{self.member}"), n * law.n_uniforms)
+            x, cost = self.inner(law.sample(u.reshape(n, law.n_uniforms))), 1.0
+        dim = x.shape[1]
+        u = rng.fixed(rng.member_keys([seed], f"smooth/{self.member}"), 2 * n * dim).reshape(2, n, dim)
+        return (x.double() + self.h * rng.box_muller(u[0], u[1]).double()).to(x.dtype).numpy(), cost
+
+    def save(self, path: Path) -> None:
+        """The D-guided step's file where there is one (the bandwidth is in summary.json's `sampler`)."""
+        if self.dguided is not None:
+            self.dguided.save(path)
+
+
+def bandwidths(train: np.ndarray) -> np.ndarray:
+    """Silverman's rule per column [dim] in the data's units: sigma (n (d + 2) / 4)^(-1/(d + 4)), sigma the
+    smaller of the std and the IQR / 1.349 (the std where the IQR is 0: data piled on a few values)."""
+    n, d = train.shape
+    q75, q25 = np.percentile(train, [75, 25], axis=0)
+    sd = train.std(0)
+    sigma = np.where(q75 > q25, np.minimum(sd, (q75 - q25) / 1.349), sd)
+    return sigma * (n * (d + 2) / 4) ** (-1 / (d + 4))
