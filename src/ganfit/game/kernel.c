@@ -251,11 +251,20 @@ static void gemm(const float *A, long aj, long ak, int rows, int n, const float 
             if (two) tile(Ar, aj, ak, n, Bc, out, ir, istride, y + (long)r * out + c, out, MR, 2, 0);
             else tile(Ar, aj, ak, n, Bc, out, ir, istride, y + (long)r * out + c, out, MR, 1, keep);
         }
-        for (; r < rows; r++) {
-            const float *Ar = A + r * aj, *ir = ic ? ic + r * istride : NULL;
-            if (two) tile(Ar, aj, ak, n, Bc, out, ir, istride, y + (long)r * out + c, out, 1, 2, 0);
-            else tile(Ar, aj, ak, n, Bc, out, ir, istride, y + (long)r * out + c, out, 1, 1, keep);
+        /* the last rows in one tile (a constant height each: B is read once for them, not once a row;
+         * D's rows in the seed's view are 2, G's 200 = 33 x 6 + 2) */
+        const float *Ar = A + r * aj, *ir = ic ? ic + r * istride : NULL;
+        float *yr = y + (long)r * out + c;
+#define REST(nr) two ? tile(Ar, aj, ak, n, Bc, out, ir, istride, yr, out, nr, 2, 0) \
+                     : tile(Ar, aj, ak, n, Bc, out, ir, istride, yr, out, nr, 1, keep)
+        switch (rows - r) {
+        case 1: REST(1); break;
+        case 2: REST(2); break;
+        case 3: REST(3); break;
+        case 4: REST(4); break;
+        case 5: REST(5); break;
         }
+#undef REST
         c0 = c + (two ? 2 : 1) * VW;
     }
 }
@@ -270,16 +279,45 @@ static void matmul_tn(const float *x, int rows, int in, int out, const float *g,
     gemm(x, 1, in, in, rows, g, out, acc ? dW : NULL, out, dW);
 }
 
-/* y = g W^T: g rows x out, W in x out; Wt: room for W^T, written in 16 x 16 blocks (a plain loop's
- * strided writes cost as much as the product at 128 x 128) */
-static void matmul_nt(const float *g, int rows, int in, int out, const float *W, float *Wt, float *y) {
-    enum { T = 16 };
-    for (int i0 = 0; i0 < in; i0 += T)
-        for (int o0 = 0; o0 < out; o0 += T) {
-            const int i1 = i0 + T < in ? i0 + T : in, o1 = o0 + T < out ? o0 + T : out;
-            for (int o = o0; o < o1; o++)
-                for (int i = i0; i < i1; i++) Wt[(long)o * in + i] = W[(long)i * out + o];
+#if defined(__clang__) || __GNUC__ >= 12
+#define SHUFFLE(a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)
+/* an 8 x 8 block of W (row stride ldw) transposed into Wt (row stride ldt), in registers: 24 shuffles */
+static inline void transpose8(const float *W, long ldw, float *Wt, long ldt) {
+    v8 r[8], t[8], u[8];
+    for (int i = 0; i < 8; i++) r[i] = *(const v8 *)(W + i * ldw);
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = SHUFFLE(r[i], r[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+        t[i + 1] = SHUFFLE(r[i], r[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+    }
+    for (int i = 0; i < 8; i += 4)
+        for (int h = 0; h < 2; h++) {
+            u[i + 2 * h] = SHUFFLE(t[i + h], t[i + h + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+            u[i + 2 * h + 1] = SHUFFLE(t[i + h], t[i + h + 2], 2, 3, 10, 11, 6, 7, 14, 15);
         }
+    for (int o = 0; o < 4; o++) {
+        *(v8 *)(Wt + o * ldt) = SHUFFLE(u[o], u[o + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+        *(v8 *)(Wt + (o + 4) * ldt) = SHUFFLE(u[o], u[o + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+    }
+}
+#define BLOCK8 8
+#else
+#define BLOCK8 (1 << 30) /* a compiler without __builtin_shufflevector: every value by the loop below */
+static inline void transpose8(const float *W, long ldw, float *Wt, long ldt) {}
+#endif
+
+/* Wt = W^T (W in x out): 8 x 8 blocks in registers, the edges value by value; it only moves values.
+ * Not inlined: inside the member's loop its counters were spilled, at a third of the speed. */
+static __attribute__((noinline)) void transpose(const float *restrict W, int in, int out, float *restrict Wt) {
+    const int in8 = in / BLOCK8 * BLOCK8, out8 = out / BLOCK8 * BLOCK8;
+    for (int i0 = 0; i0 < in8; i0 += 8)
+        for (int o0 = 0; o0 < out8; o0 += 8) transpose8(W + (long)i0 * out + o0, out, Wt + (long)o0 * in + i0, in);
+    for (int o = 0; o < out; o++) /* the edges: columns past out8 on every row, rows past in8 */
+        for (int i = o < out8 ? in8 : 0; i < in; i++) Wt[(long)o * in + i] = W[(long)i * out + o];
+}
+
+/* y = g W^T: g rows x out, W in x out; Wt: room for W^T */
+static void matmul_nt(const float *g, int rows, int in, int out, const float *W, float *Wt, float *y) {
+    transpose(W, in, out, Wt);
     matmul(g, rows, out, in, Wt, NULL, y);
 }
 
