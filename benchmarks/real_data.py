@@ -5,6 +5,8 @@ download), each over several splits, against the expert baselines, scored on the
     .venv/bin/python benchmarks/real_data.py --splits 5 --json bench.json
     .venv/bin/python benchmarks/real_data.py --sets quakes-depth --splits 2 --keep runs/real
     .venv/bin/python benchmarks/real_data.py --sets faithful-eruptions --field keep_best= --field early_stop=
+    .venv/bin/python benchmarks/real_data.py --splits 5 --first 5 --json more.json   # splits 5-9
+    .venv/bin/python benchmarks/real_data.py --table bench.json more.json             # one table of both
 
 Per set and split it runs `ganfit.fit(data, seed=split)` with the fit recipes' defaults (the split and
 the members' seeds follow the seed) and reads the comparison (every row scored on the test part: rows
@@ -117,16 +119,21 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sets", default=",".join(SETS), help=f"comma-separated, of: {', '.join(SETS)}")
     p.add_argument("--splits", type=int, default=5)
+    p.add_argument("--first", type=int, default=0, help="the first split's seed (splits FIRST .. FIRST+SPLITS-1)")
     p.add_argument("--keep", type=Path, help="keep each fit's run directory under this folder")
     p.add_argument("--json", type=Path, help="also write every result here")
     p.add_argument("--field", action="append", default=[], metavar="NAME=VALUE", help="a config field for every fit")
+    p.add_argument("--table", type=Path, nargs="+", metavar="JSON", help="no fits: the table of earlier --json files")
     args = p.parse_args()
+    if args.table:  # e.g. splits 0-4 and 5-9 (--first 5), measured apart, in one table
+        print("\n".join(table([r for f in args.table for r in json.loads(f.read_text())])))
+        return
     fields = {k: _value(v) for k, v in (f.split("=", 1) for f in args.field)}
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         keep = args.keep or Path(tmp)
         for name in args.sets.split(","):
-            for seed in range(args.splits):
+            for seed in range(args.first, args.first + args.splits):
                 r = one(name, seed, keep, fields)
                 results.append(r)
                 shown = ", ".join(f"{k} {v:.4g}" for k, v in r["scores"].items())
