@@ -101,7 +101,7 @@ def test_silvermans_bandwidth_per_column():
 
 
 def test_fitting_the_critic_leaves_torch_dynamo_unimported():
-    """torch.optim imports torch._dynamo on first use, 1.5 s of every `ganfit fit`; the critic does without."""
+    """torch.optim imports torch._dynamo on first use, ~1 s of every `ganfit fit`; the critic does without."""
     code = (
         "import sys, numpy as np; from ganfit.game.frame import Frame; from ganfit.sampler import fit_critic\n"
         "x = np.random.default_rng(0).normal(size=(50, 1)); fit_critic(x, x + 1, Frame(np.ones(1), np.zeros(1)), 0)\n"

@@ -21,6 +21,7 @@ from ganfit.fitting import refine, smoothing
 from ganfit.measure import metrics as M
 
 VARIANTS = [(0.1, 600), (0.03, 600), (0.01, 600), (0.1, 1500), (0.01, 1500)]
+EXPERTS = ("isj", "cv", "mixture")
 
 
 def smoothed(samples, tr, va, seed):
@@ -37,7 +38,7 @@ def main(kept: str, out: str) -> None:
         key = M.validation_names(tr.shape[1])[0]
         n, seed, best = run.config.eval_samples, run.config.seed, run.summary["best_member"]
         comp = {r["key"]: r[key.replace("val_", "test_")] for r in run.summary["comparison"]["rows"]}
-        res = {"ganfit": comp["ganfit"], "best_exp": min(v for k, v in comp.items() if k in S_EXPERTS and v)}
+        res = {"ganfit": comp["ganfit"], "best_exp": min(v for k, v in comp.items() if k in EXPERTS and v)}
         for r1, steps in VARIANTS:
             S.CRITIC_R1, S.CRITIC_STEPS = r1, steps
             plain = run.sample(n, member=best, seed=seed + 1)
@@ -51,8 +52,6 @@ def main(kept: str, out: str) -> None:
     with open(out, "w") as fh:
         json.dump(results, fh)
 
-
-S_EXPERTS = ("isj", "cv", "mixture")
 
 if __name__ == "__main__":
     main(*sys.argv[1:3])
