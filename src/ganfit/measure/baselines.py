@@ -4,10 +4,12 @@
 - a Gaussian KDE whose bandwidth is chosen by 5-fold cross-validated log-likelihood (scikit-learn's
   `KernelDensity` and `GridSearchCV`, on data standardised by a robust scale);
 - a Gaussian mixture of 1-8 full-covariance components chosen by BIC (scikit-learn's `GaussianMixture`);
+- with the `flow` extra (zuko), a normalizing flow: a neural spline flow (Durkan et al. 2019) fitted by
+  maximum likelihood on 80% of the train part, stopped and kept at its best log-likelihood on the other 20%;
 - scipy's `gaussian_kde` with Scott's bandwidth, the weakest of them, kept as a reference row.
 
 Each is sampled so that it is scored exactly as G's samples are (metrics.against). Their cost is
-bounded: the mixture sees at most ROW_BUDGET rows and the cross-validation CV_BUDGET (a seeded
+bounded: the mixture and the flow see at most ROW_BUDGET rows and the cross-validation CV_BUDGET (a seeded
 subsample beyond; a bandwidth chosen on 1,000 rows is at most about 1.4x the one for 10,000 at the n^-1/5
 rate, and the KDE itself still centres its kernels on every row).
 A baseline that cannot be fitted to these data is skipped with its reason, never a crash.
@@ -19,6 +21,7 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 from KDEpy import FFTKDE
 from scipy import stats
 from sklearn.exceptions import ConvergenceWarning
@@ -26,14 +29,27 @@ from sklearn.mixture import GaussianMixture
 from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.neighbors import KernelDensity
 
+from ..game import adam
+
+try:
+    import zuko
+except ImportError:  # the flow extra: pip install 'ganfit[flow]'
+    zuko = None
+
 MAX_COMPONENTS = 8
 ROW_BUDGET = 4000  # rows the mixture sees at most
 CV_BUDGET = 1000  # rows the bandwidth's cross-validation sees at most (its cost grows with their square)
 BANDWIDTHS = np.geomspace(0.02, 1.5, 20)  # in robust-standardised units
+# The flow: 3 rational-quadratic spline transforms of 8 bins, conditioners 64 x 64; Adam at 1e-2, full
+# batch, held-out log-likelihood every FLOW_EVERY epochs, stopped FLOW_PATIENCE checks after its best.
+FLOW_TRANSFORMS, FLOW_HIDDEN, FLOW_BINS, FLOW_LR = 3, 64, 8, 1e-2
+FLOW_EPOCHS, FLOW_EVERY, FLOW_PATIENCE = 1000, 5, 30
+STREAMS = {"isj": 0, "cv": 1, "mixture": 2, "scott": 3, "flow": 4}  # each baseline's random stream
 LABELS = {
     "isj": "KDE, Improved Sheather-Jones bandwidth (KDEpy)",
     "cv": "KDE, 5-fold cross-validated bandwidth (scikit-learn)",
     "mixture": "Gaussian mixture ({k} component{s}, by BIC)",
+    "flow": "normalizing flow (zuko spline flow, kept at epoch {k} on held-out rows)",
     "scott": "KDE, Scott's bandwidth (scipy gaussian_kde; reference)",
 }
 
@@ -101,25 +117,70 @@ def mixture(x: np.ndarray, n: int, rng: np.random.Generator) -> tuple[np.ndarray
     return centre + samples * scale, best.n_components
 
 
+def fit_flow(x: np.ndarray, n: int, rng: np.random.Generator) -> tuple[np.ndarray, int]:
+    """n samples of a neural spline flow fitted to x (standardised by mean and std, so that every row lies
+    inside the splines' [-5, 5], where a robust scale would leave an outlying cluster outside them), and
+    the epoch it was kept at."""
+    x = _budget(x, rng)
+    centre, scale = x.mean(0), np.where(x.std(0) > 0, x.std(0), 1.0)
+    z = torch.as_tensor((x - centre) / scale, dtype=torch.float32)
+    order = torch.as_tensor(rng.permutation(len(z)))
+    held, fit_on = z[order[: max(1, len(z) // 5)]], z[order[max(1, len(z) // 5) :]]
+    with torch.random.fork_rng(devices=[]):  # its weights and samples from this rng, torch's global one untouched
+        torch.manual_seed(int(rng.integers(2**31)))
+        nsf = zuko.flows.NSF(x.shape[1], transforms=FLOW_TRANSFORMS, hidden_features=(FLOW_HIDDEN,) * 2, bins=FLOW_BINS)
+        params = list(nsf.parameters())
+        settings = adam.prepared({k: torch.tensor([v]) for k, v in (("lr", FLOW_LR), ("beta1", 0.9), ("beta2", 0.999))})
+        moments = [(torch.zeros_like(p), torch.zeros_like(p)) for p in params]
+        best, kept, since = np.inf, 0, 0
+        state = [p.detach().clone() for p in params]
+        for epoch in range(1, FLOW_EPOCHS + 1):
+            grads = torch.autograd.grad(-nsf().log_prob(fit_on).mean(), params)
+            with torch.no_grad():
+                for p, g, (m, v) in zip(params, grads, moments):
+                    adam.step(p, g, m, v, torch.tensor([epoch]), settings)
+                if epoch % FLOW_EVERY:
+                    continue
+                loss = float(-nsf().log_prob(held).mean())
+                if loss < best:
+                    best, kept, since = loss, epoch, 0
+                    state = [p.detach().clone() for p in params]
+                elif (since := since + 1) >= FLOW_PATIENCE:
+                    break
+        if not np.isfinite(best):
+            raise ArithmeticError("the flow's held-out log-likelihood was never finite")
+        with torch.no_grad():
+            for p, saved in zip(params, state):
+                p.copy_(saved)
+            samples = nsf().sample((n,)).double().numpy()
+    return centre + samples * scale, kept
+
+
 def scott_kde(x: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
     """n samples of scipy's Gaussian KDE of x (Scott's bandwidth, full covariance)."""
     return stats.gaussian_kde(x.T).resample(n, seed=rng).T
 
 
-def baselines(train: np.ndarray, n: int, seed: int = 0) -> list[Baseline]:
-    """Every baseline fitted on train [m, d] and sampled n times, each from its own seeded stream."""
+def baselines(train: np.ndarray, n: int, seed: int = 0, flow: bool = False) -> list[Baseline]:
+    """Every baseline fitted on train [m, d] and sampled n times, each from its own seeded stream; the
+    normalizing flow only with `flow` (and zuko installed)."""
     out = []
-    fits = {"isj": isj_kde, "cv": cv_kde, "mixture": mixture, "scott": scott_kde}
-    for i, (key, fn) in enumerate(fits.items()):
-        if key == "isj" and train.shape[1] != 1:
+    fits = {"isj": isj_kde, "cv": cv_kde, "mixture": mixture, "scott": scott_kde, "flow": fit_flow}
+    for key, fn in fits.items():
+        if (key == "isj" and train.shape[1] != 1) or (key == "flow" and not flow):
             continue
-        rng = np.random.default_rng([seed, i])
+        if key == "flow" and zuko is None:  # asked for (a fit resumed where the extra is missing, say)
+            out.append(
+                Baseline(key, LABELS[key].format(k="?"), None, "zuko is not installed: pip install 'ganfit[flow]'")
+            )
+            continue
+        rng = np.random.default_rng([seed, STREAMS[key]])
         try:
             got = fn(train, n, rng)
         except (ValueError, np.linalg.LinAlgError, ArithmeticError) as e:
             out.append(Baseline(key, LABELS[key].format(k="?", s="s"), None, f"{type(e).__name__}: {e}"))
             continue
         samples, extra = got if isinstance(got, tuple) else (got, None)
-        label = LABELS[key].format(k=extra, s="s" * (extra != 1)) if key == "mixture" else LABELS[key]
+        label = LABELS[key].format(k=extra, s="s" * (extra != 1))
         out.append(Baseline(key, label, np.asarray(samples, dtype=np.float64)))
     return out
