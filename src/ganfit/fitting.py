@@ -103,7 +103,7 @@ def fit(
 ) -> Run:
     """Fit a generator to `data` (see the module's doc); `fields` are any config fields (epochs=300,
     seeds=2, ...) over the recipe's; `out=None` keeps the run in memory; `flow` adds a normalizing flow
-    to the baselines (the flow extra, zuko: a few seconds more)."""
+    to the baselines (the flow extra, zuko: 0.3-8 s more)."""
     unknown = [k for k in fields if k not in FIELDS]
     if unknown:
         raise GanfitError(f"fit: unknown config field {unknown[0]!r}")
