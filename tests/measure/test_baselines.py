@@ -9,11 +9,14 @@ from scipy import stats
 from ganfit.measure import baselines as B
 
 
+def _two_clusters(rng, n):
+    return np.where(rng.random(n) < 0.4, -3.0, 3.0) + 0.5 * rng.standard_normal(n)
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
 def test_the_expert_baselines_beat_scotts_kde_on_two_separated_clusters(seed):
     rng = np.random.default_rng(seed)
-    draw = lambda n: np.where(rng.random(n) < 0.4, -3.0, 3.0) + 0.5 * rng.standard_normal(n)  # noqa: E731
-    train, truth = draw(200)[:, None], draw(50_000)
+    train, truth = _two_clusters(rng, 200)[:, None], _two_clusters(rng, 50_000)
     fitted = {b.key: b.samples for b in B.baselines(train, 20_000, seed)}
     ks = {k: stats.ks_2samp(v[:, 0], truth).statistic for k, v in fitted.items()}
     for key in ("isj", "cv", "mixture"):  # seeds 0-3: KS 0.021-0.058 against Scott's 0.114-0.122
@@ -33,10 +36,6 @@ def test_the_row_budget_bounds_what_the_mixture_and_the_cross_validation_see(mon
     rng = np.random.default_rng(0)
     B.baselines(rng.normal(size=(30_000, 2)), 100, 0)
     assert seen and max(seen) == B.ROW_BUDGET
-
-
-def _two_clusters(rng, n):
-    return np.where(rng.random(n) < 0.4, -3.0, 3.0) + 0.5 * rng.standard_normal(n)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
