@@ -57,3 +57,13 @@ def test_the_flow_is_fitted_only_when_asked_and_says_when_zuko_is_missing(monkey
     monkeypatch.setattr(B, "zuko", None)
     (row,) = [b for b in B.baselines(x, 100, 0, flow=True) if b.key == "flow"]
     assert row.samples is None and "pip install 'ganfit[flow]'" in row.skipped
+
+
+def test_a_flow_that_torch_cannot_train_is_skipped_not_a_crash(monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("mat1 and mat2 shapes cannot be multiplied")
+
+    monkeypatch.setattr(B.zuko.flows, "NSF", broken)
+    out = {b.key: b for b in B.baselines(np.random.default_rng(0).normal(size=(60, 1)), 100, 0, flow=True)}
+    assert out["flow"].samples is None and "RuntimeError" in out["flow"].skipped
+    assert out["cv"].samples is not None

@@ -46,6 +46,7 @@ BANDWIDTHS = np.geomspace(0.02, 1.5, 20)  # in robust-standardised units
 # the 5 1-D sets and 3e-3 better on all 3 2-D sets (sliced W1 0.160 -> 0.124 on faithful's pair).
 FLOW_TRANSFORMS, FLOW_HIDDEN, FLOW_BINS, FLOW_LR = 3, 64, 8, {1: 1e-2, 2: 3e-3}
 FLOW_EPOCHS, FLOW_EVERY, FLOW_PATIENCE = 1000, 5, 30
+FIT_ERRORS = (ValueError, np.linalg.LinAlgError, ArithmeticError, RuntimeError)  # RuntimeError: torch's (flow)
 STREAMS = {"isj": 0, "cv": 1, "mixture": 2, "scott": 3, "flow": 4}  # each baseline's random stream
 LABELS = {
     "isj": "KDE, Improved Sheather-Jones bandwidth (KDEpy)",
@@ -181,7 +182,7 @@ def baselines(train: np.ndarray, n: int, seed: int = 0, flow: bool = False) -> l
         rng = np.random.default_rng([seed, STREAMS[key]])
         try:
             got = fn(train, n, rng)
-        except (ValueError, np.linalg.LinAlgError, ArithmeticError) as e:
+        except FIT_ERRORS as e:
             out.append(Baseline(key, LABELS[key].format(k="?", s="s"), None, f"{type(e).__name__}: {e}"))
             continue
         samples, extra = got if isinstance(got, tuple) else (got, None)
