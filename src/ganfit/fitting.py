@@ -28,9 +28,8 @@ from .files import atomic_write, io_reason, jsonable, write_text
 from .game.data import read_csv_columns, read_npy
 from .game.models import MLP
 from .game.noise import make_noise
-from .measure import baselines as expert
 from .measure import metrics as M
-from .measure.baselines import Baseline, baselines
+from .measure.baselines import Baseline, baselines, flow_missing
 from .pictures import figures
 from .run import SAMPLER, Run
 from .rundir.layout import SUMMARY
@@ -107,8 +106,8 @@ def fit(
     unknown = [k for k in fields if k not in FIELDS]
     if unknown:
         raise GanfitError(f"fit: unknown config field {unknown[0]!r}")
-    if flow and expert.zuko is None:
-        raise GanfitError("the flow baseline needs zuko: pip install 'ganfit[flow]'")
+    if flow and flow_missing():
+        raise GanfitError(f"the flow baseline: {flow_missing()}")
     for name in ("target", "validation"):
         if name in fields:
             raise GanfitError(f"fit: {name} comes from the data and its split; pass the data as the first argument")

@@ -110,10 +110,7 @@ def fit_critic(real: np.ndarray, fake: np.ndarray, frame: Frame, seed: int) -> M
     to = lambda x: frame.to_frame(torch.as_tensor(x, dtype=torch.float64)).float()  # noqa: E731
     real_t, fake_t = to(real), to(fake)
     critic = MLP([real.shape[1], CRITIC_HIDDEN, CRITIC_HIDDEN, 1], ["elu", "elu"], [seed], "critic")
-    # ganfit's Adam (torch.optim's arithmetic): torch.optim would import torch._dynamo, ~1 s of every fit
-    params = list(critic.parameters())
-    settings = adam.prepared({k: torch.tensor([v]) for k, v in (("lr", 1e-3), ("beta1", 0.5), ("beta2", 0.999))})
-    moments = [(torch.zeros_like(p), torch.zeros_like(p)) for p in params]
+    opt = adam.Adam(critic.parameters(), 1e-3, (0.5, 0.999))
     picks = torch.Generator().manual_seed(seed)
     for t in range(CRITIC_STEPS):
         xr = real_t[torch.randint(len(real_t), (CRITIC_BATCH,), generator=picks)][None].requires_grad_(True)
@@ -121,11 +118,8 @@ def fit_critic(real: np.ndarray, fake: np.ndarray, frame: Frame, seed: int) -> M
         on_real, on_fake = critic(xr), critic(xf)
         (grad,) = torch.autograd.grad(on_real.sum(), xr, create_graph=True)
         loss = F.softplus(-on_real).mean() + F.softplus(on_fake).mean() + CRITIC_R1 / 2 * grad.square().sum(2).mean()
-        grads = torch.autograd.grad(loss, params)
-        steps = torch.tensor([t + 1])
-        with torch.no_grad():  # the rate falls to 0 in a straight line: the critic ends where it settled
-            for p, g, (m, v) in zip(params, grads, moments):
-                adam.step(p, g, m, v, steps, settings, 1 - t / CRITIC_STEPS)
+        # the rate falls to 0 in a straight line: the critic ends where it settled
+        opt.update(torch.autograd.grad(loss, opt.params), 1 - t / CRITIC_STEPS)
     for p in critic.parameters():
         p.requires_grad_(False)
     return critic

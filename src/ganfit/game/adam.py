@@ -45,6 +45,25 @@ def step(param, grad, exp_avg, exp_avg_sq, steps, settings: dict[str, torch.Tens
     param.sub_(exp_avg / denom * (s["lr"] * lr_scale / (1 - s["beta1"] ** t)).float())
 
 
+class Adam:
+    """torch.optim.Adam's arithmetic (no weight decay) on one model's parameters, without torch.optim,
+    which imports torch._dynamo on first use (~1 s of a `ganfit fit`): the optimiser of the D-guided
+    sampler's critic and of the flow baseline. `update(grads, lr_scale)` is one step."""
+
+    def __init__(self, params, lr: float, betas: tuple[float, float]):
+        self.params = list(params)
+        self.settings = prepared({k: torch.tensor([v]) for k, v in zip(("lr", "beta1", "beta2"), (lr, *betas))})
+        self.moments = [(torch.zeros_like(p), torch.zeros_like(p)) for p in self.params]
+        self.steps = 0
+
+    @torch.no_grad()
+    def update(self, grads, lr_scale: float = 1.0) -> None:
+        self.steps += 1
+        steps = torch.tensor([self.steps])
+        for p, g, (m, v) in zip(self.params, grads, self.moments):
+            step(p, g, m, v, steps, self.settings, lr_scale)
+
+
 def sgd_step(param, grad, lr: torch.Tensor, lr_scale: float = 1.0) -> None:
     """One step of plain gradient descent of param [K, ...] in place: each member's lr [K] (float64) times
     lr_scale, rounded to float32 once, times its gradient (as the compiled step does it)."""

@@ -132,33 +132,30 @@ def fit_flow(x: np.ndarray, n: int, rng: np.random.Generator) -> tuple[np.ndarra
     with torch.random.fork_rng(devices=[]):  # its weights and samples from this rng, torch's global one untouched
         torch.manual_seed(int(rng.integers(2**31)))
         nsf = zuko.flows.NSF(x.shape[1], transforms=FLOW_TRANSFORMS, hidden_features=(FLOW_HIDDEN,) * 2, bins=FLOW_BINS)
-        params = list(nsf.parameters())
-        settings = adam.prepared(
-            {k: torch.tensor([v]) for k, v in (("lr", FLOW_LR[x.shape[1]]), ("beta1", 0.9), ("beta2", 0.999))}
-        )
-        moments = [(torch.zeros_like(p), torch.zeros_like(p)) for p in params]
-        best, kept, since = np.inf, 0, 0
-        state = [p.detach().clone() for p in params]
+        opt = adam.Adam(nsf.parameters(), FLOW_LR[x.shape[1]], (0.9, 0.999))
+        best, kept, since, state = np.inf, 0, 0, []
         for epoch in range(1, FLOW_EPOCHS + 1):
-            grads = torch.autograd.grad(-nsf().log_prob(fit_on).mean(), params)
+            opt.update(torch.autograd.grad(-nsf().log_prob(fit_on).mean(), opt.params))
+            if epoch % FLOW_EVERY:
+                continue
             with torch.no_grad():
-                for p, g, (m, v) in zip(params, grads, moments):
-                    adam.step(p, g, m, v, torch.tensor([epoch]), settings)
-                if epoch % FLOW_EVERY:
-                    continue
                 loss = float(-nsf().log_prob(held).mean())
-                if loss < best:
-                    best, kept, since = loss, epoch, 0
-                    state = [p.detach().clone() for p in params]
-                elif (since := since + 1) >= FLOW_PATIENCE:
-                    break
+            if loss < best:
+                best, kept, since, state = loss, epoch, 0, [p.detach().clone() for p in opt.params]
+            elif (since := since + 1) >= FLOW_PATIENCE:
+                break
         if not np.isfinite(best):
             raise ArithmeticError("the flow's held-out log-likelihood was never finite")
         with torch.no_grad():
-            for p, saved in zip(params, state):
+            for p, saved in zip(opt.params, state):
                 p.copy_(saved)
             samples = nsf().sample((n,)).double().numpy()
     return centre + samples * scale, kept
+
+
+def flow_missing() -> str:
+    """Why the flow cannot be fitted here ("" where it can)."""
+    return "" if zuko is not None else "zuko is not installed: pip install 'ganfit[flow]'"
 
 
 def scott_kde(x: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -174,10 +171,8 @@ def baselines(train: np.ndarray, n: int, seed: int = 0, flow: bool = False) -> l
     for key, fn in fits.items():
         if (key == "isj" and train.shape[1] != 1) or (key == "flow" and not flow):
             continue
-        if key == "flow" and zuko is None:  # asked for (a fit resumed where the extra is missing, say)
-            out.append(
-                Baseline(key, LABELS[key].format(k="?"), None, "zuko is not installed: pip install 'ganfit[flow]'")
-            )
+        if key == "flow" and flow_missing():  # asked for (a fit resumed where the extra is missing, say)
+            out.append(Baseline(key, LABELS[key].format(k="?"), None, flow_missing()))
             continue
         rng = np.random.default_rng([seed, STREAMS[key]])
         try:
