@@ -102,7 +102,7 @@ def fit(
 ) -> Run:
     """Fit a generator to `data` (see the module's doc); `fields` are any config fields (epochs=300,
     seeds=2, ...) over the recipe's; `out=None` keeps the run in memory; `flow` adds a normalizing flow
-    to the baselines (the flow extra, zuko: 0.3-8 s more)."""
+    to the baselines (the flow extra, zuko: about 1 s more on 300 rows, 8 s on 1,000 in 2-D)."""
     unknown = [k for k in fields if k not in FIELDS]
     if unknown:
         raise GanfitError(f"fit: unknown config field {unknown[0]!r}")
