@@ -11,6 +11,7 @@ from ganfit import GanfitError, arrays, cli
 from ganfit.fitting import comparison_lines, fit, split
 from ganfit.measure import metrics as M
 from ganfit.measure.baselines import baselines, mixture
+from ganfit.sampler import CRITICS
 
 palmerpenguins = pytest.importorskip("palmerpenguins")  # the dev extra installs it
 FLIPPERS = palmerpenguins.load_penguins()["flipper_length_mm"].dropna()
@@ -269,6 +270,9 @@ def test_a_fit_with_a_kernel_on_its_samples_saves_loads_and_samples_as_it_measur
     run = fit(FLIPPERS, **SMALL)
     s = run.summary["sampler"]
     assert set(s["smoothing"]["validation"]) == {"0.0", "0.25", "0.5", "0.75", "1.0"}  # chosen on validation
+    first = {k: v["val_ks"] for k, v in s["validation"].items()}  # plain G and a D-guided step per critic
+    assert set(first) == {"plain", "smooth", "sharp"} and s["critic"]["name"] == min(CRITICS, key=first.get)
+    assert (s["kind"] == "d-guided") == (first[s["critic"]["name"]] < first["plain"])
     s["smoothing"] = s["smoothing"] | {"factor": 0.5, "bandwidth": [3.0]}  # as if validation had chosen it
     run.refined = smoothed(run, s)
     run.save(tmp_path / "run")

@@ -7,8 +7,9 @@ split three ways (seeded; recorded in split.json and summary.json):
 - the **validation** part (20%): each member is measured on it at every log row, kept at its best score
   there (`keep_best`), stopped when it stops improving (`early_stop`); the member is chosen on it (by
   the sum of its ranks over both validation metrics, so that one noisy metric does not decide), and so
-  are whether the D-guided sampler (sampler.py) replaces the member's plain G and the bandwidth of the
-  Gaussian kernel put on its samples (sampler.Smoothed: 0 to 1 times Silverman's, by the same ranks);
+  are whether the D-guided sampler (sampler.py, with a smooth or a sharp critic) replaces the member's
+  plain G, and the bandwidth of the Gaussian kernel put on its samples (sampler.Smoothed: 0 to 1 times
+  Silverman's, by the same ranks);
 - the **test** part (20%): touched only by the comparison. The chosen sampler, the median member, the
   expert baselines (measure/baselines.py; with `flow=True`, a normalizing flow too) and the train part
   itself are each scored on it.
@@ -33,7 +34,7 @@ from .measure.baselines import Baseline, baselines, flow_missing
 from .pictures import figures
 from .run import SAMPLER, Run
 from .rundir.layout import SUMMARY
-from .sampler import DGuided, Smoothed, bandwidths, fit_critic, threshold
+from .sampler import CRITICS, DGuided, Smoothed, bandwidths, fit_critic, threshold
 from .training import train
 
 MIN_TRAIN, MIN_VALIDATION, MIN_TEST = 8, 2, 2
@@ -212,35 +213,38 @@ def choose(members: list[dict], by: str, dim: int) -> int:
 
 
 def refine(run: Run, member: int, train_x: np.ndarray, val_x: np.ndarray, plain: np.ndarray):
-    """The D-guided sampler on `member` (sampler.py), and whether it is kept: it is, when it scores below
-    the plain member on the validation part's first metric (KS in 1-D, sliced W1 in 2-D)."""
+    """The D-guided sampler on `member` with each of sampler.CRITICS, and which of them, or the plain member,
+    is kept: the lowest on the validation part's first metric (KS in 1-D, sliced W1 in 2-D; ties: plain).
+    Returns (the D-guided sampler that scored lowest there, kept or not; the record for summary.json)."""
     seed, names = run.config.seed, M.validation_names(train_x.shape[1])
     if not isinstance(run.G, MLP):  # a G from Python: the plain member only
         return None, {"kind": "plain", "member": member, "why": "a custom G"}
     fake = run.sample(20_000, member=member, seed=seed + 2)
-    critic = fit_critic(train_x, fake, run.frame, seed)
-    refined = DGuided(
-        run.generator(member, plain=True),
-        critic,
-        run.frame,
-        threshold(critic, fake, run.frame),
-        make_noise(run.config.noise),
-        member,
-    )
-    samples, cost = refined.sample(len(plain), seed + 3)
     scale = train_x.std(0)
-    before = M.against(plain[None], val_x, scale)
-    after = M.against(samples[None], val_x, scale)
+    scores, guided, costs = {"plain": M.against(plain[None], val_x, scale)}, {}, {}
+    for name, (r1, steps) in CRITICS.items():
+        critic = fit_critic(train_x, fake, run.frame, seed, r1, steps)
+        guided[name] = DGuided(
+            run.generator(member, plain=True),
+            critic,
+            run.frame,
+            threshold(critic, fake, run.frame),
+            make_noise(run.config.noise),
+            member,
+        )
+        samples, costs[name] = guided[name].sample(len(plain), seed + 3)  # the same draws for every critic
+        scores[name] = M.against(samples[None], val_x, scale)
+    first = lambda name: scores[name][names[0]][0]  # noqa: E731
+    best = min(guided, key=first)
     record = {
         "member": member,
-        "draws_per_sample": round(cost, 4),
-        "threshold": refined.threshold,
-        "validation": {
-            name: {k: float(v[k][0]) for k in names} for name, v in (("plain", before), ("d-guided", after))
-        },  # noqa: E501
-        "kind": "d-guided" if after[names[0]][0] < before[names[0]][0] else "plain",
+        "critic": {"name": best} | dict(zip(("r1", "steps"), CRITICS[best])),
+        "draws_per_sample": round(costs[best], 4),
+        "threshold": guided[best].threshold,
+        "validation": {name: {k: float(v[k][0]) for k in names} for name, v in scores.items()},
+        "kind": "d-guided" if first(best) < first("plain") else "plain",
     }
-    return refined, record
+    return guided[best], record
 
 
 def smoothing(samples: np.ndarray, train_x: np.ndarray, val_x: np.ndarray, seed: int) -> dict:
@@ -277,7 +281,7 @@ def compare(run: Run, chosen, plain, members: list, fitted: list[Baseline], part
         return {f"test_{k[4:]}": float(v[0]) for k, v in M.against(samples[None], test_x, scale).items()}
 
     s, best = run.summary["sampler"], run.summary["best_member"]
-    how = "D-guided" if s["kind"] == "d-guided" else "plain G"
+    how = f"D-guided, {s['critic']['name']} critic" if s["kind"] == "d-guided" else "plain G"
     if s.get("smoothing", {}).get("factor"):
         how += f", smoothed ({s['smoothing']['factor']:g} x Silverman's bandwidth)"
     rows = [{"model": f"ganfit, member {best} ({how}), chosen on validation", "key": "ganfit"} | score(chosen)]
@@ -326,7 +330,10 @@ def conclude_saved(run: Run) -> Run:
 
 def sampler_words(sampler: dict) -> str:
     """What `ganfit sample` draws from, for the closing line."""
-    how = "through its D-guided sampler" if sampler.get("kind") == "d-guided" else "its plain G"
+    critic = (sampler.get("critic") or {}).get("name")
+    how = "its plain G"
+    if sampler.get("kind") == "d-guided":
+        how = "through its D-guided sampler" + (f" ({critic} critic)" if critic else "")
     factor = (sampler.get("smoothing") or {}).get("factor")
     return how + (f", smoothed by a kernel ({factor:g} x Silverman's bandwidth)" if factor else "")
 

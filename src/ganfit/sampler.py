@@ -40,6 +40,7 @@ from .game.frame import Frame
 from .game.models import MLP
 
 CRITIC_HIDDEN, CRITIC_STEPS, CRITIC_BATCH, CRITIC_R1 = 64, 600, 512, 0.1
+CRITICS = {"smooth": (CRITIC_R1, CRITIC_STEPS), "sharp": (0.01, 1500)}  # (R1, steps) a fit tries
 QUANTILE = 0.95
 CHUNK = 1 << 18  # candidates per block: G's hidden layers for them stay near 50 MB
 MAX_DRAWS = 1000  # candidates per sample kept at most: past it, sample() says the critic rejects nearly all
@@ -104,22 +105,24 @@ class DGuided(nn.Module):
             raise GanfitError(f"{path}: not a ganfit sampler file ({e})") from None
 
 
-def fit_critic(real: np.ndarray, fake: np.ndarray, frame: Frame, seed: int) -> MLP:
+def fit_critic(
+    real: np.ndarray, fake: np.ndarray, frame: Frame, seed: int, r1: float = CRITIC_R1, steps: int = CRITIC_STEPS
+) -> MLP:
     """A per-sample critic [1, N, dim] -> logits, trained on real rows vs G's samples (both in data units,
-    fitted in the working frame), non-saturating loss with R1 on the real rows; seeded."""
+    fitted in the working frame) for `steps`, non-saturating loss with R1 (weight `r1`) on the real rows; seeded."""
     to = lambda x: frame.to_frame(torch.as_tensor(x, dtype=torch.float64)).float()  # noqa: E731
     real_t, fake_t = to(real), to(fake)
     critic = MLP([real.shape[1], CRITIC_HIDDEN, CRITIC_HIDDEN, 1], ["elu", "elu"], [seed], "critic")
     opt = adam.Adam(critic.parameters(), 1e-3, (0.5, 0.999))
     picks = torch.Generator().manual_seed(seed)
-    for t in range(CRITIC_STEPS):
+    for t in range(steps):
         xr = real_t[torch.randint(len(real_t), (CRITIC_BATCH,), generator=picks)][None].requires_grad_(True)
         xf = fake_t[torch.randint(len(fake_t), (CRITIC_BATCH,), generator=picks)][None]
         on_real, on_fake = critic(xr), critic(xf)
         (grad,) = torch.autograd.grad(on_real.sum(), xr, create_graph=True)
-        loss = F.softplus(-on_real).mean() + F.softplus(on_fake).mean() + CRITIC_R1 / 2 * grad.square().sum(2).mean()
+        loss = F.softplus(-on_real).mean() + F.softplus(on_fake).mean() + r1 / 2 * grad.square().sum(2).mean()
         # the rate falls to 0 in a straight line: the critic ends where it settled
-        opt.update(torch.autograd.grad(loss, opt.params), 1 - t / CRITIC_STEPS)
+        opt.update(torch.autograd.grad(loss, opt.params), 1 - t / steps)
     for p in critic.parameters():
         p.requires_grad_(False)
     return critic
