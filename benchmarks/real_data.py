@@ -91,6 +91,7 @@ def one(name: str, seed: int, keep: Path, fields: dict | None = None, flow: bool
         "flow_wall": flow_wall,
         "epochs": run.summary["epochs"],
         "sampler": run.summary["sampler"]["kind"],
+        "critic": (run.summary["sampler"].get("critic") or {}).get("name"),
         "draws_per_sample": run.summary["sampler"].get("draws_per_sample"),
         "scores": scores,
     }
@@ -100,7 +101,7 @@ def table(results: list[dict]) -> list[str]:
     head = " | ".join(SHOWN)
     lines = [
         f"| data set | rows | metric | {head} | ganfit / best expert | splits at or below that split's best expert"
-        " | D-guided kept | one fit | the flow's fit |",
+        " | D-guided kept (sharp critic) | one fit | the flow's fit |",
         "|---" * (len(SHOWN) + 8) + "|",
     ]
     for name in dict.fromkeys(r["set"] for r in results):
@@ -114,13 +115,14 @@ def table(results: list[dict]) -> list[str]:
         best = np.nanmin([np.nanmean(e) if np.isfinite(e).any() else np.nan for e in experts])
         at_or_below = int(np.sum(cell["ganfit"] <= np.nanmin(experts, axis=0)))
         kept = sum(r["sampler"] == "d-guided" for r in rs)
+        sharp = sum(r["sampler"] == "d-guided" and r.get("critic") == "sharp" for r in rs)
         wall = np.mean([r["wall"] for r in rs])
         flow = [r["flow_wall"] for r in rs if r.get("flow_wall") is not None]
         ratio = np.nanmean(cell["ganfit"]) / best
         n = len(rs)
         lines.append(
             f"| {name} | {rs[0]['rows']} | {rs[0]['metric']} | {' | '.join(fmt)} | {ratio:.2f} | {at_or_below}/{n}"
-            f" | {kept}/{n} | {wall:.0f} s | {f'{np.mean(flow):.1f} s' if flow else '–'} |"
+            f" | {kept}/{n} ({sharp}) | {wall:.0f} s | {f'{np.mean(flow):.1f} s' if flow else '–'} |"
         )
     return lines
 

@@ -22,6 +22,7 @@ from .config import Config
 from .errors import GanfitError
 from .files import io_reason, jsonable, open_regular, quiet_stdout
 from .game import Game, Target
+from .game.plan import one_thread
 from .measure import Health
 from .measure import metrics as M
 from .rundir.layout import METRICS
@@ -31,12 +32,8 @@ def measure(game: Game, eval_z: torch.Tensor, g_params=None) -> tuple[np.ndarray
     """Each member's samples of the fixed eval noise (data units) and their metrics, with `learned` (and
     the distances to the held-out samples, where the run has them). G is evaluated on one torch thread,
     as on the metric worker: the rounding of a run's metrics does not depend on its thread count."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with one_thread():
         x = game.frame.to_data(game.G.evaluate(eval_z, params=g_params)).cpu().numpy()
-    finally:
-        torch.set_num_threads(before)
     row = M.compute(x, game.target)
     if game.validation is not None:
         row |= M.against(x, game.validation.data, game.target.std)

@@ -10,8 +10,12 @@ float rounding). Nothing here allocates a tensor of the run's size.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+import torch
 
 from ..config import Config
 from ..errors import GanfitError
@@ -101,6 +105,18 @@ def default_threads(config: Config, engine: type | None = None) -> int:
     if config.seeds * config.batch * max(config.g_hidden, config.d_hidden) < SMALL_OPS or cores == 1:
         return 1
     return idle
+
+
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """Torch on one thread inside the block, and as it was after: for small ops, where a second thread
+    costs more in waking than it gives, and for rounding that does not depend on the thread count."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def busy_cores(loadavg: str | None = None) -> int:
