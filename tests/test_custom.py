@@ -186,6 +186,9 @@ def test_a_replay_on_another_cpu_or_kernel_says_so_in_one_line(tmp_path):
     assert provenance.difference(info, native.platform_info()) is None
     other = info | {"cpu": "aarch64/SVE256"}
     assert "cpu aarch64/SVE256 (now" in provenance.difference(other, native.platform_info())
+    assert info["vendor"] == native.cpu_vendor()  # the same instruction set of another maker rounds otherwise
+    assert "vendor OtherMaker (now" in provenance.difference(info | {"vendor": "OtherMaker"}, native.platform_info())
+    assert provenance.difference({k: v for k, v in info.items() if k != "vendor"}, native.platform_info()) is None
     if info["kernel"] in ("avx512", "avx2"):  # the two variants give the same bits: no difference
         twin = {"avx512": "avx2", "avx2": "avx512"}[info["kernel"]]
         assert provenance.difference(info | {"kernel": twin}, native.platform_info()) is None

@@ -1,10 +1,12 @@
 """Which software and CPU made a run, from which command: "bit for bit" holds only for the same versions
-on the same instruction set.
+on the same instruction set of the same maker's CPU.
 
 Recorded as a `[provenance]` table at the end of config.toml (Config.from_toml skips it) and in
 summary.json: versions, the command, and where float rounding is decided, `cpu` (the machine and torch's
-CPU capability: AVX512, AVX2, DEFAULT, ...) and `kernel` (the compiled kernel's variant, or none). A
-resume or a `--config` replay on another torch or ganfit, CPU capability or kernel says so in one line.
+CPU capability: AVX512, AVX2, DEFAULT, ...), `vendor` (the CPU's maker: the same capability rounds
+differently on Intel's and AMD's) and `kernel` (the compiled kernel's variant, or none). A resume or a
+`--config` replay on another torch or ganfit, CPU capability, maker or kernel says so in one line (a run
+recorded before the maker was, says nothing of it).
 The kernel's avx512 and avx2 variants give the same bits (tests/game/test_native.py): a change between
 them alone is no difference.
 """

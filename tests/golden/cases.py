@@ -1,9 +1,10 @@
 """Golden runs: configs whose output must not change when the code is reorganised.
 
 Each case is checked two ways (tests/test_golden.py):
-- its files' sha256, bit for bit, where bits were recorded for this platform: the machine, torch's CPU
-  capability (AVX512, AVX2, DEFAULT: ATEN_CPU_CAPABILITY forces it) and the engine: torch's step or the
-  compiled kernel (its avx512 and avx2 variants give the same bits, so they share a key, "kernel-fma");
+- its files' sha256, bit for bit, where bits were recorded for this platform: the machine, the CPU's
+  maker (native.cpu_vendor), torch's CPU capability (AVX512, AVX2, DEFAULT: ATEN_CPU_CAPABILITY forces
+  it) and the engine: torch's step or the compiled kernel (its avx512 and avx2 variants give the same
+  bits, so they share a key, "kernel-fma");
 - the numbers of its last metric rows (or its sweep table), within a tolerance, on every platform: float
   rounding differs from one instruction set to the next, a change of behaviour moves them far more.
 
@@ -67,10 +68,10 @@ def drift(got: dict[str, float], want: dict[str, float]) -> float:
 
 
 def platform_key() -> str:
-    """Where a case's bits hold: the machine, torch's CPU capability, and the engine that played it."""
+    """Where a case's bits hold: the machine, its CPU's maker, torch's CPU capability, and the engine."""
     k = native.kernel()
     engine = "torch" if k is None else "kernel-generic" if k.variant == "generic" else "kernel-fma"
-    return f"{platform.machine()}/{torch.backends.cpu.get_cpu_capability()}/{engine}"
+    return f"{platform.machine()}/{native.cpu_vendor()}/{torch.backends.cpu.get_cpu_capability()}/{engine}"
 
 
 def _train(config: Config, d: Path) -> Path:

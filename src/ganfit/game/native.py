@@ -230,9 +230,24 @@ def cpu_isa() -> str:
     return f"{platform.machine()}/{torch.backends.cpu.get_cpu_capability()}"
 
 
+def cpu_vendor() -> str:
+    """The CPU's maker (GenuineIntel, AuthenticAMD, ...; where /proc/cpuinfo does not say, the processor's
+    name, else "unknown"). The same instruction set rounds differently on two makers' CPUs: torch's BLAS
+    on x86 (MKL) takes its own paths on each, and on an Intel Xeon and an AMD EPYC, both AVX-512, every
+    golden run's bits differ (tests/golden), the compiled ones' too."""
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("vendor_id"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
 def platform_info() -> dict[str, str]:
-    """Where float rounding is decided, for provenance: the CPU (cpu_isa) and the kernel's variant."""
-    return {"cpu": cpu_isa(), "kernel": variant() or "none"}
+    """Where float rounding is decided, for provenance: the CPU (cpu_isa), its maker and the kernel's variant."""
+    return {"cpu": cpu_isa(), "vendor": cpu_vendor(), "kernel": variant() or "none"}
 
 
 def forward(layers: list[tuple[torch.Tensor, torch.Tensor]], acts: list[str], x: torch.Tensor) -> torch.Tensor:
