@@ -3,6 +3,7 @@ summary, the run directory)."""
 
 import numpy as np
 import pytest
+import torch
 
 import ganfit
 from ganfit import Config, provenance
@@ -35,3 +36,17 @@ def test_a_run_resolves_its_config_once(counted, tmp_path):
     config = Config(target=f"csv:path={f}", epochs=40, log_every=20, eval_samples=200)
     ganfit.train(config, tmp_path / "run", progress=None)
     assert counted == {"validate": 1, "csv": 1, "target": 1, "provenance": 1}
+
+
+def test_one_thread_holds_torch_to_one_thread_and_puts_the_count_back_even_on_an_error():
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        with plan.one_thread():
+            assert torch.get_num_threads() == 1
+        assert torch.get_num_threads() == 2
+        with pytest.raises(ValueError), plan.one_thread():
+            raise ValueError("inside")
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
