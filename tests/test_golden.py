@@ -1,5 +1,6 @@
 """The golden runs (tests/golden/cases.py): bit for bit where this platform's bits were recorded (the
-machine, torch's CPU capability, the engine), and their numbers within a tolerance on every platform.
+machine, the CPU's maker, torch's CPU capability, the engine), and their numbers within a tolerance on
+every platform.
 
 A new platform's bits are recorded with `python tests/golden/cases.py` (CI forces torch's and the
 kernel's other paths on one machine: .ci/run)."""

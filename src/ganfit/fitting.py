@@ -215,7 +215,8 @@ def choose(members: list[dict], by: str, dim: int) -> int:
 def refine(run: Run, member: int, train_x: np.ndarray, val_x: np.ndarray, plain: np.ndarray):
     """The D-guided sampler on `member` with each of sampler.CRITICS, and which of them, or the plain member,
     is kept: the lowest on the validation part's first metric (KS in 1-D, sliced W1 in 2-D; ties: plain).
-    Returns (the D-guided sampler that scored lowest there, kept or not; the record for summary.json)."""
+    Returns (the D-guided sampler that scored lowest there, kept or not, None for a custom G; the record
+    for summary.json)."""
     seed, names = run.config.seed, M.validation_names(train_x.shape[1])
     if not isinstance(run.G, MLP):  # a G from Python: the plain member only
         return None, {"kind": "plain", "member": member, "why": "a custom G"}

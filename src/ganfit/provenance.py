@@ -49,7 +49,8 @@ def _git_commit() -> str | None:
 
 
 def collect(platform_info: dict[str, str] | None = None) -> dict[str, str | None]:
-    """The versions, the command and the commit, and platform_info (game/native.platform_info(): cpu, kernel)."""
+    """The versions, the command and the commit, and platform_info (game/native.platform_info(): cpu,
+    vendor, kernel)."""
     return (platform_info or {}) | {
         "ganfit": _version("ganfit"),
         "torch": _version("torch"),

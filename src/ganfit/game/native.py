@@ -231,10 +231,11 @@ def cpu_isa() -> str:
 
 
 def cpu_vendor() -> str:
-    """The CPU's maker (GenuineIntel, AuthenticAMD, ...; where /proc/cpuinfo does not say, the processor's
-    name, else "unknown"). The same instruction set rounds differently on two makers' CPUs: torch's BLAS
-    on x86 (MKL) takes its own paths on each, and on an Intel Xeon and an AMD EPYC, both AVX-512, every
-    golden run's bits differ (tests/golden), the compiled ones' too."""
+    """The CPU's maker (GenuineIntel, AuthenticAMD, ...; where /proc/cpuinfo has no vendor_id, as on ARM,
+    what platform.processor() says, often the architecture alone, else "unknown"). The same instruction
+    set rounds differently on two makers' CPUs: torch's BLAS on x86 (MKL) takes its own paths on each,
+    and on an Intel Xeon and an AMD EPYC, both AVX-512, every golden run's bits differ (tests/golden),
+    the compiled ones' too."""
     try:
         with open("/proc/cpuinfo") as fh:
             for line in fh:
