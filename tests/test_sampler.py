@@ -7,8 +7,11 @@ import sys
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
+from ganfit.game import adam
 from ganfit.game.frame import Frame
+from ganfit.game.models import MLP
 from ganfit.game.noise import make_noise
 from ganfit.sampler import CRITICS, DGuided, Smoothed, bandwidths, fit_critic, threshold
 
@@ -112,6 +115,34 @@ def test_silvermans_bandwidth_per_column():
     assert h[1] / h[0] == pytest.approx(100, rel=0.05)
     assert h[0] == pytest.approx((4000 * 4 / 4) ** (-1 / 6), rel=0.05)  # d = 2: (n (d + 2) / 4)^(-1/(d + 4))
     assert bandwidths(x[:, :1])[0] == pytest.approx(1.06 * 4000**-0.2, rel=0.05)  # Silverman's 1.06 in 1-D
+
+
+def autograd_critic(real, fake, seed: int, r1: float, steps: int) -> MLP:
+    """fit_critic's loss and schedule through autograd (its double backward for R1), in a frame of ones."""
+    real_t, fake_t = torch.as_tensor(real).float(), torch.as_tensor(fake).float()
+    critic = MLP([1, 64, 64, 1], ["elu", "elu"], [seed], "critic")
+    opt = adam.Adam(critic.parameters(), 1e-3, (0.5, 0.999))
+    picks = torch.Generator().manual_seed(seed)
+    for t in range(steps):
+        xr = real_t[torch.randint(len(real_t), (512,), generator=picks)][None].requires_grad_(True)
+        xf = fake_t[torch.randint(len(fake_t), (512,), generator=picks)][None]
+        on_real, on_fake = critic(xr), critic(xf)
+        (grad,) = torch.autograd.grad(on_real.sum(), xr, create_graph=True)
+        loss = F.softplus(-on_real).mean() + F.softplus(on_fake).mean() + r1 / 2 * grad.square().sum(2).mean()
+        opt.update(torch.autograd.grad(loss, opt.params), 1 - t / steps)
+    return critic
+
+
+@pytest.mark.parametrize("r1", [0.01, 1.0])
+def test_the_critics_hand_derived_steps_are_autograds(r1):
+    real, fake = two_clusters(300, 0), two_clusters(2000, 1) * 0.7
+    ours = fit_critic(real, fake, Frame(np.ones(1), np.zeros(1)), 3, r1, 40)
+    ref = autograd_critic(real, fake, 3, r1, 40)
+    for a, b in zip(ours.parameters(), ref.parameters()):
+        torch.testing.assert_close(a, b.detach(), rtol=1e-4, atol=1e-5)
+    x = torch.linspace(-4, 4, 50)[None, :, None]
+    untrained = MLP([1, 64, 64, 1], ["elu", "elu"], [3], "critic")
+    assert (ours(x) - ref(x)).abs().max() < 1e-4 < (ours(x) - untrained(x)).abs().max()
 
 
 def test_fitting_the_critic_leaves_torch_dynamo_unimported():

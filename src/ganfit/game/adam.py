@@ -47,8 +47,8 @@ def step(param, grad, exp_avg, exp_avg_sq, steps, settings: dict[str, torch.Tens
 
 class Adam:
     """torch.optim.Adam's arithmetic (no weight decay) on one model's parameters, without torch.optim,
-    which imports torch._dynamo on first use (~1 s of a `ganfit fit`): the optimiser of the D-guided
-    sampler's critic and of the flow baseline. `update(grads, lr_scale)` is one step."""
+    which imports torch._dynamo on first use (~1 s of a `ganfit fit`): the flow baseline's optimiser.
+    `update(grads, lr_scale)` is one step."""
 
     def __init__(self, params, lr: float, betas: tuple[float, float]):
         self.params = list(params)
