@@ -182,6 +182,15 @@ def test_keep_best_ks_chooses_the_member_by_val_ks():
     assert run.best_member == int(np.argmin(scores))
 
 
+def test_the_2d_recipes_members_take_their_own_g_rates_unless_the_user_sets_seeds_or_lr_g():
+    x = np.random.default_rng(0).normal(size=(80, 2)) * [1.0, 30.0]
+    few = dict(epochs=20, log_every=10, eval_samples=200, threads=1)
+    default, seeds, rate = fit(x, **few), fit(x, seeds=2, **few), fit(x, lr_g=2e-4, **few)
+    assert default.config.member_values()["lr_g"] == [1e-4] * 3 + [3e-4] * 3
+    assert (seeds.members, seeds.config.per_member, rate.members, rate.config.per_member) == (2, "", 6, "")
+    assert rate.config.lr_g == 2e-4
+
+
 @pytest.mark.parametrize("second", ["copy", "affine"])
 def test_collinear_or_duplicated_columns_are_refused_before_training(tmp_path, second):
     a = np.random.default_rng(0).normal(size=60)
