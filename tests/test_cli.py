@@ -147,6 +147,14 @@ def test_train_help_shows_the_flags_in_the_configs_sections():
     assert sorted(n for _, names in sections() for n in names) == sorted(FIELDS)
 
 
+def test_fit_help_shows_the_fit_recipes_defaults_not_the_seeds():
+    text = " ".join(run_cli("fit", "--help").stdout.split())
+    assert "G's learning rate (default: 0.0001)" in text  # both fit recipes' (the seed's is 0.0002)
+    assert "(default: fit1d: 'normal:dim=1'; fit2d: 'normal:dim=2')" in text
+    assert "fit2d: 'lr_g=1e-4,1e-4,1e-4,3e-4,3e-4,3e-4'" in text
+    assert "G's learning rate (default: 0.0002)" in " ".join(run_cli("train", "--help").stdout.split())
+
+
 def test_sweep_names_its_executor_and_the_gradients_apart(tmp_path):
     text = run_cli("sweep", "--help").stdout
     assert "--executor {local,ray}" in text and "--gradients GRADIENTS" in text and "--engine" not in text

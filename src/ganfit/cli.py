@@ -31,13 +31,18 @@ class _Parser(argparse.ArgumentParser):
         raise GanfitError(message)
 
 
-def _add_config_flags(p: argparse.ArgumentParser) -> None:
-    """One flag per config field, in the config's sections."""
+def _add_config_flags(p: argparse.ArgumentParser, presets: tuple[str, ...] = ()) -> None:
+    """One flag per config field, in the config's sections; the defaults shown are the `presets`' where
+    the command starts from those recipes (fit: fit1d or fit2d), else Config's."""
+    loaded = [(name, recipes.load(name)) for name in presets]
     for title, names in sections():
         group = p.add_argument_group(f"config: {title}")
         for name in names:
             f, flag = FIELDS[name], "--" + name.replace("_", "-")
-            doc = f"{f.metadata['doc']} (default: {f.default})"
+            shown = {f"{r}: {getattr(c, name)!r}" if f.type == "str" else f"{r}: {getattr(c, name)}" for r, c in loaded}
+            same = {getattr(c, name) for _, c in loaded}
+            default = f.default if not loaded else next(iter(same)) if len(same) == 1 else "; ".join(sorted(shown))
+            doc = f"{f.metadata['doc']} (default: {default})"
             if f.type == "bool":
                 group.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=None, help=doc)
             else:
@@ -74,7 +79,7 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument(
         "--flow", action="store_true", help="also compare with a normalizing flow (pip install 'ganfit[flow]')"
     )
-    _add_config_flags(f)
+    _add_config_flags(f, ("fit1d", "fit2d"))
     s = sub.add_parser("sample", help="draw samples from a trained generator, in the data's units")
     s.add_argument("run_dir", metavar="RUN_DIR")
     s.add_argument("-n", type=int, default=1000, help="how many samples (default: 1000)")
