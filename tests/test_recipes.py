@@ -31,3 +31,15 @@ def test_recipe_flag_then_overrides_and_errors():
         cli.config_from_args(cli._parser().parse_args(["train", "--recipe", "../config"]))
     with pytest.raises(GanfitError, match="give one"):
         cli.config_from_args(cli._parser().parse_args(["train", "--recipe", "seed", "--config", "x.toml"]))
+
+
+def test_fits_two_g_rates_are_fits_own_and_a_users_seeds_or_rate_replace_them():
+    args = cli._parser().parse_args(["train", "--recipe", "fit2d", "--seeds", "2", "--lr-g", "5e-4"])
+    train = cli.config_from_args(args)  # the recipe file keeps one rate: train, the lab and sweeps change it
+    assert (train.seeds, train.per_member, train.lr_g) == (2, "", 5e-4)
+    fit2d = recipes.for_fit("fit2d")
+    assert fit2d.member_values()["lr_g"] == [1e-4] * 3 + [3e-4] * 3 and fit2d.seeds == 6
+    for given in ({"seeds": 2}, {"lr_g": 5e-4}, {"per_member": "seed=1,2,3,4,5,6"}):
+        assert recipes.for_fit("fit2d", given).per_member == "", given
+    assert recipes.for_fit("fit2d", {"epochs": 10}).per_member == fit2d.per_member
+    assert recipes.for_fit("fit1d") == recipes.load("fit1d")

@@ -32,9 +32,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _add_config_flags(p: argparse.ArgumentParser, presets: tuple[str, ...] = ()) -> None:
-    """One flag per config field, in the config's sections; the defaults shown are the `presets`' where
-    the command starts from those recipes (fit: fit1d or fit2d), else Config's."""
-    loaded = [(name, recipes.load(name)) for name in presets]
+    """One flag per config field, in the config's sections; the defaults shown are the `presets`' (as
+    `ganfit fit` starts from those recipes: fit1d or fit2d), else Config's."""
+    loaded = [(name, recipes.for_fit(name)) for name in presets]
     for title, names in sections():
         group = p.add_argument_group(f"config: {title}")
         for name in names:

@@ -113,9 +113,7 @@ def fit(
         if name in fields:
             raise GanfitError(f"fit: {name} comes from the data and its split; pass the data as the first argument")
     x, names, source = read_data(data, column, columns)
-    base = recipes.load(recipe or ("fit1d" if x.shape[1] == 1 else "fit2d"))
-    if base.per_member and {"seeds", "lr_g", "per_member"} & set(fields):  # the recipe's members are its own
-        base = base.replace(per_member="")
+    base = recipes.for_fit(recipe or ("fit1d" if x.shape[1] == 1 else "fit2d"), fields)
     seed = base.replace(seed=fields["seed"]).validate().seed if "seed" in fields else base.seed  # checked first
     rows = dict(zip(("train", "validation", "test"), split(len(x), validation_fraction, seed, test_fraction)))
     parts = {k: x[v] for k, v in rows.items()}

@@ -83,9 +83,8 @@ def test_the_compiled_step_plays_the_fast_engines_games_on_the_cpu(monkeypatch):
     for changes in [{}, {"threads": 2}, {"seeds": 64}, {"d_view": "minibatch:diffs=false", "loss": "hinge"}]:
         assert isinstance(Game.build(Config(**changes)).engine, CompiledEngine), changes
     for name in ("robust1d", "ring", "grid", "fit1d", "fit2d"):
-        config = recipes.load(name)
-        config = config if config.per_member else config.replace(seeds=2)  # fit2d: its members' own rates
-        assert isinstance(Game.build(config).engine, CompiledEngine), name
+        assert isinstance(Game.build(recipes.load(name).replace(seeds=2)).engine, CompiledEngine), name
+    assert isinstance(Game.build(recipes.for_fit("fit2d")).engine, CompiledEngine)  # its members' two rates
     deep = Config(g_activations=",".join(["elu"] * 16), g_hidden=4)  # more layers than kernel.c holds
     assert type(Game.build(deep).engine) is FastEngine
     monkeypatch.setenv("GANFIT_COMPILED", "0")
