@@ -39,9 +39,10 @@ def _add_config_flags(p: argparse.ArgumentParser, presets: tuple[str, ...] = ())
         group = p.add_argument_group(f"config: {title}")
         for name in names:
             f, flag = FIELDS[name], "--" + name.replace("_", "-")
-            shown = {f"{r}: {getattr(c, name)!r}" if f.type == "str" else f"{r}: {getattr(c, name)}" for r, c in loaded}
-            same = {getattr(c, name) for _, c in loaded}
-            default = f.default if not loaded else next(iter(same)) if len(same) == 1 else "; ".join(sorted(shown))
+            values = {r: getattr(c, name) for r, c in loaded}
+            default = next(iter(values.values()), f.default)
+            if len(set(values.values())) > 1:
+                default = "; ".join(f"{r}: {v!r}" for r, v in values.items())
             doc = f"{f.metadata['doc']} (default: {default})"
             if f.type == "bool":
                 group.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=None, help=doc)

@@ -12,7 +12,7 @@ the train part (label 1) against the chosen member's samples (label 0), with R1 
 that it stays smooth where a few hundred rows leave gaps. How smooth is a trade: at R1 0.1 the logit of
 a critic fitted on ~160 rows moves by only about 0.3 across the eruptions' gap, so little of a bridge is
 rejected; at R1 0.01 and 1,500 steps it sees the gap more sharply (on the two-cluster toy of the tests
-it leaves 5-10% of the smooth critic's mass there) but may carve a cluster's inside too. A fit tries
+it leaves 4-9% of the smooth critic's mass there) but may carve a cluster's inside too. A fit tries
 both (`CRITICS`) and lets the validation part choose. M is the `quantile` of the critic's logits over
 G's samples (DRS's max, robust to one extreme value).
 
