@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import torch
 from scipy import stats
 
 from ganfit.game.targets import make_target
@@ -113,6 +114,15 @@ def test_energy_distance_and_loglik(normal_target):
     assert m["energy"][0] < 0.03 < 0.3 < m["energy"][1]  # a shift of 0.8 std is far; sampling noise is not
     ref = stats.energy_distance(x[1], stats.norm(4, 1.25).ppf((np.arange(200000) + 0.5) / 200000))
     assert m["energy"][1] == pytest.approx(ref, rel=1e-3)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 10, 11, 1000])
+def test_the_mmd_bandwidths_median_is_torchs_lower_median(n):
+    rng = np.random.default_rng(n)
+    for x in (rng.normal(size=n), rng.integers(0, 3, size=n).astype(float)):  # ties too
+        assert metrics.lower_median(x) == torch.as_tensor(x).median().item()
+        grid = rng.normal(size=(n, n + 1))[:, :-1]  # a strided view, as mmd_rbf's off-diagonal entries
+        assert metrics.lower_median(grid) == torch.as_tensor(grid).median().item()
 
 
 def test_sliced_w1_of_a_shift_and_mmd():

@@ -184,7 +184,7 @@ def mmd_rbf(x: np.ndarray, ref: np.ndarray, n: int = MMD_SAMPLES) -> np.ndarray:
         d2 = torch.cdist(pooled, pooled).square_()  # in place, here and below: the same bits, 1.4x faster
         m = len(pooled)
         off = d2.flatten()[1:].view(m - 1, m + 1)[:, :-1]  # the off-diagonal entries, 10x faster than a mask
-        h2 = off.median().sqrt().square().clamp_min(1e-12)  # sqrt is monotone: the median distance, squared
+        h2 = torch.as_tensor(lower_median(off.numpy())).sqrt().square().clamp_min(1e-12)  # sqrt is monotone
         kern = d2.neg_().div_(2 * h2).exp_()
         na = len(a)
         kxx, kyy, kxy = kern[:na, :na], kern[na:, na:], kern[:na, na:]
@@ -194,6 +194,13 @@ def mmd_rbf(x: np.ndarray, ref: np.ndarray, n: int = MMD_SAMPLES) -> np.ndarray:
             - 2 * kxy.mean()
         ).item()
     return out
+
+
+def lower_median(x: np.ndarray) -> np.float64:
+    """torch.median's value (the lower of the two middle ones), by selection: 3-4x faster on the 10^6
+    distances of an MMD than torch's on a strided view."""
+    k = (x.size - 1) // 2
+    return np.partition(x, k, axis=None)[k]
 
 
 def mode_distances(x: np.ndarray, target: Target) -> np.ndarray:
