@@ -153,6 +153,17 @@ def test_fit_help_shows_the_fit_recipes_defaults_not_the_seeds():
     assert "(default: fit1d: 'normal:dim=1'; fit2d: 'normal:dim=2')" in text
     assert "fit2d: 'lr_g=1e-4,1e-4,1e-4,3e-4,3e-4,3e-4'" in text
     assert "G's learning rate (default: 0.0002)" in " ".join(run_cli("train", "--help").stdout.split())
+    assert "--target" not in text and "--validation " not in text  # both come from DATA and its split
+
+
+def test_fit_refuses_a_target_or_validation_flag_in_one_line(tmp_path, capsys):
+    (tmp_path / "d.csv").write_text("x\n" + "\n".join(str(v) for v in range(40)) + "\n")
+    for flag in ("--target", "--validation"):
+        args = ["fit", str(tmp_path / "d.csv"), "--column", "x", flag, "gaussian", "--out", str(tmp_path / "r")]
+        assert cli.main(args) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and f"{flag[2:]} comes from the data and its split" in err, err
+    assert not (tmp_path / "r").exists()
 
 
 def test_sweep_names_its_executor_and_the_gradients_apart(tmp_path):

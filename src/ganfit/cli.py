@@ -31,9 +31,10 @@ class _Parser(argparse.ArgumentParser):
         raise GanfitError(message)
 
 
-def _add_config_flags(p: argparse.ArgumentParser, presets: tuple[str, ...] = ()) -> None:
-    """One flag per config field, in the config's sections; the defaults shown are the `presets`' (as
-    `ganfit fit` starts from those recipes: fit1d or fit2d), else Config's."""
+def _add_config_flags(p: argparse.ArgumentParser, presets: tuple[str, ...] = (), hide: tuple[str, ...] = ()) -> None:
+    """One flag per config field, in the config's sections, those in `hide` left out of the help; the
+    defaults shown are the `presets`' (as `ganfit fit` starts from those recipes: fit1d or fit2d), else
+    Config's."""
     loaded = [(name, recipes.for_fit(name)) for name in presets]
     for title, names in sections():
         group = p.add_argument_group(f"config: {title}")
@@ -43,7 +44,7 @@ def _add_config_flags(p: argparse.ArgumentParser, presets: tuple[str, ...] = ())
             default = next(iter(values.values()), f.default)
             if len(set(values.values())) > 1:
                 default = "; ".join(f"{r}: {v!r}" for r, v in values.items())
-            doc = f"{f.metadata['doc']} (default: {default})"
+            doc = argparse.SUPPRESS if name in hide else f"{f.metadata['doc']} (default: {default})"
             if f.type == "bool":
                 group.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=None, help=doc)
             else:
@@ -80,7 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument(
         "--flow", action="store_true", help="also compare with a normalizing flow (pip install 'ganfit[flow]')"
     )
-    _add_config_flags(f, ("fit1d", "fit2d"))
+    _add_config_flags(f, ("fit1d", "fit2d"), hide=("target", "validation"))  # fit refuses them: DATA's
     s = sub.add_parser("sample", help="draw samples from a trained generator, in the data's units")
     s.add_argument("run_dir", metavar="RUN_DIR")
     s.add_argument("-n", type=int, default=1000, help="how many samples (default: 1000)")
