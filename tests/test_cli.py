@@ -62,7 +62,7 @@ BAD_TRAIN = {
     "unreadable csv": (["--target", "csv:path=/proc/self/mem"], "cannot read"),
     "empty csv": (lambda p: ["--target", bad_csv(p, "")], "empty"),
     "non-numeric csv": (lambda p: ["--target", bad_csv(p, "1\n2\nhello\n")], "'hello' is not a number"),
-    "nan in csv": (lambda p: ["--target", bad_csv(p, "1\nNaN\n2\n")], "'NaN' is not a finite number"),
+    "nan in csv": (lambda p: ["--target", bad_csv(p, "1\nNaN\n2\n")], "'NaN', a missing value, in column"),
     "inf in csv": (lambda p: ["--target", bad_csv(p, "1\n-inf\n2\n")], "'-inf' is not a finite number"),
     "zero epochs": (["--epochs", "0"], "epochs must be > 0"),
     "negative epochs": (["--epochs", "-3"], "epochs must be > 0"),

@@ -3,12 +3,13 @@ import subprocess
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
 import ganfit
 from ganfit import GanfitError, arrays, cli
-from ganfit.fitting import comparison_lines, fit, split
+from ganfit.fitting import comparison_lines, fit, read_data, split
 from ganfit.measure import metrics as M
 from ganfit.measure.baselines import baselines, mixture
 from ganfit.sampler import CRITICS
@@ -147,7 +148,10 @@ def run_fit(*args: str) -> subprocess.CompletedProcess:
     [
         ("x\n1\n2\n3\n4\n5\n", ["--column", "x"], "fit needs at least 8 train, 2 validation and 2 test rows"),
         ("x\n" + "3\n" * 30, ["--column", "x"], "needs at least two distinct values"),
-        ("x\n" + "1\n" * 10 + "nan\n" + "2\n" * 10, ["--column", "x"], "'nan' is not a finite number"),
+        ("x\n" + "3\n5\n" * 5 + "NA\n" * 6, ["--column", "x", "--drop-missing"], "got 10 row(s)"),
+        ("x\n" + "3\n" * 9 + "NA\n", ["--column", "x", "--drop-missing"], "9 row(s) after leaving out 1 with gaps"),
+        ("x\n" + "1\n" * 10 + "nan\n" + "2\n" * 10, ["--column", "x"], "'nan', a missing value, in column 'x'"),
+        ("x,y\n" + "1,5\n" * 10 + ",6\n" + "2,7\n" * 10, ["--column", "x"], "line 12: no value in column 'x'"),
         ("x\n" + "1\n" * 10 + "inf\n" + "2\n" * 10, ["--column", "x"], "'inf' is not a finite number"),
         ("x,z\n" + "1,2\n2,4\n" * 10, ["--columns", "x,y"], "no column 'y'"),
         ("x,z\n" + "1,2\n2,4\n" * 10, ["--column", "w"], "no column 'w'"),
@@ -161,6 +165,33 @@ def test_bad_input_is_one_line_and_exit_2_with_nothing_written(tmp_path, content
     r = run_fit(str(tmp_path / "d.csv"), *args, "--out", str(tmp_path / "run"))
     assert r.returncode == 2 and message in r.stderr, r.stderr
     assert len(r.stderr.strip().splitlines()) == 1 and not (tmp_path / "run").exists()
+
+
+def test_drop_missing_leaves_out_the_rows_with_a_gap_in_the_fitted_columns_and_says_how_many(tmp_path):
+    rng = np.random.default_rng(0)
+    rows = [f"{a:.4f},{b:.4f}" for a, b in rng.normal(size=(40, 2))]
+    for i, gap in zip((3, 9, 17, 25), ("", "NA", "nan", "NULL")):
+        rows[i] = f"{gap},1.0"  # a gap in x
+    rows[30] = "0.5,"  # a gap in y, a column not fitted: the row stays
+    (tmp_path / "d.csv").write_text("x,y\n" + "\n".join(rows) + "\n")
+    r = run_fit(str(tmp_path / "d.csv"), "--column", "x", "--out", str(tmp_path / "refused"))
+    assert r.returncode == 2 and "line 5: no value in column 'x'" in r.stderr and "--drop-missing" in r.stderr
+    args = ["--column", "x", "--drop-missing", "--epochs", "60", "--seeds", "2", "--log-every", "20"]
+    r = run_fit(str(tmp_path / "d.csv"), *args, "--out", str(tmp_path / "run"))
+    assert r.returncode == 0, r.stderr
+    assert "4 row(s) with a gap left out" in r.stdout
+    split = json.loads((tmp_path / "run" / "summary.json").read_text())["split"]
+    assert split["rows"] == 36 and split["missing_dropped"] == 4
+    x = np.r_[rng.normal(size=30), np.nan, np.nan]  # in memory and in .npy files, NaN is the gap
+    frame = pd.DataFrame({"x": x, "y": np.r_[np.nan, rng.normal(size=31)]})
+    np.save(tmp_path / "d.npy", x)
+    for data, left in ((x, 30), (frame, 29), (str(tmp_path / "d.npy"), 30)):
+        with pytest.raises(GanfitError, match="not finite"):
+            read_data(data)
+        values, _, _, missing = read_data(data, drop_missing=True)
+        assert len(values) == left and missing == 32 - left and np.isfinite(values).all()
+    with pytest.raises(GanfitError, match="not finite"):
+        read_data(np.r_[x, np.inf], drop_missing=True)  # an infinite value is not a gap
 
 
 def test_in_memory_bad_input_is_a_ganfit_error():

@@ -26,8 +26,11 @@ _DATES = (datetime.date, datetime.time, datetime.timedelta, np.datetime64, np.ti
 _HELD: weakref.WeakValueDictionary = weakref.WeakValueDictionary()  # sha256 -> _Data, while a Config names it
 
 
-def as_array(data, where: str = "data", columns: list[str] | None = None) -> tuple[np.ndarray, list[str]]:
-    """data as a float64 array [n, dim] and its column names; every problem one GanfitError line."""
+def as_array(
+    data, where: str = "data", columns: list[str] | None = None, drop_missing: bool = False
+) -> tuple[np.ndarray, list[str]]:
+    """data as a float64 array [n, dim] and its column names; every problem one GanfitError line. With
+    `drop_missing`, rows with a NaN (pandas' and numpy's gap) are left out; an infinite value is refused."""
     names = columns
     if hasattr(data, "to_numpy") and hasattr(data, "columns"):  # a pandas DataFrame
         names = names or [str(c) for c in data.columns]
@@ -44,6 +47,10 @@ def as_array(data, where: str = "data", columns: list[str] | None = None) -> tup
         raise GanfitError(f"{where}: expected rows of 1 or 2 values, got an array of shape {x.shape}")
     if x.shape[1] > MAX_DIM:
         raise GanfitError(f"{where}: has {x.shape[1]} columns; ganfit fits 1-D and 2-D data (choose 1 or 2 columns)")
+    if drop_missing:
+        x = x[~np.isnan(x).any(1)]
+        if len(x) == 0:
+            raise GanfitError(f"{where}: every row has a missing value (NaN)")
     bad = ~np.isfinite(x).all(1)
     if bad.any():
         raise GanfitError(f"{where}: row {int(np.argmax(bad))} is not finite (NaN or infinite values; drop them first)")

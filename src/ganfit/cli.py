@@ -81,6 +81,9 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument(
         "--flow", action="store_true", help="also compare with a normalizing flow (pip install 'ganfit[flow]')"
     )
+    f.add_argument(
+        "--drop-missing", action="store_true", help="leave out rows with a gap (empty, NA, NaN) in the columns fitted"
+    )
     _add_config_flags(f, ("fit1d", "fit2d"), hide=("target", "validation"))  # fit refuses them: DATA's
     s = sub.add_parser("sample", help="draw samples from a trained generator, in the data's units")
     s.add_argument("run_dir", metavar="RUN_DIR")
@@ -230,6 +233,7 @@ def _fit(fit, args: argparse.Namespace, out: Path, fields: dict, columns, progre
         recipe=args.recipe,
         progress=progress,
         flow=args.flow,
+        drop_missing=args.drop_missing,
         **fields,
     )
 

@@ -26,7 +26,7 @@ from . import arrays, recipes
 from .config import FIELDS, Config
 from .errors import GanfitError
 from .files import atomic_write, io_reason, jsonable, write_text
-from .game.data import read_csv_columns, read_npy
+from .game.data import load_npy, read_csv_table
 from .game.models import MLP
 from .game.noise import make_noise
 from .measure import metrics as M
@@ -42,26 +42,31 @@ SPLIT, TEST = "split.json", "test.npy"
 ENDED = ("finished", "all members stopped")  # a run that ends so is concluded; others resume first
 SMOOTHING = (0.0, 0.25, 0.5, 0.75, 1.0)  # kernel bandwidths tried on validation, in Silverman's
 OUTLIER = 20.0  # robust stds from the median beyond which a train row is named in the closing lines
+GAPS = "drop rows with gaps, or leave them out: ganfit fit --drop-missing, fit(..., drop_missing=True)"
 
 
-def read_data(data, column: str | None = None, columns: list[str] | None = None) -> tuple[np.ndarray, list[str], str]:
-    """(values [n, dim], column names, where they came from) of a file path or data in memory."""
+def read_data(
+    data, column: str | None = None, columns: list[str] | None = None, drop_missing: bool = False
+) -> tuple[np.ndarray, list[str], str, int]:
+    """(values [n, dim], column names, where they came from, how many rows with a gap were left out) of a
+    file path or data in memory; a gap (an empty or NA cell, a NaN) is refused unless `drop_missing`."""
     if isinstance(data, str | Path):
         path = str(data)
-        if path.endswith(".npy"):
-            if column or columns:
-                raise GanfitError(f"{path}: a .npy file's columns are its own; --column and --columns are for CSV")
-            x, names = read_npy(path)
-        else:
+        if not path.endswith(".npy"):
             picked = list(columns) if columns else ([column] if column else None)
             if picked and len(picked) > arrays.MAX_DIM:
                 raise GanfitError(f"--columns names {len(picked)} columns; ganfit fits 1-D and 2-D data (1 or 2)")
-            x, names = read_csv_columns(path, picked)
-        return x, names, path
+            x, names, missing = read_csv_table(path, picked, drop_missing, GAPS)
+            return x, names, path, missing
+        if column or columns:
+            raise GanfitError(f"{path}: a .npy file's columns are its own; --column and --columns are for CSV")
+        raw = load_npy(path)
+        x, names = arrays.as_array(raw, f"npy file {path}", drop_missing=drop_missing)
+        return x, names, path, len(raw) - len(x)
     if column or columns:
         raise GanfitError("column/columns pick from a CSV file; select from in-memory data before passing it")
-    x, names = arrays.as_array(data, "data")
-    return x, names, "data in memory"
+    x, names = arrays.as_array(data, "data", drop_missing=drop_missing)
+    return x, names, "data in memory", len(data) - len(x)
 
 
 def split(
@@ -99,11 +104,13 @@ def fit(
     recipe: str | None = None,
     progress="auto",
     flow: bool = False,
+    drop_missing: bool = False,
     **fields,
 ) -> Run:
     """Fit a generator to `data` (see the module's doc); `fields` are any config fields (epochs=300,
     seeds=2, ...) over the recipe's; `out=None` keeps the run in memory; `flow` adds a normalizing flow
-    to the baselines (the flow extra, zuko: about 1 s more on 300 rows, 8 s on 1,000 in 2-D)."""
+    to the baselines (the flow extra, zuko: about 1 s more on 300 rows, 8 s on 1,000 in 2-D);
+    `drop_missing` leaves out the rows with a gap (an empty or NA cell, a NaN) and records how many."""
     unknown = [k for k in fields if k not in FIELDS]
     if unknown:
         raise GanfitError(f"fit: unknown config field {unknown[0]!r}")
@@ -112,7 +119,7 @@ def fit(
     for name in ("target", "validation"):
         if name in fields:
             raise GanfitError(f"fit: {name} comes from the data and its split; pass the data as the first argument")
-    x, names, source = read_data(data, column, columns)
+    x, names, source, missing = read_data(data, column, columns, drop_missing)
     base = recipes.for_fit(recipe or ("fit1d" if x.shape[1] == 1 else "fit2d"), fields)
     seed = base.replace(seed=fields["seed"]).validate().seed if "seed" in fields else base.seed  # checked first
     rows = dict(zip(("train", "validation", "test"), split(len(x), validation_fraction, seed, test_fraction)))
@@ -125,6 +132,7 @@ def fit(
     info = {
         "source": source,
         "rows": len(x),
+        "missing_dropped": missing,
         "sha256": arrays.fingerprint(x),
         "validation_fraction": validation_fraction,
         "test_fraction": test_fraction,
@@ -349,7 +357,8 @@ def comparison_lines(summary: dict) -> list[str]:
     chosen = "the sum of its ranks on both metrics" if info.get("chosen_by") == "rank" else info.get("chosen_by")
     lines = [
         f"test: {info.get('test_rows')} rows that neither trained nor chose anything ({info.get('train_rows')} trained"
-        f" on, {info.get('validation_rows')} chose the member, by {chosen}); lower is better",
+        f" on, {info.get('validation_rows')} chose the member, by {chosen}); lower is better"
+        + (f"; {info['missing_dropped']} row(s) with a gap left out" if info.get("missing_dropped") else ""),
         "  " + "model".ljust(width) + "".join(f"{n:>12}" for n in names),
     ]
     for r in comp["rows"]:

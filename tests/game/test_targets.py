@@ -59,7 +59,7 @@ def bad(tmp_path, text: str | bytes | None, name="d.csv"):
         ("\n\n", "empty"),
         ("value\n", "no data rows"),
         ("value\n1\nabc\n", "line 3: 'abc' is not a number"),
-        ("1\nnan\n", "line 2: 'nan' is not a finite number"),
+        ("1\nnan\n", "line 2: 'nan', a missing value, in column 'x' \\(drop rows with gaps\\)"),
         ("1\n2\ninf\n", "line 3: 'inf' is not a finite number"),
         ("a,b\n1,2\n", "has 2 columns \\(a, b\\); choose one"),
         ("5\n5\n5\n", "needs at least two distinct values"),

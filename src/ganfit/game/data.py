@@ -68,9 +68,22 @@ def _pick(path: str, header: list[str] | None, width: int, columns: list[str] | 
     return picked
 
 
+MISSING = ("", "na", "nan", "null", "none", "n/a")  # how spreadsheets, R and pandas write a gap (any case)
+GAPS = "drop rows with gaps"
+
+
 def read_csv_columns(path: str, columns: list[str] | None = None) -> tuple[np.ndarray, list[str]]:
     """Numeric columns of a CSV file [n, len(columns)], with or without a header line; columns by name
-    or by index (all of a one-column file when None); every problem named."""
+    or by index (all of a one-column file when None); every problem named, a gap in a picked column too."""
+    values, names, _ = read_csv_table(path, columns)
+    return values, names
+
+
+def read_csv_table(
+    path: str, columns: list[str] | None = None, drop_missing: bool = False, gaps: str = GAPS
+) -> tuple[np.ndarray, list[str], int]:
+    """read_csv_columns, and how many rows were left out: with `drop_missing`, each row with a gap
+    (MISSING) in a picked column; else a gap is refused, the line saying `gaps` (what to do)."""
     rows = _rows(path, _read_text(path))
     if not rows:
         raise GanfitError(f"csv file {path}: empty")
@@ -80,33 +93,43 @@ def read_csv_columns(path: str, columns: list[str] | None = None) -> tuple[np.nd
     picked = _pick(path, header, width, columns)
     if not body:
         raise GanfitError(f"csv file {path}: no data rows")
-    values = np.empty((len(body), len(picked)))
+    values, kept = np.empty((len(body), len(picked))), np.ones(len(body), dtype=bool)
     for i, (line, row) in enumerate(body):
         if any(c.strip() for c in row[width:]):  # empty fields after the last column are harmless
             first = "the header" if header else "the first line"
             raise GanfitError(f"csv file {path} line {line}: {len(row)} fields, but {first} has {width}")
-        for j, (index, _) in enumerate(picked):
+        for j, (index, name) in enumerate(picked):
             cell = row[index].strip() if index < len(row) else ""
-            if not cell:
-                name = picked[j][1]
-                raise GanfitError(f"csv file {path} line {line}: no value in column {name!r} (drop rows with gaps)")
+            if cell.lower() in MISSING:
+                if drop_missing:
+                    kept[i] = False
+                    break
+                what = f"{cell!r}, a missing value," if cell else "no value"
+                raise GanfitError(f"csv file {path} line {line}: {what} in column {name!r} ({gaps})")
             try:
                 values[i, j] = float(cell)
             except ValueError:
                 raise GanfitError(f"csv file {path} line {line}: {cell!r} is not a number") from None
             if not math.isfinite(values[i, j]):
                 raise GanfitError(f"csv file {path} line {line}: {cell!r} is not a finite number")
+    values = values[kept]
     if len(values) < 2 or (values.min(0) == values.max(0)).any():  # not std: it underflows to 0 near 1e-300
+        left = f" after leaving out {int((~kept).sum())} with gaps" if not kept.all() else ""
         raise GanfitError(
-            f"csv file {path}: needs at least two distinct values in each column, got {len(values)} row(s)"
+            f"csv file {path}: needs at least two distinct values in each column, got {len(values)} row(s){left}"
         )
     names = [name for _, name in picked]
     check_spread(values, names, f"csv file {path}")  # a finite spread; two columns not on one line
-    return values, names
+    return values, names, int((~kept).sum())
 
 
 def read_npy(path: str, columns: list[str] | None = None) -> tuple[np.ndarray, list[str]]:
     """A .npy file of numbers [n] or [n, dim] (never unpickled), with its column names."""
+    return as_array(load_npy(path), f"npy file {path}", columns or None)
+
+
+def load_npy(path: str) -> np.ndarray:
+    """A .npy file's array of numbers, as stored (never unpickled; its size checked before it is read)."""
     raw = read_regular(path, DATA_LIMIT, f"npy file {path}")
     try:
         x = np.load(io.BytesIO(raw), allow_pickle=False)
@@ -114,4 +137,4 @@ def read_npy(path: str, columns: list[str] | None = None) -> tuple[np.ndarray, l
         raise GanfitError(f"npy file {path}: not a numeric .npy array ({e})") from None
     if x.dtype.kind not in "iuf":
         raise GanfitError(f"npy file {path}: holds {x.dtype} values, not numbers")
-    return as_array(x, f"npy file {path}", columns or None)
+    return x
