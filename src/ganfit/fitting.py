@@ -211,13 +211,18 @@ def conclude(run: Run, parts: dict[str, np.ndarray], info: dict) -> Run:
 def choose(members: list[dict], by: str, dim: int) -> int:
     """The member with the lowest validation score `by`, or ("rank") the lowest sum of ranks over both
     validation metrics (ties: the lower first metric); a member without a finite score is never chosen."""
+    return ranking(members, by, dim)[0]
+
+
+def ranking(members: list[dict], by: str, dim: int) -> list[int]:
+    """The members from best to worst by `choose`'s rule (those without a finite score last)."""
     names = M.validation_names(dim)
     table = np.array([[np.inf if m.get(k) is None else float(m[k]) for k in names] for m in members])
     table[~np.isfinite(table)] = np.inf
     if by != "rank":
-        return int(np.argmin(table[:, names.index(by)]))
+        return [int(i) for i in np.argsort(table[:, names.index(by)], kind="stable")]
     ranks = table.argsort(0).argsort(0).sum(1) + np.isinf(table).any(1) * 10 * len(members)
-    return int(np.lexsort((table[:, 0], ranks))[0])
+    return [int(i) for i in np.lexsort((table[:, 0], ranks))]
 
 
 def refine(run: Run, member: int, train_x: np.ndarray, val_x: np.ndarray, plain: np.ndarray):
