@@ -186,7 +186,7 @@ def test_drop_missing_leaves_out_the_rows_with_a_gap_in_the_fitted_columns_and_s
     frame = pd.DataFrame({"x": x, "y": np.r_[np.nan, rng.normal(size=31)]})
     np.save(tmp_path / "d.npy", x)
     for data, left in ((x, 30), (frame, 29), (str(tmp_path / "d.npy"), 30)):
-        with pytest.raises(GanfitError, match="not finite"):
+        with pytest.raises(GanfitError, match=f"{32 - left} row.s. with a missing value .NaN. .drop rows with gaps"):
             read_data(data)
         values, _, _, missing = read_data(data, drop_missing=True)
         assert len(values) == left and missing == 32 - left and np.isfinite(values).all()
@@ -197,8 +197,10 @@ def test_drop_missing_leaves_out_the_rows_with_a_gap_in_the_fitted_columns_and_s
 def test_in_memory_bad_input_is_a_ganfit_error():
     with pytest.raises(GanfitError, match="ganfit fits 1-D and 2-D data"):
         fit(np.zeros((50, 3)))
-    with pytest.raises(GanfitError, match="not finite"):
+    with pytest.raises(GanfitError, match=r"1 row\(s\) with a missing value \(NaN\) \(drop rows with gaps, or"):
         fit(np.r_[np.arange(20.0), np.nan])
+    with pytest.raises(GanfitError, match="not finite"):
+        fit(np.r_[np.arange(20.0), np.inf])
     with pytest.raises(GanfitError, match="unknown config field 'epoch'"):
         fit(np.arange(30.0), epoch=3)
 

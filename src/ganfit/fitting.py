@@ -60,13 +60,22 @@ def read_data(
             return x, names, path, missing
         if column or columns:
             raise GanfitError(f"{path}: a .npy file's columns are its own; --column and --columns are for CSV")
-        raw = load_npy(path)
-        x, names = arrays.as_array(raw, f"npy file {path}", drop_missing=drop_missing)
-        return x, names, path, len(raw) - len(x)
+        x, names, missing = _without_gaps(load_npy(path), f"npy file {path}", drop_missing)
+        return x, names, path, missing
     if column or columns:
         raise GanfitError("column/columns pick from a CSV file; select from in-memory data before passing it")
-    x, names = arrays.as_array(data, "data", drop_missing=drop_missing)
-    return x, names, "data in memory", len(data) - len(x)
+    x, names, missing = _without_gaps(data, "data", drop_missing)
+    return x, names, "data in memory", missing
+
+
+def _without_gaps(data, where: str, drop_missing: bool) -> tuple[np.ndarray, list[str], int]:
+    """arrays.as_array's values and names without the rows holding a NaN, and how many those were; a
+    NaN refused in one line that says how to leave such rows out, unless `drop_missing`."""
+    x, names = arrays.as_array(data, where, drop_missing=True)
+    missing = len(data) - len(x)
+    if missing and not drop_missing:
+        raise GanfitError(f"{where}: {missing} row(s) with a missing value (NaN) ({GAPS})")
+    return x, names, missing
 
 
 def split(
