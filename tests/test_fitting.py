@@ -182,6 +182,8 @@ def test_drop_missing_leaves_out_the_rows_with_a_gap_in_the_fitted_columns_and_s
     assert "4 row(s) with a gap left out" in r.stdout
     split = json.loads((tmp_path / "run" / "summary.json").read_text())["split"]
     assert split["rows"] == 36 and split["missing_dropped"] == 4
+    assert cli.main(["report", str(tmp_path / "run")]) == 0
+    assert "4 row(s) with a gap left out" in (tmp_path / "run" / "report.html").read_text()
     x = np.r_[rng.normal(size=30), np.nan, np.nan]  # in memory and in .npy files, NaN is the gap
     frame = pd.DataFrame({"x": x, "y": np.r_[np.nan, rng.normal(size=31)]})
     np.save(tmp_path / "d.npy", x)

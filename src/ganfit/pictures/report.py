@@ -249,7 +249,9 @@ def comparison_table(summary: dict) -> list[str]:
         "<h2>Against the baselines, on held-out data</h2>",
         f"<p>Scored on {esc(split.get('test_rows', split.get('validation_rows')))} held-out rows that neither trained"
         f" nor chose anything ({esc(split.get('train_rows'))} in the train part, {esc(split.get('validation_rows'))}"
-        f" chose the member, by {esc(split.get('chosen_by', comp.get('metric')))}); lower is better.</p>",
+        f" chose the member, by {esc(split.get('chosen_by', comp.get('metric')))}); lower is better."
+        + (f" {esc(split['missing_dropped'])} row(s) with a gap left out." if split.get("missing_dropped") else "")
+        + "</p>",
         f"<table class=comparison>{head}{''.join(rows)}</table>",
     ]
 
