@@ -73,7 +73,8 @@ def one(name: str, seed: int, keep: Path, fields: dict | None = None, flow: bool
 
     val = M.validation_names(x.shape[1])[-1 if x.shape[1] == 1 else 0]  # val_w1 / val_sw, the old rule
     lowest = int(np.argmin([m[val] if m.get(val) is not None else np.inf for m in run.summary["members"]]))
-    scores["plain"] = score(run.sample(n, member=run.best_member, seed=run.config.seed + 1))
+    plain = run.sample(n, member=run.best_member, seed=run.config.seed + 1)
+    scores["plain"] = score(plain)
     scores["min_val"] = score(run.sample(n, member=lowest, seed=run.config.seed + 1))
     per = n // run.members
     mixture = np.concatenate([run.sample(per, member=m, seed=7) for m in range(run.members)])
@@ -81,8 +82,7 @@ def one(name: str, seed: int, keep: Path, fields: dict | None = None, flow: bool
     order = ranking(run.summary["members"], info["chosen_by"], x.shape[1])
     best3 = np.concatenate([run.sample(n // 3, member=m, seed=7) for m in order[:3]])
     scores["best3"] = score(best3)
-    on_val = {"ganfit": run.sample(n, seed=run.config.seed + 1), "all_members": mixture, "best3": best3}
-    on_val["plain"] = run.sample(n, member=run.best_member, seed=run.config.seed + 1)
+    on_val = {"ganfit": run.sample(n, seed=run.config.seed + 1), "plain": plain, "all_members": mixture, "best3": best3}
     validation = {k: {m: float(v[0]) for m, v in M.against(s[None], x[va], scale).items()} for k, s in on_val.items()}
     flow_wall = None
     if flow:  # the samples `fit(..., flow=True)` compares (same rows, same stream), timed apart from the fit

@@ -42,7 +42,7 @@ SPLIT, TEST = "split.json", "test.npy"
 ENDED = ("finished", "all members stopped")  # a run that ends so is concluded; others resume first
 SMOOTHING = (0.0, 0.25, 0.5, 0.75, 1.0)  # kernel bandwidths tried on validation, in Silverman's
 OUTLIER = 20.0  # robust stds from the median beyond which a train row is named in the closing lines
-GAPS = "drop rows with gaps, or leave them out: ganfit fit --drop-missing, fit(..., drop_missing=True)"
+GAP_ADVICE = "drop rows with gaps, or leave them out: ganfit fit --drop-missing, fit(..., drop_missing=True)"
 
 
 def read_data(
@@ -56,7 +56,7 @@ def read_data(
             picked = list(columns) if columns else ([column] if column else None)
             if picked and len(picked) > arrays.MAX_DIM:
                 raise GanfitError(f"--columns names {len(picked)} columns; ganfit fits 1-D and 2-D data (1 or 2)")
-            x, names, missing = read_csv_table(path, picked, drop_missing, GAPS)
+            x, names, missing = read_csv_table(path, picked, drop_missing, GAP_ADVICE)
             return x, names, path, missing
         if column or columns:
             raise GanfitError(f"{path}: a .npy file's columns are its own; --column and --columns are for CSV")
@@ -74,7 +74,7 @@ def _without_gaps(data, where: str, drop_missing: bool) -> tuple[np.ndarray, lis
     x, names = arrays.as_array(data, where, drop_missing=True)
     missing = len(data) - len(x)
     if missing and not drop_missing:
-        raise GanfitError(f"{where}: {missing} row(s) with a missing value (NaN) ({GAPS})")
+        raise GanfitError(f"{where}: {missing} row(s) with a missing value (NaN) ({GAP_ADVICE})")
     return x, names, missing
 
 
