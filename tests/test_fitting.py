@@ -9,7 +9,7 @@ import torch
 
 import ganfit
 from ganfit import GanfitError, arrays, cli
-from ganfit.fitting import comparison_lines, fit, read_data, split
+from ganfit.fitting import comparison_lines, fit, read_data, scored_samples, split
 from ganfit.measure import metrics as M
 from ganfit.measure.baselines import baselines, mixture
 from ganfit.sampler import CRITICS
@@ -74,7 +74,8 @@ def test_every_comparison_row_is_scored_on_the_test_rows_that_chose_nothing(fitt
     def on_test(samples):
         return M.against(samples[None], test, train.std(0))["val_w1"][0]
 
-    n, seed = run.config.eval_samples, run.config.seed
+    n, seed = scored_samples(run.config), run.config.seed
+    assert n == 20_000  # not QUICK's eval_samples: each row on as many draws
     for b in baselines(train, n, seed):  # each expert baseline, refitted: the very same score on the test rows
         assert rows[b.key]["test_w1"] == pytest.approx(on_test(b.samples), rel=1e-12)
     assert {"isj", "cv", "mixture", "scott"} <= set(rows)
