@@ -81,6 +81,9 @@ def test_every_comparison_row_is_scored_on_the_test_rows_that_chose_nothing(fitt
     assert {"isj", "cv", "mixture", "scott"} <= set(rows)
     assert rows["ganfit"]["test_w1"] == pytest.approx(on_test(run.sample(n, seed=seed + 1)), rel=1e-12)
     assert rows["train"]["test_ks"] == pytest.approx(M.against(train[None], test, train.std(0))["val_ks"][0], rel=1e-12)
+    plain = run.sample(n, member=run.best_member, seed=seed + 1)  # the critic chosen on as many draws
+    on_val = M.against(plain[None], x[info["validation"]], train.std(0))["val_ks"][0]
+    assert run.summary["sampler"]["validation"]["plain"]["val_ks"] == pytest.approx(on_val, rel=1e-12)
     lines = comparison_lines(run.summary)
     assert lines[0].startswith(f"test: {len(test)} rows that neither trained nor chose anything")
     assert lines[-1].startswith("ganfit is ") and "best expert baseline" in lines[-1]
