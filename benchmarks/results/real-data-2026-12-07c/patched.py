@@ -2,7 +2,8 @@
 --keep DIR`, with module constants of ganfit.sampler or ganfit.fitting replaced (e.g. sampler.QUANTILE=0.99):
 the critic, the kernel and every comparison row as a fit with that constant would give them.
 
-usage: patched.py DIR [GLOB] [module.NAME=VALUE ...]   (one JSON line per run; ../real-data-2026-12-07b/table.py reads them)"""
+usage: patched.py DIR [GLOB] [module.NAME=VALUE ...]
+(one JSON line per run; ../real-data-2026-12-07b/table.py reads them)"""
 
 import ast
 import glob
