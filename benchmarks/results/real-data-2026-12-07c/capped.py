@@ -7,17 +7,12 @@ again), so that no branch of the map puts more than p(z)/c there. Then `fitting.
 
 usage: capped.py DIR GLOB Q   (one JSON line per run, with `val`: the chosen sampler's validation KS)"""
 
-import glob
-import json
 import sys
-import time
 
-import numpy as np
 import torch
+from kept import conclude_each
 
-import ganfit
 from ganfit import fitting
-from ganfit.measure import metrics as M
 
 EPS = 1e-3
 
@@ -47,36 +42,17 @@ class Capped(torch.nn.Module):
 
 def main() -> None:
     q = float(sys.argv[3])
-    for d in sorted(glob.glob(f"{sys.argv[1]}/{sys.argv[2]}")):
-        run = ganfit.load(d)
-        record = json.load(open(f"{d}/split.json"))
-        info = {k: v for k, v in record.items() if k not in ("train", "validation", "test")}
-        parts = {
-            k: np.load(f"{d}/{f}.npy") for k, f in (("train", "target"), ("validation", "validation"), ("test", "test"))
-        }
-        run.dir, run.refined = None, None
+
+    def cap(run, parts, info) -> None:  # the chosen member's G, as conclude will choose it, capped
         best = fitting.choose(run.summary["members"], info["chosen_by"], parts["train"].shape[1])
-        if q > 0:
-            plain = run.generator(best, plain=True)
-            with torch.no_grad():
-                c = float(torch.quantile(slope(plain, run.noise(20_000, 99, best)), q))
-                capped = Capped(plain, c, run.config.seed)
-            run.generator = lambda member=None, plain=False, cap=capped, m=best, own=run.generator: (
-                cap if member == m else own(member, plain)
-            )
-        started = time.perf_counter()
+        plain = run.generator(best, plain=True)
         with torch.no_grad():
-            fitting.conclude(run, parts, info)
-        comp, s = run.summary["comparison"], run.summary["sampler"]
-        row = {
-            "run": d.split("/")[-1],
-            "t": round(time.perf_counter() - started, 2),
-            "kind": s["kind"],
-            "critic": (s.get("critic") or {}).get("name"),
-            "factor": s["smoothing"]["factor"],
-            "val": s["smoothing"]["validation"][str(s["smoothing"]["factor"])][M.validation_names(1)[0]],
-        }
-        print(json.dumps(row | {r["key"]: r[comp["metric"]] for r in comp["rows"]}), flush=True)
+            c = float(torch.quantile(slope(plain, run.noise(20_000, 99, best)), q))
+        capped, own = Capped(plain, c, run.config.seed), run.generator
+        run.generator = lambda member=None, plain=False: capped if member == best else own(member, plain)
+
+    with torch.no_grad():
+        conclude_each(sys.argv[1], sys.argv[2], cap if q > 0 else None)
 
 
 if __name__ == "__main__":

@@ -5,15 +5,11 @@ in place of both (`only`); then `fitting.conclude` as a fit runs it, on the kept
 
 usage: mean_critic.py DIR GLOB choice|only   (one JSON line per run)"""
 
-import glob
-import json
 import sys
-import time
 
-import numpy as np
 import torch
+from kept import conclude_each
 
-import ganfit
 from ganfit import fitting, sampler
 from ganfit.measure import metrics as M
 
@@ -65,20 +61,7 @@ def refine(run, member, train_x, val_x, plain):
 
 def main() -> None:
     fitting.refine = refine
-    for d in sorted(glob.glob(f"{sys.argv[1]}/{sys.argv[2]}")):
-        run = ganfit.load(d)
-        record = json.load(open(f"{d}/split.json"))
-        info = {k: v for k, v in record.items() if k not in ("train", "validation", "test")}
-        parts = {
-            k: np.load(f"{d}/{f}.npy") for k, f in (("train", "target"), ("validation", "validation"), ("test", "test"))
-        }
-        run.dir, run.refined = None, None
-        started = time.perf_counter()
-        fitting.conclude(run, parts, info)
-        comp, s = run.summary["comparison"], run.summary["sampler"]
-        row = {"run": d.split("/")[-1], "t": round(time.perf_counter() - started, 2), "kind": s["kind"]}
-        row |= {"critic": s["critic"]["name"], "factor": s["smoothing"]["factor"]}
-        print(json.dumps(row | {r["key"]: r[comp["metric"]] for r in comp["rows"]}), flush=True)
+    conclude_each(sys.argv[1], sys.argv[2])
 
 
 if __name__ == "__main__":
