@@ -256,15 +256,7 @@ def refine(run: Run, member: int, train_x: np.ndarray, val_x: np.ndarray, plain:
     scale = train_x.std(0)
     scores, guided, costs = {"plain": M.against(plain[None], val_x, scale)}, {}, {}
     for name, (r1, steps) in CRITICS.items():
-        critic = fit_critic(train_x, fake, run.frame, seed, r1, steps)
-        guided[name] = DGuided(
-            run.generator(member, plain=True),
-            critic,
-            run.frame,
-            threshold(critic, fake, run.frame),
-            make_noise(run.config.noise),
-            member,
-        )
+        guided[name] = dguided(run, member, fit_critic(train_x, fake, run.frame, seed, r1, steps), fake)
         samples, costs[name] = guided[name].sample(len(plain), seed + 3)  # the same draws for every critic
         scores[name] = M.against(samples[None], val_x, scale)
     first = lambda name: scores[name][names[0]][0]  # noqa: E731
@@ -278,6 +270,12 @@ def refine(run: Run, member: int, train_x: np.ndarray, val_x: np.ndarray, plain:
         "kind": "d-guided" if first(best) < first("plain") else "plain",
     }
     return guided[best], record
+
+
+def dguided(run: Run, member: int, critic, fake: np.ndarray) -> DGuided:
+    """The D-guided sampler on a fit's `member` with `critic`, its threshold from G's samples `fake`."""
+    m = threshold(critic, fake, run.frame)
+    return DGuided(run.generator(member, plain=True), critic, run.frame, m, make_noise(run.config.noise), member)
 
 
 def smoothing(samples: np.ndarray, train_x: np.ndarray, val_x: np.ndarray, seed: int) -> dict:

@@ -12,8 +12,7 @@ import numpy as np
 
 import ganfit
 from ganfit import fitting
-from ganfit.game.noise import make_noise
-from ganfit.sampler import CRITICS, DGuided, fit_critic, threshold
+from ganfit.sampler import CRITICS, fit_critic
 
 FIRST_METRIC = fitting.refine
 
@@ -30,9 +29,7 @@ def by_rank(run, member, train_x, val_x, plain):
     if pick not in ("plain", record["critic"]["name"]):  # the other critic: fitted again, as refine() did
         seed, (r1, steps) = run.config.seed, CRITICS[pick]
         fake = run.sample(20_000, member=member, seed=seed + 2)
-        critic = fit_critic(train_x, fake, run.frame, seed, r1, steps)
-        m = threshold(critic, fake, run.frame)
-        guided = DGuided(run.generator(member, plain=True), critic, run.frame, m, make_noise(run.config.noise), member)
+        guided = fitting.dguided(run, member, fit_critic(train_x, fake, run.frame, seed, r1, steps), fake)
         record["critic"] = {"name": pick, "r1": r1, "steps": steps}
     return guided, record
 

@@ -13,10 +13,9 @@ import sys
 import numpy as np
 
 import ganfit
-from ganfit.fitting import SCORED, SMOOTHING, smoothing
-from ganfit.game.noise import make_noise
+from ganfit.fitting import SCORED, SMOOTHING, dguided, smoothing
 from ganfit.measure import metrics as M
-from ganfit.sampler import CRITICS, DGuided, bandwidths, fit_critic, threshold
+from ganfit.sampler import CRITICS, bandwidths, fit_critic
 
 
 def main() -> None:
@@ -28,15 +27,7 @@ def main() -> None:
         fake = run.sample(20_000, member=best, seed=seed + 2)
         draws = {"plain": (run.sample(SCORED, member=best, seed=seed + 1),) * 2}
         for name, (r1, steps) in CRITICS.items():
-            critic = fit_critic(tr, fake, run.frame, seed, r1, steps)
-            g = DGuided(
-                run.generator(best, plain=True),
-                critic,
-                run.frame,
-                threshold(critic, fake, run.frame),
-                make_noise(run.config.noise),
-                best,
-            )
+            g = dguided(run, best, fit_critic(tr, fake, run.frame, seed, r1, steps), fake)
             draws[name] = (g.sample(SCORED, seed + 3)[0], g.sample(SCORED, seed + 1)[0])
         h0 = bandwidths(tr)
         table, tests = [], []

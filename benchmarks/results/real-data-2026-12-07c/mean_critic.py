@@ -38,14 +38,7 @@ def refine(run, member, train_x, val_x, plain):
         critics = {"mean": critics["mean"]}
     scores, guided, costs = {"plain": M.against(plain[None], val_x, scale)}, {}, {}
     for name, critic in critics.items():
-        guided[name] = sampler.DGuided(
-            run.generator(member, plain=True),
-            critic,
-            run.frame,
-            sampler.threshold(critic, fake, run.frame),
-            fitting.make_noise(run.config.noise),
-            member,
-        )
+        guided[name] = fitting.dguided(run, member, critic, fake)
         samples, costs[name] = guided[name].sample(len(plain), seed + 3)
         scores[name] = M.against(samples[None], val_x, scale)
     first = lambda name: scores[name][names[0]][0]  # noqa: E731
