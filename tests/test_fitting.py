@@ -9,7 +9,7 @@ import torch
 
 import ganfit
 from ganfit import GanfitError, arrays, cli
-from ganfit.fitting import comparison_lines, fit, read_data, scored_samples, split
+from ganfit.fitting import comparison_lines, fit, read_data, scored_samples, split, verdict
 from ganfit.measure import metrics as M
 from ganfit.measure.baselines import baselines, mixture
 from ganfit.sampler import CRITICS
@@ -90,6 +90,26 @@ def test_every_comparison_row_is_scored_on_the_test_rows_that_chose_nothing(fitt
 
 
 @pytest.mark.bits
+def test_the_verdict_reads_an_mmd_estimate_below_zero_as_the_table_shows_it():
+    def comp(ours, cv, mix):
+        rows = [
+            {"key": "ganfit", "model": "ganfit, member 0", "test_sw": ours[0], "test_mmd": ours[1]},
+            {"key": "cv", "model": "KDE, 5-fold (scikit-learn)", "test_sw": cv[0], "test_mmd": cv[1]},
+            {"key": "mixture", "model": "Gaussian mixture (1 component)", "test_sw": mix[0], "test_mmd": mix[1]},
+        ]
+        return {"metrics": ["test_sw", "test_mmd"], "metric": "test_sw", "rows": rows}
+
+    # a fit's unbiased MMD^2 estimates: the CV KDE's -0.0077 (closer than its noise) is 0, as the table shows it
+    line = verdict(comp((0.27, 0.0113), (0.19, -0.0077), (0.22, 0.0017)))
+    assert line.startswith("ganfit is 1.42x the best expert baseline on test_sw (KDE, 5-fold: 0.19)")
+    assert line.endswith("; above the best expert baseline on test_mmd (KDE, 5-fold: 0 within its noise)")
+    assert "-" not in line.replace("5-fold", "")  # no negative ratio, no negative MMD^2
+    line = verdict(comp((0.18, -0.002), (0.19, -0.0077), (0.22, 0.02)))  # both within their noise of 0
+    assert line.endswith("at or below the best expert baseline on test_mmd (KDE, 5-fold: 0)")
+    line = verdict(comp((0.27, 0.03), (0.19, 0.01), (0.22, 0.02)))
+    assert line.endswith("; 3.00x the best expert baseline on test_mmd (KDE, 5-fold: 0.01)")
+
+
 def test_in_memory_data_trains_bit_for_bit_as_the_same_csv(tmp_path):
     x = FLIPPERS.to_numpy()
     (tmp_path / "f.csv").write_text("flipper\n" + "\n".join(repr(float(v)) for v in x) + "\n")

@@ -399,10 +399,13 @@ def verdict(comp: dict) -> str:
             continue
         top = min(scored, key=lambda r: r[n])
         label = top["model"].split(" (")[0]
-        if ours[n] <= top[n]:
-            parts.append(f"at or below the best expert baseline on {n} ({label}: {_num(top[n])})")
-        else:
-            parts.append(f"{ours[n] / top[n]:.2f}x the best expert baseline on {n} ({label}: {_num(top[n])})")
+        mine, best = M.shown(n, ours[n]), M.shown(n, top[n])  # as the table shows them: an MMD² is never < 0
+        if mine <= best:
+            parts.append(f"at or below the best expert baseline on {n} ({label}: {_num(best)})")
+        elif best > 0:
+            parts.append(f"{mine / best:.2f}x the best expert baseline on {n} ({label}: {_num(best)})")
+        else:  # no ratio to an estimate within its noise of 0
+            parts.append(f"above the best expert baseline on {n} ({label}: 0 within its noise)")
     return "ganfit is " + "; ".join(parts) if parts else "ganfit: no baseline could be scored"
 
 
