@@ -1,3 +1,4 @@
+import html
 import json
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from ganfit import GanfitError, arrays, cli
 from ganfit.fitting import comparison_lines, fit, read_data, scored_samples, split, verdict
 from ganfit.measure import metrics as M
 from ganfit.measure.baselines import baselines, mixture
+from ganfit.pictures.report import write_report
 from ganfit.sampler import CRITICS
 
 palmerpenguins = pytest.importorskip("palmerpenguins")  # the dev extra installs it
@@ -87,6 +89,8 @@ def test_every_comparison_row_is_scored_on_the_test_rows_that_chose_nothing(fitt
     lines = comparison_lines(run.summary)
     assert lines[0].startswith(f"test: {len(test)} rows that neither trained nor chose anything")
     assert lines[-1].startswith("ganfit is ") and "best expert baseline" in lines[-1]
+    saved = json.loads((out / "summary.json").read_text())["comparison"]["verdict"]  # and the report says it too
+    assert saved == lines[-1] and f"<p>{html.escape(saved)}.</p>" in write_report(out).read_text()
 
 
 @pytest.mark.bits

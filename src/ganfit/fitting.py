@@ -327,7 +327,8 @@ def compare(run: Run, chosen, plain, members: list, fitted: list[Baseline], part
         else:
             rows.append({"model": b.label, "key": b.key} | score(b.samples))
     rows.append({"model": f"the train part itself ({len(train_x)} rows)", "key": "train"} | score(train_x))
-    return {"metric": names[0], "metrics": names, "scored_on": "test", "rows": rows, "outliers": outliers(train_x)}
+    comp = {"metric": names[0], "metrics": names, "scored_on": "test", "rows": rows, "outliers": outliers(train_x)}
+    return comp | {"verdict": verdict(comp)}  # for summary.json and the report; the closing lines say it again
 
 
 def outliers(x: np.ndarray) -> int:

@@ -253,7 +253,7 @@ def comparison_table(summary: dict) -> list[str]:
         + (f" {esc(split['missing_dropped'])} row(s) with a gap left out." if split.get("missing_dropped") else "")
         + "</p>",
         f"<table class=comparison>{head}{''.join(rows)}</table>",
-    ]
+    ] + ([f"<p>{esc(comp['verdict'])}.</p>"] if comp.get("verdict") else [])
 
 
 def learned_line(summary: dict) -> str:
