@@ -93,7 +93,6 @@ def test_every_comparison_row_is_scored_on_the_test_rows_that_chose_nothing(fitt
     assert saved == lines[-1] and f"<p>{html.escape(saved)}.</p>" in write_report(out).read_text()
 
 
-@pytest.mark.bits
 def test_the_verdict_reads_an_mmd_estimate_below_zero_as_the_table_shows_it():
     def comp(ours, cv, mix):
         rows = [
@@ -114,6 +113,7 @@ def test_the_verdict_reads_an_mmd_estimate_below_zero_as_the_table_shows_it():
     assert line.endswith("; 3.00x the best expert baseline on test_mmd (KDE, 5-fold: 0.01)")
 
 
+@pytest.mark.bits
 def test_in_memory_data_trains_bit_for_bit_as_the_same_csv(tmp_path):
     x = FLIPPERS.to_numpy()
     (tmp_path / "f.csv").write_text("flipper\n" + "\n".join(repr(float(v)) for v in x) + "\n")
