@@ -13,7 +13,7 @@ from ganfit.game import adam
 from ganfit.game.frame import Frame
 from ganfit.game.models import MLP
 from ganfit.game.noise import make_noise
-from ganfit.sampler import CRITICS, DGuided, Smoothed, bandwidths, fit_critic, threshold
+from ganfit.sampler import CRITIC_BATCH, CRITICS, DGuided, Smoothed, bandwidths, fit_critic, threshold
 
 
 class Bridge(torch.nn.Module):
@@ -124,8 +124,8 @@ def autograd_critic(real, fake, seed: int, r1: float, steps: int) -> MLP:
     opt = adam.Adam(critic.parameters(), 1e-3, (0.5, 0.999))
     picks = torch.Generator().manual_seed(seed)
     for t in range(steps):
-        xr = real_t[torch.randint(len(real_t), (512,), generator=picks)][None].requires_grad_(True)
-        xf = fake_t[torch.randint(len(fake_t), (512,), generator=picks)][None]
+        xr = real_t[torch.randint(len(real_t), (CRITIC_BATCH,), generator=picks)][None].requires_grad_(True)
+        xf = fake_t[torch.randint(len(fake_t), (CRITIC_BATCH,), generator=picks)][None]
         on_real, on_fake = critic(xr), critic(xf)
         (grad,) = torch.autograd.grad(on_real.sum(), xr, create_graph=True)
         loss = F.softplus(-on_real).mean() + F.softplus(on_fake).mean() + r1 / 2 * grad.square().sum(2).mean()

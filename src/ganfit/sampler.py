@@ -44,7 +44,9 @@ from .game.frame import Frame
 from .game.models import MLP
 from .game.plan import one_thread
 
-CRITIC_HIDDEN, CRITIC_STEPS, CRITIC_BATCH, CRITIC_R1 = 64, 600, 512, 0.1
+# minibatches of 256 real and 256 of G's rows: 512 gave the same fits to within ±0.002 on twenty splits of
+# the eight real sets (docs/benchmarks.md, section 5) in 1.6-1.9x the critics' time
+CRITIC_HIDDEN, CRITIC_STEPS, CRITIC_BATCH, CRITIC_R1 = 64, 600, 256, 0.1
 CRITICS = {"smooth": (CRITIC_R1, CRITIC_STEPS), "sharp": (0.01, 1500)}  # (R1, steps) a fit tries
 QUANTILE = 0.95
 CHUNK = 1 << 18  # candidates per block: G's hidden layers for them stay near 50 MB
@@ -124,7 +126,7 @@ def fit_critic(
     net = FlatNet(critic, 1e-3, (0.5, 0.999))
     on_real, on_fake, _ = LOSS_GRADS["ns"]
     picks = torch.Generator().manual_seed(seed)
-    with one_thread(), torch.no_grad():  # 512-row ops: one thread is faster under the CLI's OpenMP settings
+    with one_thread(), torch.no_grad():  # small ops: one thread is faster under the CLI's OpenMP settings
         for t in range(steps):
             xr = real_t[torch.randint(len(real_t), (CRITIC_BATCH,), generator=picks)]
             xf = fake_t[torch.randint(len(fake_t), (CRITIC_BATCH,), generator=picks)]
