@@ -45,7 +45,7 @@ from .game.models import MLP
 from .game.plan import one_thread
 
 # minibatches of 256 real and 256 of G's rows: 512 gave the same fits to within ±0.002 on twenty splits of
-# the eight real sets (docs/benchmarks.md, section 5) in 1.6-1.9x the critics' time
+# the eight real sets (docs/benchmarks.md, section 5) in 1.5-2.0x the critics' time
 CRITIC_HIDDEN, CRITIC_STEPS, CRITIC_BATCH, CRITIC_R1 = 64, 600, 256, 0.1
 CRITICS = {"smooth": (CRITIC_R1, CRITIC_STEPS), "sharp": (0.01, 1500)}  # (R1, steps) a fit tries
 QUANTILE = 0.95
