@@ -254,6 +254,18 @@ def test_the_2d_recipes_members_take_their_own_g_rates_unless_the_user_sets_seed
     assert rate.config.lr_g == 2e-4
 
 
+def test_a_2d_fit_leaves_out_the_train_parts_mmd_and_a_run_cannot_watch_what_it_leaves_out():
+    x = np.random.default_rng(0).normal(size=(80, 2)) * [1.0, 30.0]
+    few = dict(epochs=20, log_every=10, eval_samples=200, seeds=2, threads=1)
+    run = fit(x, **few)
+    last = run.history[-1]
+    assert not run.config.target_mmd and last["mmd"] is None
+    assert last["sw"] is not None and last["val_mmd"] is not None  # what the member's choice reads
+    with pytest.raises(GanfitError, match="early_stop 'mmd': this run computes sw, val_sw, val_mmd"):
+        fit(x, early_stop="mmd", **few)
+    assert fit(x, early_stop="mmd", target_mmd=True, **few).history[-1]["mmd"] is not None
+
+
 @pytest.mark.parametrize("second", ["copy", "affine"])
 def test_collinear_or_duplicated_columns_are_refused_before_training(tmp_path, second):
     a = np.random.default_rng(0).normal(size=60)

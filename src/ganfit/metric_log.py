@@ -34,7 +34,7 @@ def measure(game: Game, eval_z: torch.Tensor, g_params=None) -> tuple[np.ndarray
     as on the metric worker: the rounding of a run's metrics does not depend on its thread count."""
     with one_thread():
         x = game.frame.to_data(game.G.evaluate(eval_z, params=g_params)).cpu().numpy()
-    row = M.compute(x, game.target)
+    row = M.compute(x, game.target, game.config.target_mmd)
     if game.validation is not None:
         row |= M.against(x, game.validation.data, game.target.std)
     return x, row | {"learned": M.judge(row, game.target)}

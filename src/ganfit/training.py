@@ -80,7 +80,8 @@ def train(config: Config, out: str | Path | None = None, progress="auto", resume
 
 def _check_watched(game: Game) -> None:
     """early_stop and keep_best name metrics this run computes."""
-    c, known = game.config, M.watchable(game.target, game.validation is not None)
+    c = game.config
+    known = M.watchable(game.target, game.validation is not None, c.target_mmd)
     for name in ("early_stop", "keep_best"):
         if getattr(c, name) and getattr(c, name) not in known:
             needs = " (val_ metrics need a validation set)" if getattr(c, name).startswith("val_") else ""

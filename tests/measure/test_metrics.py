@@ -149,3 +149,12 @@ def test_two_d_compute_judge_and_criterion():
     assert "all 8 modes captured" in metrics.criterion(ring) and "2500 samples" in metrics.criterion(ring)
     moons = make_target("moons")
     assert metrics.names(moons) == ("sw", "mmd") and "sliced W1 <" in metrics.criterion(moons)
+
+
+def test_without_the_mmd_the_other_two_d_metrics_keep_their_bits_and_the_mmd_is_nan():
+    moons = make_target("moons")
+    x = np.random.default_rng(0).normal(size=(3, 400, 2))
+    full, cheap = metrics.compute(x, moons), metrics.compute(x, moons, mmd=False)
+    assert set(cheap) == set(full) and np.isfinite(full["mmd"]).all() and np.isnan(cheap["mmd"]).all()
+    assert cheap["sw"].tobytes() == full["sw"].tobytes()
+    assert metrics.watchable(moons, True, mmd=False) == ("sw", "val_sw", "val_mmd")

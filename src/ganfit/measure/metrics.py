@@ -71,9 +71,9 @@ def against(samples: np.ndarray, data: np.ndarray, scale: np.ndarray) -> dict[st
     return out
 
 
-def watchable(target: Target, validation: bool) -> tuple[str, ...]:
+def watchable(target: Target, validation: bool, mmd: bool = True) -> tuple[str, ...]:
     """The metrics a run of this target computes that early stopping and keep_best may watch."""
-    base = ("ks", "w1") if target.dim == 1 else ("sw", "mmd")
+    base = ("ks", "w1") if target.dim == 1 else ("sw", "mmd") if mmd else ("sw",)
     return base + (validation_names(target.dim) if validation else ())
 
 
@@ -241,14 +241,15 @@ def judge(row: dict[str, np.ndarray], target: Target) -> np.ndarray:
 CHUNK = 1 << 20  # samples per metrics pass
 
 
-def compute(samples: np.ndarray, target: Target) -> dict[str, np.ndarray]:
+def compute(samples: np.ndarray, target: Target, mmd: bool = True) -> dict[str, np.ndarray]:
     """Metrics per member for samples [K, N, dim] (or [K, N] in 1-D) in the data's units: the scalars
-    of names(target), one value each per member (NaN for a member with non-finite samples), plus
-    `mode_props` [K, M] for mixtures."""
+    of names(target), one value each per member (NaN for a member with non-finite samples, and for the
+    MMD² where `mmd` is off: the costliest of them, config.target_mmd), plus `mode_props` [K, M] for
+    mixtures."""
     samples = np.asarray(samples)
     step = max(1, CHUNK // max(1, samples[0].size))
     if len(samples) > step:  # a few members at a time: float64 temporaries stay small at K = 1,024
-        parts = [compute(samples[lo : lo + step], target) for lo in range(0, len(samples), step)]
+        parts = [compute(samples[lo : lo + step], target, mmd) for lo in range(0, len(samples), step)]
         return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
     samples = samples.astype(np.float64)
     x = samples.reshape(samples.shape[0], samples.shape[1], -1) if samples.ndim > 1 else samples[:, None, None]
@@ -258,7 +259,7 @@ def compute(samples: np.ndarray, target: Target) -> dict[str, np.ndarray]:
         out["mode_props"] = np.full((len(x), len(target.modes)), np.nan)
     if not finite.any():
         return out
-    part = _compute_1d(x[finite, :, 0], target) if target.dim == 1 else _compute_2d(x[finite], target)
+    part = _compute_1d(x[finite, :, 0], target) if target.dim == 1 else _compute_2d(x[finite], target, mmd)
     if target.has_density:
         with np.errstate(all="ignore"):  # a sample outside a bounded support has log-density -inf
             part["loglik"] = target.logpdf(x[finite]).mean(1)
@@ -291,6 +292,6 @@ def _compute_1d(y: np.ndarray, target: Target) -> dict[str, np.ndarray]:
     return out
 
 
-def _compute_2d(x: np.ndarray, target: Target) -> dict[str, np.ndarray]:
+def _compute_2d(x: np.ndarray, target: Target, mmd: bool = True) -> dict[str, np.ndarray]:
     ref = target.reference(max(x.shape[1], MMD_SAMPLES))
-    return {"sw": sliced_w1(x, ref), "mmd": mmd_rbf(x, ref)}
+    return {"sw": sliced_w1(x, ref)} | ({"mmd": mmd_rbf(x, ref)} if mmd else {})
