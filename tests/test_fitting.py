@@ -13,7 +13,7 @@ from ganfit import GanfitError, arrays, cli
 from ganfit.fitting import comparison_lines, fit, read_data, scored_samples, split, verdict
 from ganfit.measure import metrics as M
 from ganfit.measure.baselines import baselines, mixture
-from ganfit.pictures.report import write_report
+from ganfit.pictures.report import members_table, write_report
 from ganfit.sampler import CRITICS
 
 palmerpenguins = pytest.importorskip("palmerpenguins")  # the dev extra installs it
@@ -264,6 +264,8 @@ def test_a_2d_fit_leaves_out_the_train_parts_mmd_and_a_run_cannot_watch_what_it_
     with pytest.raises(GanfitError, match="early_stop 'mmd': this run computes sw, val_sw, val_mmd"):
         fit(x, early_stop="mmd", **few)
     assert fit(x, early_stop="mmd", target_mmd=True, **few).history[-1]["mmd"] is not None
+    table = members_table(run.summary["members"])  # a column no member has a value in is left out
+    assert '<th class="">mmd</th>' not in table and '<th class="">val_mmd</th>' in table
 
 
 @pytest.mark.parametrize("second", ["copy", "affine"])

@@ -212,7 +212,7 @@ def members_table(members: list[dict]) -> str:
         return "<p>No final metrics (summary.json is missing: did training finish?).</p>"
     keys = [k for k in SUMMARY_FIRST if any(k in m for m in members)]
     keys += [k for m in members for k in m if k not in keys and not isinstance(m[k], (dict, list))]
-    keys = list(dict.fromkeys(keys))
+    keys = [k for k in dict.fromkeys(keys) if any(m.get(k) is not None for m in members)]  # not "—" in every row
     order = "ks" if "ks" in keys else keys[0]
     members = sorted(members, key=lambda m: (not isinstance(m.get(order), (int, float)), m.get(order) or 0))
     head = "".join(f'<th class="{"l" if k == "status" else ""}">{esc(k)}</th>' for k in keys)
