@@ -73,7 +73,8 @@ def against(samples: np.ndarray, data: np.ndarray, scale: np.ndarray) -> dict[st
 
 def watchable(target: Target, validation: bool, mmd: bool = True) -> tuple[str, ...]:
     """The metrics a run of this target computes that early stopping and keep_best may watch."""
-    base = ("ks", "w1") if target.dim == 1 else ("sw", "mmd") if mmd else ("sw",)
+    base = ("ks", "w1") if target.dim == 1 else ("sw", "mmd")
+    base = tuple(n for n in base if mmd or n != "mmd")
     return base + (validation_names(target.dim) if validation else ())
 
 
