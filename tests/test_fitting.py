@@ -10,7 +10,7 @@ import torch
 
 import ganfit
 from ganfit import GanfitError, arrays, cli
-from ganfit.fitting import comparison_lines, fit, read_data, scored_samples, split, verdict
+from ganfit.fitting import choose, comparison_lines, fit, read_data, scored_samples, split, verdict
 from ganfit.measure import metrics as M
 from ganfit.measure.baselines import baselines, mixture
 from ganfit.pictures.report import members_table, write_report
@@ -360,7 +360,7 @@ def test_a_fit_with_a_kernel_on_its_samples_saves_loads_and_samples_as_it_measur
     assert set(first) == {"plain", "smooth", "sharp"} and s["critic"]["name"] == min(CRITICS, key=first.get)
     assert (s["kind"] == "d-guided") == (first[s["critic"]["name"]] < first["plain"])
     s["smoothing"] = s["smoothing"] | {"factor": 0.5, "bandwidth": [3.0]}  # as if validation had chosen it
-    run.refined = smoothed(run, s)
+    run.refined = smoothed(run, s, run.refined)
     run.save(tmp_path / "run")
     again = ganfit.load(tmp_path / "run")
     a = again.sample(800, seed=4)
@@ -394,3 +394,32 @@ def test_asking_for_the_flow_without_zuko_is_refused_before_training(tmp_path, m
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "pip install 'ganfit[flow]'" in err[0]
     assert not (tmp_path / "r").exists()
+
+
+def test_a_fit_of_two_kinds_of_g_keeps_the_kind_whose_finished_sampler_validation_prefers(tmp_path):
+    from ganfit.fitting import final, pick_kind
+
+    out = tmp_path / "run"
+    run = fit(FLIPPERS, out, epochs=200, seeds=4, per_member="g_activation=elu,relu,relu,elu", log_every=50, threads=1)
+    kinds, s = run.summary["kinds"], run.summary["sampler"]
+    assert set(kinds) == {"elu", "relu"} and run.G.kinds == ["elu", "relu", "relu", "elu"]
+    assert run.G.kinds[kinds["elu"]["member"]] == "elu" and run.G.kinds[kinds["relu"]["member"]] == "relu"
+    for k in kinds.values():  # each kind's member: its own best by fit's rank rule, among its kind alone
+        same = [m for m in range(4) if run.G.kinds[m] == run.G.kinds[k["member"]]]
+        table = [run.summary["members"][m] for m in same]
+        assert k["member"] == same[choose(table, "rank", 1)]
+    kept = s["g_activation"]
+    assert run.best_member == s["member"] == kinds[kept]["member"] and final(s) == kinds[kept]["validation"]
+    other = next(k for k in kinds if k != kept)
+    mine, theirs = (
+        [v[n] for n in ("val_ks", "val_w1")] for v in (kinds[kept]["validation"], kinds[other]["validation"])
+    )
+    assert sum(a < b for a, b in zip(theirs, mine)) <= sum(a < b for a, b in zip(mine, theirs))  # ranks
+    records = {
+        k: (None, None, {"smoothing": {"factor": 0.0, "validation": {"0.0": v}}})
+        for k, v in (("a", {"val_ks": 0.1, "val_w1": 0.3}), ("b", {"val_ks": 0.2, "val_w1": 0.2}))
+    }
+    assert pick_kind(records, ["val_ks", "val_w1"]) == "a"  # one rank each: the lower KS
+    again = ganfit.load(out)  # the kinds come back from the config: the same samples
+    assert again.G.kinds == run.G.kinds
+    assert np.array_equal(again.sample(500, seed=3), run.sample(500, seed=3))

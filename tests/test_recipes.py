@@ -33,7 +33,7 @@ def test_recipe_flag_then_overrides_and_errors():
         cli.config_from_args(cli._parser().parse_args(["train", "--recipe", "seed", "--config", "x.toml"]))
 
 
-def test_fits_two_g_rates_are_fits_own_and_a_users_seeds_or_rate_replace_them():
+def test_fits_two_g_rates_and_two_gs_are_fits_own_and_a_users_seeds_rate_or_g_replace_them():
     args = cli._parser().parse_args(["train", "--recipe", "fit2d", "--seeds", "2", "--lr-g", "5e-4"])
     train = cli.config_from_args(args)  # the recipe file keeps one rate: train, the lab and sweeps change it
     assert (train.seeds, train.per_member, train.lr_g) == (2, "", 5e-4)
@@ -42,4 +42,8 @@ def test_fits_two_g_rates_are_fits_own_and_a_users_seeds_or_rate_replace_them():
     for given in ({"seeds": 2}, {"lr_g": 5e-4}, {"per_member": "seed=1,2,3,4,5,6"}):
         assert recipes.for_fit("fit2d", given).per_member == "", given
     assert recipes.for_fit("fit2d", {"epochs": 10}).per_member == fit2d.per_member
-    assert recipes.for_fit("fit1d") == recipes.load("fit1d")
+    fit1d = recipes.for_fit("fit1d")  # half ELU's G, half ReLU's; the recipe file one G for every member
+    assert fit1d.g_kinds() == ["elu"] * 3 + ["relu"] * 3 and recipes.load("fit1d").g_kinds() is None
+    for given in ({"seeds": 4}, {"g_activations": "tanh,tanh"}, {"per_member": "lr_g=1e-4,1e-4,1e-4,3e-4,3e-4,3e-4"}):
+        assert recipes.for_fit("fit1d", given).per_member == "", given  # a user's G is not undone
+    assert recipes.for_fit("fit1d", {"lr_g": 3e-4}).per_member == fit1d.per_member

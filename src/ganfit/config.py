@@ -22,9 +22,22 @@ from .errors import GanfitError
 from .specs import parse_spec
 
 LOSS_NAMES = ("bce", "ns", "minimax", "lsgan", "hinge", "wgan")  # losses.LOSSES, without importing torch
-PER_MEMBER = ("seed", "lr_d", "lr_g", "beta1", "beta2")  # what may differ between the members of one run
+PER_MEMBER = ("seed", "lr_d", "lr_g", "beta1", "beta2", "g_activation")  # what may differ between one run's members
+ACTIVATION_NAMES = ("elu", "sigmoid", "tanh", "relu", "leaky_relu")  # models.ACTIVATIONS, without importing torch
 GRADIENTS = ("auto", "fast", "autograd")
 OPTIMIZERS = ("adam", "sgd")
+_MEMBER_KINDS = {"seed": "integers", "g_activation": f"activations ({', '.join(ACTIVATION_NAMES)})"}
+
+
+def _member_value(name: str, text: str):
+    """One member's value of per_member's `name`; ValueError if it is not of that name's kind."""
+    if name == "g_activation":
+        if text.strip() not in ACTIVATION_NAMES:
+            raise ValueError(text)
+        return text.strip()
+    return int(text) if name == "seed" else float(text)
+
+
 RENAMED = {"engine": "gradients"}  # old config keys that still load
 # metrics that early_stop and keep_best may watch (the 2-D ones and val_ ones where the run has them)
 WATCHABLE = ("ks", "w1", "sw", "mmd", "val_ks", "val_w1", "val_sw", "val_mmd")
@@ -162,8 +175,9 @@ class Config:
     seeds: int = opt(1, "K, independent GANs trained together as one ensemble")
     per_member: str = opt(
         "",
-        "members that differ in seed or Adam's settings, one value per member:"
-        " seed=0,1,0,1;lr_d=1e-4,1e-4,2e-4,2e-4 (names: seed, lr_d, lr_g, beta1, beta2; those not named"
+        "members that differ in seed, Adam's settings or G's activation, one value per member:"
+        " seed=0,1,0,1;lr_d=1e-4,1e-4,2e-4,2e-4 (names: seed, lr_d, lr_g, beta1, beta2, and g_activation,"
+        " the activation of all G's hidden layers, e.g. g_activation=elu,elu,relu,relu; those not named"
         " take the fields above, seed as seed + i). A sweep trains its points this way, as one ensemble",
     )
     log_every: int = opt(200, "epochs between metric rows (and status lines)")
@@ -276,7 +290,8 @@ class Config:
             raise GanfitError(f"optimizer must be {' or '.join(OPTIMIZERS)}, got {self.optimizer!r}")
         if self.gradients not in GRADIENTS:
             raise GanfitError(f"gradients must be {', '.join(GRADIENTS)}, got {self.gradients!r}")
-        self.member_values()  # checks per_member
+        if self.member_values().get("g_activation") and self.g_model:  # also checks per_member
+            raise GanfitError("per_member: g_activation sets the activations of ganfit's MLP G, not of g_model's")
         self._check_custom()
         for name in ("gp", "r1", "r2"):
             if getattr(self, name) < 0:
@@ -352,11 +367,14 @@ class Config:
             if name in out:
                 raise GanfitError(f"per_member: {name} given twice")
             try:
-                vals = [int(v) if name == "seed" else float(v) for v in values.split(",")]
+                vals = [_member_value(name, v) for v in values.split(",")]
             except ValueError:
-                raise GanfitError(f"per_member: {name} needs {'integers' if name == 'seed' else 'numbers'}") from None
+                raise GanfitError(f"per_member: {name} needs {_MEMBER_KINDS.get(name, 'numbers')}") from None
             if len(vals) != self.seeds:
                 raise GanfitError(f"per_member: {name} has {len(vals)} values for {self.seeds} members (seeds)")
+            if name == "g_activation":
+                out[name] = vals
+                continue
             bad = [v for v in vals if not (0 <= v <= MAX["seed"] if name == "seed" else math.isfinite(v))]
             bad += [v for v in vals if name.startswith("lr") and v <= 0]
             bad += [v for v in vals if name.startswith("beta") and not 0 <= v < 1]
@@ -364,6 +382,10 @@ class Config:
                 raise GanfitError(f"per_member: {name} = {bad[0]} is out of range")
             out[name] = vals
         return out
+
+    def g_kinds(self) -> list[str] | None:
+        """Each member's activation of all G's hidden layers where per_member names them, else None."""
+        return self.member_values().get("g_activation")
 
     def logs_at(self, epoch: int) -> bool:
         """Whether epoch (0-based) gets a metric row: every log_every epochs, and the last."""

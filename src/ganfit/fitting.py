@@ -9,7 +9,9 @@ split three ways (seeded; recorded in split.json and summary.json):
   the sum of its ranks over both validation metrics, so that one noisy metric does not decide), and so
   are whether the D-guided sampler (sampler.py, with a smooth or a sharp critic) replaces the member's
   plain G, and the bandwidth of the Gaussian kernel put on its samples (sampler.Smoothed: 0 to 1 times
-  Silverman's, by the same ranks);
+  Silverman's, by the same ranks). Where the members' Gs are of two kinds (fit1d's: half ELU's, half
+  ReLU's, recipes.FIT_MEMBERS), each kind's best member goes through those steps, and the kind whose
+  finished sampler ranks lower on both validation metrics is kept (`kinds` in summary.json);
 - the **test** part (20%): touched only by the comparison. The chosen sampler, the median member, the
   expert baselines (measure/baselines.py; with `flow=True`, a normalizing flow too) and the train part
   itself are each scored on it.
@@ -203,23 +205,61 @@ def conclude(run: Run, parts: dict[str, np.ndarray], info: dict) -> Run:
     better there, the baselines, and the comparison of them all on the test part; written to the run."""
     train_x, val_x = parts["train"], parts["validation"]
     n, seed = scored_samples(run.config), run.config.seed
-    best = choose(run.summary["members"], info["chosen_by"], train_x.shape[1])
-    run.summary["best_member"] = best
-    plain = run.sample(n, member=best, seed=seed + 1)
-    refined, sampler = refine(run, best, train_x, val_x, plain)
-    run.refined = refined if sampler["kind"] == "d-guided" else None
-    unsmoothed = refined.sample(n, seed + 1)[0] if run.refined is not None else plain
-    sampler["smoothing"] = smoothing(unsmoothed, train_x, val_x, seed)
-    if sampler["smoothing"]["factor"]:
-        run.refined = smoothed(run, sampler)
+    groups = kinds(run)
+    finished = {}
+    for kind, group in groups.items():  # each kind's best member, through the critics and the kernel
+        table = [run.summary["members"][m] for m in group]
+        finished[kind] = finish(run, group[choose(table, info["chosen_by"], train_x.shape[1])], train_x, val_x, n)
+    kind = pick_kind(finished, M.validation_names(train_x.shape[1]))
+    plain, run.refined, sampler = finished[kind]
+    run.summary["best_member"] = sampler["member"]
+    if len(groups) > 1:
+        run.summary["kinds"] = {k: {"member": s["member"], "validation": final(s)} for k, (_, _, s) in finished.items()}
+        sampler["g_activation"] = kind
     run.summary["sampler"] = sampler
     chosen = run.refined.sample(n, seed + 1)[0] if run.refined is not None else plain
     fitted = baselines(train_x, n, seed, flow=bool(info.get("flow")))
+    best = sampler["member"]
     members = [plain if m == best else run.sample(n, member=m, seed=seed + 1) for m in range(run.members)]
     run.summary["comparison"] = compare(run, chosen, plain, members, fitted, parts)
     if run.dir:
         _write(run.dir, lambda: _save_results(run, fitted, chosen, parts))
     return run
+
+
+def kinds(run: Run) -> dict[str, list[int]]:
+    """The members by G's activation where they differ (config.per_member's g_activation), else all as one."""
+    named = getattr(run.G, "kinds", None)
+    if not named:
+        return {"": list(range(run.members))}
+    return {k: [m for m, a in enumerate(named) if a == k] for k in dict.fromkeys(named)}
+
+
+def finish(run: Run, member: int, train_x: np.ndarray, val_x: np.ndarray, n: int):
+    """fit's steps after training on `member`: (its plain G's n samples, the sampler kept (the D-guided one
+    and/or the kernel; None: the plain G), the record for summary.json)."""
+    seed = run.config.seed
+    plain = run.sample(n, member=member, seed=seed + 1)
+    refined, sampler = refine(run, member, train_x, val_x, plain)
+    kept = refined if sampler["kind"] == "d-guided" else None
+    sampler["smoothing"] = smoothing(kept.sample(n, seed + 1)[0] if kept is not None else plain, train_x, val_x, seed)
+    if sampler["smoothing"]["factor"]:
+        kept = smoothed(run, sampler, kept)
+    return plain, kept, sampler
+
+
+def final(sampler: dict) -> dict[str, float]:
+    """The validation scores of the sampler `finish` kept (its kernel's row)."""
+    return sampler["smoothing"]["validation"][str(sampler["smoothing"]["factor"])]
+
+
+def pick_kind(finished: dict, names: list[str]) -> str:
+    """The kind whose finished sampler has the lowest sum of ranks over both validation metrics (a rank:
+    how many kinds score lower; ties: the lower first metric, then the first kind)."""
+    table = np.array([[final(s)[k] for k in names] for _, _, s in finished.values()])
+    table[~np.isfinite(table)] = np.inf
+    ranks = (table[None, :, :] < table[:, None, :]).sum((1, 2))
+    return list(finished)[int(np.lexsort((np.arange(len(table)), table[:, 0], ranks))[0])]
 
 
 def scored_samples(config: Config) -> int:
@@ -294,10 +334,11 @@ def smoothing(samples: np.ndarray, train_x: np.ndarray, val_x: np.ndarray, seed:
     }
 
 
-def smoothed(run: Run, sampler: dict) -> Smoothed:
-    """The chosen sampler (the D-guided one, or the member's plain G) with the kernel `sampler` records."""
+def smoothed(run: Run, sampler: dict, refined=None) -> Smoothed:
+    """The chosen sampler (`refined`, the D-guided one, or the member's plain G) with the kernel `sampler`
+    records."""
     member = sampler["member"]
-    inner = run.refined.inner if isinstance(run.refined, Smoothed) else run.refined  # never a kernel twice
+    inner = refined.inner if isinstance(refined, Smoothed) else refined  # never a kernel twice
     inner = inner if inner is not None else run.generator(member, plain=True)
     return Smoothed(inner, sampler["smoothing"]["bandwidth"], make_noise(run.config.noise), member)
 
@@ -313,6 +354,8 @@ def compare(run: Run, chosen, plain, members: list, fitted: list[Baseline], part
 
     s, best = run.summary["sampler"], run.summary["best_member"]
     how = f"D-guided, {s['critic']['name']} critic" if s["kind"] == "d-guided" else "plain G"
+    if s.get("g_activation"):  # which kind of G the member is (fit1d's members are of two)
+        how = f"{s['g_activation']} G, " + (how if s["kind"] == "d-guided" else "no D-guided step")
     if s.get("smoothing", {}).get("factor"):
         how += f", smoothed ({s['smoothing']['factor']:g} x Silverman's bandwidth)"
     rows = [{"model": f"ganfit, member {best} ({how}), chosen on validation", "key": "ganfit"} | score(chosen)]

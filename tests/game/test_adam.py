@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from ganfit import Config, GanfitError, train
+from ganfit import Config, GanfitError, recipes, train
 from ganfit.game.adam import MemberAdam
 
 
@@ -53,11 +53,36 @@ def test_a_member_with_its_own_seed_and_settings_trains_as_that_run_alone(engine
         ("seed=-1,2", "out of range"),
         ("seed=1,2;seed=3,4", "given twice"),
         ("lr_d", "is not NAME=V1"),
+        ("g_activation=elu,swish", r"needs activations \(elu, sigmoid"),
+        ("g_activation=elu", "1 values for 2 members"),
     ],
 )
 def test_per_member_errors_name_the_problem(per_member, message):
     with pytest.raises(GanfitError, match=message):
         Config(seeds=2, per_member=per_member).validate()
+
+
+def test_g_activation_per_member_is_for_ganfits_own_g():
+    with pytest.raises(GanfitError, match="g_activation sets the activations of ganfit's MLP G"):
+        Config(seeds=2, per_member="g_activation=elu,relu", g_model="custom:mine").validate()
+
+
+@pytest.mark.parametrize("engine", ["auto", "autograd"])
+def test_members_with_their_own_g_activation_train_as_runs_of_one_kind(engine):
+    """Member k of a mixed ensemble is member k of the run whose every G uses its activation: bit for bit
+    where one engine plays both (each member's arithmetic is its own), to rounding in torch's batched ops."""
+    base = recipes.load("robust1d").replace(epochs=120, log_every=40, eval_samples=500, seeds=3, gradients=engine)
+    mixed = train(base.replace(per_member="g_activation=relu,elu,relu"))
+    assert mixed.G.kinds == ["relu", "elu", "relu"] and mixed.G.member(1).activations == ["elu", "elu"]
+    alone = {a: train(base.replace(g_activations=f"{a},{a}")) for a in ("elu", "relu")}
+    for k, a in enumerate(mixed.G.kinds):
+        for p, q in zip(mixed.G.parameters(), alone[a].G.parameters()):
+            torch.testing.assert_close(p.detach()[k], q.detach()[k], rtol=1e-5, atol=1e-6)
+        assert mixed.summary["members"][k]["ks"] == pytest.approx(alone[a].summary["members"][k]["ks"], abs=1e-3)
+    z = torch.randn(1, 300, 1)
+    for k, a in enumerate(mixed.G.kinds):  # a member taken away keeps its kind
+        torch.testing.assert_close(mixed.G.member(k)(z), alone[a].G.member(k)(z), rtol=1e-5, atol=1e-6)
+    assert not torch.allclose(mixed.G.member(0)(z), alone["elu"].G.member(0)(z), atol=1e-3)
 
 
 def test_lr_scale_is_flat_then_a_straight_line_down():

@@ -34,6 +34,7 @@ def weights_after(config: Config, epochs: int, env: str, monkeypatch) -> tuple[s
         {"g_ema": 0.99},  # G's average, lerped in C (both of torch.lerp's forms: the weight starts above 0.5)
         {"seeds": 3, "d_view": "sample", "r1": 1.0, "g_ema": 0.999},
         {"seeds": 2, "optimizer": "sgd", "lr_d": 0.05, "lr_g": 0.05, "lr_decay": 0.5, "epochs": 30},
+        {"seeds": 4, "d_view": "sample", "r1": 1.0, "per_member": "g_activation=relu,elu,tanh,elu"},
     ],
 )
 def test_the_compiled_step_matches_the_torch_step(changes, monkeypatch):

@@ -47,6 +47,7 @@ def trajectories(config: Config, epochs: int):
         {"loss": "lsgan"},
         {"optimizer": "sgd", "lr_d": 0.05, "lr_g": 0.02},  # GAN Lab's other optimiser
         {"recipe": "robust1d", "batch": 16, "optimizer": "sgd", "per_member": "lr_d=0.05,0.1,0.02", "lr_decay": 0.5},
+        {"recipe": "robust1d", "batch": 16, "per_member": "g_activation=elu,relu,tanh"},  # G's own per member
     ],
 )
 @pytest.mark.parametrize("compiled", ["1", "0"], ids=["compiled-where-it-covers", "torch-step"])

@@ -49,6 +49,8 @@ class CompiledEngine(FastEngine):
         for name in ("logits_d", "logits_g", "fakes"):
             setattr(self.ctx, name, self._ptr(getattr(self, name)))
         self.ctx.work = self._ptr(torch.zeros(threads * self.lib.kernel_work(ctypes.addressof(self.ctx))))
+        if G.kinds:  # each member's own activation (config.per_member's g_activation)
+            self.ctx.g_kinds = self._ptr(torch.tensor([self.kernel.code(a) for a in G.kinds], dtype=torch.int32))
 
     def _ptr(self, t: torch.Tensor) -> int:
         assert t.is_contiguous() and t.device.type == "cpu"

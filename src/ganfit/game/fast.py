@@ -19,7 +19,7 @@ import torch
 from . import adam
 from .engine import Engine
 from .losses import LOSSES
-from .models import MLP
+from .models import MLP, kind_masks, mixing
 from .views import MinibatchView, PackView, SampleView
 
 aten = torch.ops.aten
@@ -38,6 +38,26 @@ ACT_SECOND = {  # the second derivative in terms of the output (None: 0, piecewi
     "relu": None,
     "leaky_relu": None,
 }
+
+
+def _mixed_backward(kinds: list[str], device):
+    """ACT_BACKWARD for an ensemble whose member k uses kinds[k] (models.mixing's): each kind's, kept
+    where it is that member's."""
+    masks = kind_masks(kinds, device)
+
+    def back(g: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        first, *others = masks
+        out = ACT_BACKWARD[first](g, y)
+        for a in others:
+            out = torch.where(masks[a], ACT_BACKWARD[a](g, y), out)
+        return out
+
+    return back
+
+
+def _no_second(y: torch.Tensor) -> torch.Tensor:
+    raise NotImplementedError("a penalty through a net of mixed activations (only G's may mix; D's are penalised)")
+
 
 # d loss / d logit per logit, (on real, on fake, G's on fake); the step divides by the logits' count.
 LOSS_GRADS = {
@@ -81,6 +101,10 @@ class FlatNet:
         self.acts = [mlp._acts[i] for i in range(len(mlp.activations))]
         self.act_back = [ACT_BACKWARD[a] for a in mlp.activations]
         self.act_second = [ACT_SECOND[a] for a in mlp.activations]
+        if mlp.kinds:  # each member's own activation (a G of config.per_member's g_activation)
+            L = len(mlp.activations)
+            self.acts = [mixing(mlp.kinds, self.theta.device)] * L
+            self.act_back, self.act_second = [_mixed_backward(mlp.kinds, self.theta.device)] * L, [_no_second] * L
         self.W, self.b, self.dW, self.db = [], [], [], []
         at = 0
         for i, p in enumerate(params):  # W0, b0, W1, b1, ...

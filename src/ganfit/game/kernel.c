@@ -19,7 +19,7 @@
 #include <string.h>
 
 /* Bumped whenever Game, Net, a code or a signature changes: native.py refuses a library of another ABI. */
-#define KERNEL_ABI 5
+#define KERNEL_ABI 6
 #ifndef KERNEL_SOURCE
 #define KERNEL_SOURCE "unknown" /* setup.py defines it: the sha256 of this file, checked at load */
 #endif
@@ -46,6 +46,7 @@ typedef struct {
     float *ema, ema_weight; /* G's moving average [K, P] (NULL: none), lerped towards G after its steps */
     float *logits_d, *logits_g, *fakes; /* out: [K, 2R], [K, R], [K, (d_steps + 1) B, dim]; R: D inputs per batch */
     float *work;                        /* scratch: threads x kernel_work floats (compiled.py) */
+    const int *g_kinds; /* [K]: member k's activation after each of G's hidden layers (NULL: G.acts) */
 } Game;
 
 /* e^x, Cephes' expf: x clamped to [-87, 88] (a finite, normal result: no inf reaches a division), then
@@ -562,11 +563,14 @@ static void member(Game *c, const float *real, const float *z_d, const float *z_
     const int K = c->K, B = c->B, dim = c->dim, zd = c->zdim;
     const long rows = (long)(c->d_steps + 1) * B;
     float *gt = c->G.theta + k * c->G.P, *gg = c->G.grad + k * c->G.P, *sub[MAXL + 1];
+    Net G = c->G; /* member k's G: its own activation where g_kinds gives one */
+    if (c->g_kinds)
+        for (int l = 0; l < MAXL; l++) G.acts[l] = c->g_kinds[k];
     /* G's weights are the same for every D step and the first G step: one forward for all */
     for (int s = 0; s < c->d_steps; s++)
         memcpy(w->z + (long)s * B * zd, z_d + ((long)s * K + k) * B * zd, sizeof(float) * B * zd);
     memcpy(w->z + (long)c->d_steps * B * zd, z_g + (long)k * B * zd, sizeof(float) * B * zd);
-    forward(&c->G, gt, w->z, (int)rows, w->hg);
+    forward(&G, gt, w->z, (int)rows, w->hg);
     float *fk = w->hg[c->G.layers];
     memcpy(c->fakes + (long)k * rows * dim, fk, sizeof(float) * rows * dim);
     for (int s = 0; s < c->d_steps; s++) /* D: real labelled 1, G's samples 0 */
@@ -575,14 +579,14 @@ static void member(Game *c, const float *real, const float *z_d, const float *z_
         float **h = w->hg, *fake = fk + (long)c->d_steps * B * dim;
         if (s > 0) {
             memcpy(w->z, z_g + ((long)s * K + k) * B * zd, sizeof(float) * B * zd);
-            forward(&c->G, gt, w->z, B, w->hg);
+            forward(&G, gt, w->z, B, w->hg);
             fake = w->hg[c->G.layers];
         } else { /* G's rows of the joint forward */
             sub[0] = w->z + (long)c->d_steps * B * zd;
             for (int l = 1; l <= c->G.layers; l++) sub[l] = w->hg[l] + (long)c->d_steps * B * c->G.sizes[l];
             h = sub;
         }
-        backward(&c->G, gt, h, B, g_grad(c, k, fake, w), gg, 0, NULL, w->tmp, NULL);
+        backward(&G, gt, h, B, g_grad(c, k, fake, w), gg, 0, NULL, w->tmp, NULL);
         adam(&c->G, k, *c->G.steps + s + 1);
     }
     if (c->ema) { /* torch.lerp's two forms, as game.py's _foreach_lerp_ */

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -44,7 +45,8 @@ def parse_activations(text: str, what: str) -> list[str]:
 
 class MLP(nn.Module):
     """K stacked MLPs; a hidden activation after every layer but the last (G's output is linear, D's
-    is a logit: the loss applies the sigmoid)."""
+    is a logit: the loss applies the sigmoid). With `kinds` (one activation name per member), member k
+    uses kinds[k] after every hidden layer instead of `activations` (config.per_member's g_activation)."""
 
     def __init__(
         self,
@@ -54,11 +56,15 @@ class MLP(nn.Module):
         stream: str,
         device: torch.device | str = "cpu",
         spectral: bool = False,
+        kinds: list[str] | None = None,
     ):
         super().__init__()
         assert len(activations) == len(sizes) - 2
-        self.sizes, self.activations = list(sizes), list(activations)
-        self._acts = [ACTIVATIONS[a] for a in activations]
+        assert kinds is None or len(kinds) == len(seeds)
+        self.sizes = list(sizes)
+        self.kinds = list(kinds) if kinds is not None and len(set(kinds)) > 1 else None
+        self.activations = [kinds[0]] * len(activations) if kinds and self.kinds is None else list(activations)
+        self._acts = [ACTIVATIONS[a] for a in self.activations]
         K = len(seeds)
         shapes = list(zip(sizes[:-1], sizes[1:]))
         # PyTorch's nn.Linear default: weights and biases uniform on +-1/sqrt(fan_in), drawn from the
@@ -115,12 +121,13 @@ class MLP(nn.Module):
             v = F.normalize(torch.bmm(u, w.transpose(1, 2)), dim=2)
             u.copy_(F.normalize(torch.bmm(v, w), dim=2))
 
-    def _run(self, x: torch.Tensor, weights: list, biases: list) -> torch.Tensor:
+    def _run(self, x: torch.Tensor, weights: list, biases: list, members: slice = slice(None)) -> torch.Tensor:
         last = len(weights) - 1
+        mixed = mixing(self.kinds[members], x.device) if self.kinds else None
         for i, (w, b) in enumerate(zip(weights, biases)):
             x = torch.baddbmm(b, x, w)
             if i < last:
-                x = self._acts[i](x)
+                x = mixed(x) if mixed else self._acts[i](x)
         return x
 
     @torch.no_grad()
@@ -132,14 +139,14 @@ class MLP(nn.Module):
         n = len(self.weights)
         weights, biases = (params[:n], params[n : 2 * n]) if params else (self._effective_weights(), list(self.biases))
         if self._compiled(x, weights + biases):  # kernel.c: 2-4x torch's on one thread (the metric worker's)
-            return native.forward(list(zip(weights, biases)), self.activations, x)
+            return native.forward(list(zip(weights, biases)), self.activations, x, self.kinds)
         step = max(1, budget // (x.shape[1] * max(self.sizes)))
         parts = [slice(lo, lo + step) for lo in range(0, self.members, step)]
         # Into one preallocated result: small outputs allocated between the big temporaries fragment
         # the heap (measured: K = 1,024 grew RSS by 2 GB that way).
         out = torch.empty(self.members, x.shape[1], self.sizes[-1], dtype=x.dtype, device=x.device)
         for p in parts:
-            out[p] = self._run(x[p], [w[p] for w in weights], [b[p] for b in biases])
+            out[p] = self._run(x[p], [w[p] for w in weights], [b[p] for b in biases], p)
         return out
 
     def _compiled(self, x: torch.Tensor, params: list[torch.Tensor]) -> bool:
@@ -150,7 +157,11 @@ class MLP(nn.Module):
     def member(self, k: int) -> MLP:
         """A K = 1 view of member k (shares storage; for sampling)."""
         weights = [w.detach()[k : k + 1] for w in self._effective_weights()]
-        return self.sharing(weights + [b.detach()[k : k + 1] for b in self.biases])
+        one = self.sharing(weights + [b.detach()[k : k + 1] for b in self.biases])
+        if self.kinds:
+            one.kinds, one.activations = None, [self.kinds[k]] * len(self.activations)
+            one._acts = [ACTIVATIONS[a] for a in one.activations]
+        return one
 
     def sharing(self, params: list[torch.Tensor]) -> MLP:
         """This architecture over other tensors (in parameters() order: weights, then biases), without
@@ -160,6 +171,7 @@ class MLP(nn.Module):
         other = MLP.__new__(MLP)
         nn.Module.__init__(other)
         other.sizes, other.activations, other._acts, other.spectral = self.sizes, self.activations, self._acts, False
+        other.kinds = self.kinds
         other.weights = nn.ParameterList([nn.Parameter(w, requires_grad=False) for w in weights])
         other.biases = nn.ParameterList([nn.Parameter(b, requires_grad=False) for b in biases])
         return other
@@ -167,13 +179,33 @@ class MLP(nn.Module):
 
 def generator(config, dim: int, seeds: list[int], device="cpu", n_in: int | None = None) -> MLP | EnsembleNet:
     """G: noise dim (n_in: the plan's) -> g_hidden (once per activation) -> dim, one member per seed (or
-    config.g_model's)."""
+    config.g_model's); each member's own activation where per_member names g_activation."""
     n_in = n_in or make_noise(config.noise).dim
     if config.g_model:
         return nets.build(config.g_model, n_in, dim, seeds, "init_g", device)
     acts = parse_activations(config.g_activations, "g_activations")
     sizes = [n_in] + [config.g_hidden] * len(acts) + [dim]
-    return MLP(sizes, acts, seeds, "init_g", device)
+    return MLP(sizes, acts, seeds, "init_g", device, kinds=config.g_kinds())
+
+
+def kind_masks(kinds: list[str], device) -> dict[str, torch.Tensor]:
+    """{activation: [K, 1, 1] bools, true for the members that use it}, in the order kinds first names them."""
+    return {a: torch.tensor([k == a for k in kinds], device=device)[:, None, None] for a in dict.fromkeys(kinds)}
+
+
+def mixing(kinds: list[str], device) -> Callable[[torch.Tensor], torch.Tensor]:
+    """The hidden activation of an ensemble whose member k uses kinds[k]: each kind over the whole batch,
+    kept where it is that member's (x [K, rows, width])."""
+    masks = kind_masks(kinds, device)
+
+    def act(x: torch.Tensor) -> torch.Tensor:
+        first, *others = masks
+        y = ACTIVATIONS[first](x)
+        for a in others:
+            y = torch.where(masks[a], ACTIVATIONS[a](x), y)
+        return y
+
+    return act
 
 
 def discriminator(config, dim: int, seeds: list[int], device="cpu", n_in: int | None = None) -> MLP | EnsembleNet:
@@ -228,7 +260,7 @@ class Generator(nn.Module):
         layers = []
         if self.custom is None:
             one = G.member(member)
-            acts = [*G.activations, ""]  # G's output is linear
+            acts = [*one.activations, ""]  # G's output is linear
             layers = [Layer(w, b, a) for w, b, a in zip(one.weights, one.biases, acts)]
         self.layers = nn.ModuleList(layers)
 

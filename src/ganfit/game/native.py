@@ -29,7 +29,7 @@ import torch
 
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE / "kernel.c"
-ABI = 5  # kernel.c's KERNEL_ABI
+ABI = 6  # kernel.c's KERNEL_ABI
 VARIANTS = {"avx512": 4, "avx2": 3, "generic": 0}  # best first, with the x86-64 level each needs
 MAXL, MAXT = 16, 256  # kernel.c's MAXL (layers per net) and MAXT (threads)
 
@@ -57,6 +57,7 @@ class Game(ctypes.Structure):  # kernel.c's Game
         ("ema", ctypes.c_void_p),
         ("ema_weight", ctypes.c_float),
         *((name, ctypes.c_void_p) for name in ("logits_d", "logits_g", "fakes", "work")),
+        ("g_kinds", ctypes.c_void_p),
     ]
 
 
@@ -251,9 +252,24 @@ def platform_info() -> dict[str, str]:
     return {"cpu": cpu_isa(), "vendor": cpu_vendor(), "kernel": variant() or "none"}
 
 
-def forward(layers: list[tuple[torch.Tensor, torch.Tensor]], acts: list[str], x: torch.Tensor) -> torch.Tensor:
+def forward(
+    layers: list[tuple[torch.Tensor, torch.Tensor]], acts: list[str], x: torch.Tensor, kinds: list[str] | None = None
+) -> torch.Tensor:
     """An ensemble MLP's output [K, rows, out] at x [K, rows, in] with kernel.c (library() must be
-    there): layers are (W [K, in, out], b [K, 1, out]) float32 CPU tensors, each member's contiguous."""
+    there): layers are (W [K, in, out], b [K, 1, out]) float32 CPU tensors, each member's contiguous;
+    with `kinds`, member k's hidden activation is kinds[k] (models.MLP's), a call per run of one kind."""
+    if not kinds:
+        return _forward(layers, acts, x)
+    out, start = [], 0
+    for end in range(1, len(kinds) + 1):
+        if end == len(kinds) or kinds[end] != kinds[start]:
+            part = [(w[start:end], b[start:end]) for w, b in layers]
+            out.append(_forward(part, [kinds[start]] * len(acts), x[start:end]))
+            start = end
+    return torch.cat(out)
+
+
+def _forward(layers: list[tuple[torch.Tensor, torch.Tensor]], acts: list[str], x: torch.Tensor) -> torch.Tensor:
     k = kernel()
     K, rows, _ = x.shape
     sizes = [layers[0][0].shape[1]] + [w.shape[2] for w, _ in layers]
