@@ -2,9 +2,10 @@
 
 Each case is checked two ways (tests/test_golden.py):
 - its files' sha256, bit for bit, where bits were recorded for this platform: the machine, the CPU's
-  maker (native.cpu_vendor), torch's CPU capability (AVX512, AVX2, DEFAULT: ATEN_CPU_CAPABILITY forces
-  it) and the engine: torch's step or the compiled kernel (its avx512 and avx2 variants give the same
-  bits, so they share a key, "kernel-fma");
+  maker (native.cpu_vendor), the CPU's own vector instructions (native.cpu_simd: MKL picks its code
+  from them, whatever torch is forced to), torch's CPU capability (AVX512, AVX2, DEFAULT:
+  ATEN_CPU_CAPABILITY forces it) and the engine: torch's step or the compiled kernel (its avx512 and
+  avx2 variants give the same bits, so they share a key, "kernel-fma");
 - the numbers of its last metric rows (or its sweep table), within a tolerance, on every platform: float
   rounding differs from one instruction set to the next, a change of behaviour moves them far more.
 
@@ -68,10 +69,12 @@ def drift(got: dict[str, float], want: dict[str, float]) -> float:
 
 
 def platform_key() -> str:
-    """Where a case's bits hold: the machine, its CPU's maker, torch's CPU capability, and the engine."""
+    """Where a case's bits hold: the machine, its CPU's maker, the CPU's own vector instructions (MKL's
+    choice), torch's CPU capability, and the engine."""
     k = native.kernel()
     engine = "torch" if k is None else "kernel-generic" if k.variant == "generic" else "kernel-fma"
-    return f"{platform.machine()}/{native.cpu_vendor()}/{torch.backends.cpu.get_cpu_capability()}/{engine}"
+    simd, torch_path = native.cpu_simd(), torch.backends.cpu.get_cpu_capability()
+    return f"{platform.machine()}/{native.cpu_vendor()}/cpu-{simd}/torch-{torch_path}/{engine}"
 
 
 def _train(config: Config, d: Path) -> Path:

@@ -231,6 +231,21 @@ def cpu_isa() -> str:
     return f"{platform.machine()}/{torch.backends.cpu.get_cpu_capability()}"
 
 
+def cpu_simd() -> str:
+    """The widest vector instructions this CPU has (AVX512, AVX2, or "base"), whatever ATEN_CPU_CAPABILITY
+    forces: numpy and MKL pick their vector code from the CPU itself, so an AVX-512 CPU forced to torch's
+    AVX2 path gives an AVX2-only CPU's weights but not its metrics, bit for bit (tests/golden). Off x86
+    or without /proc/cpuinfo: the architecture."""
+    try:
+        with open("/proc/cpuinfo") as fh:
+            flags = next((line.split(":", 1)[1].split() for line in fh if line.startswith("flags")), None)
+    except OSError:
+        flags = None
+    if not flags:
+        return platform.machine()
+    return "AVX512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "base"
+
+
 def cpu_vendor() -> str:
     """The CPU's maker (GenuineIntel, AuthenticAMD, ...; where /proc/cpuinfo has no vendor_id, as on ARM,
     what platform.processor() says, often the architecture alone, else "unknown"). The same instruction
@@ -248,8 +263,9 @@ def cpu_vendor() -> str:
 
 
 def platform_info() -> dict[str, str]:
-    """Where float rounding is decided, for provenance: the CPU (cpu_isa), its maker and the kernel's variant."""
-    return {"cpu": cpu_isa(), "vendor": cpu_vendor(), "kernel": variant() or "none"}
+    """Where float rounding is decided, for provenance: torch's path (cpu_isa), the CPU's own vector
+    instructions (cpu_simd), its maker and the kernel's variant."""
+    return {"cpu": cpu_isa(), "simd": cpu_simd(), "vendor": cpu_vendor(), "kernel": variant() or "none"}
 
 
 def forward(
