@@ -62,6 +62,15 @@ def test_per_member_errors_name_the_problem(per_member, message):
         Config(seeds=2, per_member=per_member).validate()
 
 
+def test_the_configs_activation_names_are_the_models_and_the_kernels():
+    from ganfit.config import ACTIVATION_NAMES
+    from ganfit.game import models, native
+
+    assert ACTIVATION_NAMES == tuple(models.ACTIVATIONS)  # config.py names them without importing torch
+    if native.kernel() is not None:
+        assert all(native.kernel().code(a) >= 0 for a in ACTIVATION_NAMES)
+
+
 def test_g_activation_per_member_is_for_ganfits_own_g():
     with pytest.raises(GanfitError, match="g_activation sets the activations of ganfit's MLP G"):
         Config(seeds=2, per_member="g_activation=elu,relu", g_model="custom:mine").validate()
