@@ -19,7 +19,7 @@ import torch
 from . import adam
 from .engine import Engine
 from .losses import LOSSES
-from .models import MLP, kind_masks, mixing
+from .models import MLP, mixing, per_kind
 from .views import MinibatchView, PackView, SampleView
 
 aten = torch.ops.aten
@@ -38,21 +38,6 @@ ACT_SECOND = {  # the second derivative in terms of the output (None: 0, piecewi
     "relu": None,
     "leaky_relu": None,
 }
-
-
-def _mixed_backward(kinds: list[str], device):
-    """ACT_BACKWARD for an ensemble whose member k uses kinds[k] (models.mixing's): each kind's, kept
-    where it is that member's."""
-    masks = kind_masks(kinds, device)
-
-    def back(g: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        first, *others = masks
-        out = ACT_BACKWARD[first](g, y)
-        for a in others:
-            out = torch.where(masks[a], ACT_BACKWARD[a](g, y), out)
-        return out
-
-    return back
 
 
 def _no_second(y: torch.Tensor) -> torch.Tensor:
@@ -104,7 +89,8 @@ class FlatNet:
         if mlp.kinds:  # each member's own activation (a G of config.per_member's g_activation)
             L = len(mlp.activations)
             self.acts = [mixing(mlp.kinds, self.theta.device)] * L
-            self.act_back, self.act_second = [_mixed_backward(mlp.kinds, self.theta.device)] * L, [_no_second] * L
+            self.act_back = [per_kind(mlp.kinds, self.theta.device, ACT_BACKWARD)] * L
+            self.act_second = [_no_second] * L
         self.W, self.b, self.dW, self.db = [], [], [], []
         at = 0
         for i, p in enumerate(params):  # W0, b0, W1, b1, ...

@@ -123,12 +123,20 @@ class MLP(nn.Module):
 
     def _run(self, x: torch.Tensor, weights: list, biases: list, members: slice = slice(None)) -> torch.Tensor:
         last = len(weights) - 1
-        mixed = mixing(self.kinds[members], x.device) if self.kinds else None
+        mixed = self._mixing(members, x.device) if self.kinds else None
         for i, (w, b) in enumerate(zip(weights, biases)):
             x = torch.baddbmm(b, x, w)
             if i < last:
                 x = mixed(x) if mixed else self._acts[i](x)
         return x
+
+    def _mixing(self, members: slice, device) -> Callable[[torch.Tensor], torch.Tensor]:
+        """mixing() for these members, made once per slice and device: its masks are built on the host."""
+        cache = self.__dict__.setdefault("_mixings", {})
+        key = (members.start, members.stop, str(device))
+        if key not in cache:
+            cache[key] = mixing(self.kinds[members], device)
+        return cache[key]
 
     @torch.no_grad()
     def evaluate(self, x: torch.Tensor, budget: int = EVAL_BUDGET, params: list | None = None) -> torch.Tensor:
@@ -188,24 +196,24 @@ def generator(config, dim: int, seeds: list[int], device="cpu", n_in: int | None
     return MLP(sizes, acts, seeds, "init_g", device, kinds=config.g_kinds())
 
 
-def kind_masks(kinds: list[str], device) -> dict[str, torch.Tensor]:
-    """{activation: [K, 1, 1] bools, true for the members that use it}, in the order kinds first names them."""
-    return {a: torch.tensor([k == a for k in kinds], device=device)[:, None, None] for a in dict.fromkeys(kinds)}
+def per_kind(kinds: list[str], device, fns: dict[str, Callable[..., torch.Tensor]]) -> Callable[..., torch.Tensor]:
+    """fns[a] for an ensemble whose member k uses kinds[k] (arguments [K, rows, width]): each kind's over
+    the whole batch, kept where it is that member's. `mixing` is ACTIVATIONS' (fast.py: ACT_BACKWARD's)."""
+    masks = {a: torch.tensor([k == a for k in kinds], device=device)[:, None, None] for a in dict.fromkeys(kinds)}
+    first, *others = masks
+
+    def fn(*args: torch.Tensor) -> torch.Tensor:
+        y = fns[first](*args)
+        for a in others:
+            y = torch.where(masks[a], fns[a](*args), y)
+        return y
+
+    return fn
 
 
 def mixing(kinds: list[str], device) -> Callable[[torch.Tensor], torch.Tensor]:
-    """The hidden activation of an ensemble whose member k uses kinds[k]: each kind over the whole batch,
-    kept where it is that member's (x [K, rows, width])."""
-    masks = kind_masks(kinds, device)
-
-    def act(x: torch.Tensor) -> torch.Tensor:
-        first, *others = masks
-        y = ACTIVATIONS[first](x)
-        for a in others:
-            y = torch.where(masks[a], ACTIVATIONS[a](x), y)
-        return y
-
-    return act
+    """The hidden activation of an ensemble whose member k uses kinds[k] (x [K, rows, width])."""
+    return per_kind(kinds, device, ACTIVATIONS)
 
 
 def discriminator(config, dim: int, seeds: list[int], device="cpu", n_in: int | None = None) -> MLP | EnsembleNet:
