@@ -156,8 +156,10 @@ def test_a_fit_on_real_data_beats_a_deliberately_poor_baseline():
     _, _, rows = split(len(x), 0.2, run.config.seed)
     poor = np.random.default_rng(0).uniform(x.min(), x.max(), (run.config.eval_samples, 1))  # flat over the range
     score = M.against(poor[None], x[rows], x.std(0))["val_w1"][0]
-    best = run.summary["comparison"]["rows"][0]["test_w1"]
-    assert best < 0.85 * score  # on the validation rows, before the three-way split: 0.49-0.77 on seeds 0-4
+    rows = {r["key"]: r["test_w1"] for r in run.summary["comparison"]["rows"]}
+    # on 68 test rows the flat is only 1.15-2.6x the train part itself (seed 0: 3.69 and 3.07); ganfit lies
+    # -0.03 to 0.53 of the way from the train part to the flat on seeds 0-4
+    assert rows["ganfit"] - rows["train"] < 0.75 * (score - rows["train"])
 
 
 def test_the_mixture_finds_two_separated_clusters_by_bic():

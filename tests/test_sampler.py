@@ -9,11 +9,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from ganfit.game import adam
+from ganfit.game import adam, native
 from ganfit.game.frame import Frame
 from ganfit.game.models import MLP
 from ganfit.game.noise import make_noise
-from ganfit.sampler import CRITIC_BATCH, CRITICS, DGuided, Smoothed, bandwidths, fit_critic, threshold
+from ganfit.sampler import CRITICS, DGuided, Smoothed, bandwidths, batches, fit_critic, fit_critics, threshold
 
 
 class Bridge(torch.nn.Module):
@@ -122,10 +122,10 @@ def autograd_critic(real, fake, seed: int, r1: float, steps: int) -> MLP:
     real_t, fake_t = torch.as_tensor(real).float(), torch.as_tensor(fake).float()
     critic = MLP([1, 64, 64, 1], ["elu", "elu"], [seed], "critic")
     opt = adam.Adam(critic.parameters(), 1e-3, (0.5, 0.999))
-    picks = torch.Generator().manual_seed(seed)
+    rows_r, rows_f = batches(len(real_t), len(fake_t), seed, steps)
     for t in range(steps):
-        xr = real_t[torch.randint(len(real_t), (CRITIC_BATCH,), generator=picks)][None].requires_grad_(True)
-        xf = fake_t[torch.randint(len(fake_t), (CRITIC_BATCH,), generator=picks)][None]
+        xr = real_t[rows_r[t]][None].requires_grad_(True)
+        xf = fake_t[rows_f[t]][None]
         on_real, on_fake = critic(xr), critic(xf)
         (grad,) = torch.autograd.grad(on_real.sum(), xr, create_graph=True)
         loss = F.softplus(-on_real).mean() + F.softplus(on_fake).mean() + r1 / 2 * grad.square().sum(2).mean()
@@ -143,6 +143,23 @@ def test_the_critics_hand_derived_steps_are_autograds(r1):
     x = torch.linspace(-4, 4, 50)[None, :, None]
     untrained = MLP([1, 64, 64, 1], ["elu", "elu"], [3], "critic")
     assert (ours(x) - ref(x)).abs().max() < 1e-4 < (ours(x) - untrained(x)).abs().max()
+
+
+@pytest.mark.skipif(native.kernel() is None, reason="no compiled kernel here")
+def test_critics_fitted_together_in_c_are_each_as_fitted_alone_and_as_torchs(monkeypatch):
+    """kernel.c's critics, four at once on the idle cores: each one's bits as when it is fitted alone, and
+    the torch ops' weights (GANFIT_COMPILED=0) to float rounding, after the whole of its steps."""
+    real, fakes = two_clusters(300, 0), [two_clusters(2000, 1) * 0.7, Bridge()(torch.randn(2000, 1)).double().numpy()]
+    specs, frame = [(0.01, 300), (1.0, 120)], Frame(np.array([0.5]), np.array([0.1]))
+    together = fit_critics(real, [f for f in fakes for _ in specs], frame, 4, specs * 2)
+    alone = [fit_critic(real, f, frame, 4, *spec) for f in fakes for spec in specs]
+    monkeypatch.setenv("GANFIT_COMPILED", "0")
+    torchs = fit_critics(real, [f for f in fakes for _ in specs], frame, 4, specs * 2)
+    x = torch.linspace(-4, 4, 50)[None, :, None]
+    for a, b, t in zip(together, alone, torchs):
+        assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+        torch.testing.assert_close(a(x), t(x), rtol=1e-3, atol=1e-4)
+    assert (together[0](x) - together[2](x)).abs().max() > 0.1  # each learnt its own fake
 
 
 def test_fitting_the_critic_leaves_torch_dynamo_unimported():

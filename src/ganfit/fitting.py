@@ -40,7 +40,8 @@ from .measure.baselines import Baseline, baselines, flow_missing
 from .pictures import figures
 from .run import SAMPLER, Run
 from .rundir.layout import SUMMARY
-from .sampler import CRITICS, DGuided, Smoothed, bandwidths, fit_critic, threshold
+from .sampler import CRITICS, DGuided, Smoothed, bandwidths, threshold
+from .sampler import fit_critics as sampler_critics
 from .training import train
 
 MIN_TRAIN, MIN_VALIDATION, MIN_TEST = 8, 2, 2
@@ -206,10 +207,13 @@ def conclude(run: Run, parts: dict[str, np.ndarray], info: dict) -> Run:
     train_x, val_x = parts["train"], parts["validation"]
     n, seed = scored_samples(run.config), run.config.seed
     groups = kinds(run)
-    finished = {}
-    for kind, group in groups.items():  # each kind's best member, through the critics and the kernel
-        table = [run.summary["members"][m] for m in group]
-        finished[kind] = finish(run, group[choose(table, info["chosen_by"], train_x.shape[1])], train_x, val_x, n)
+    best = {
+        k: g[choose([run.summary["members"][m] for m in g], info["chosen_by"], train_x.shape[1])]
+        for k, g in groups.items()
+    }
+    critics = fit_critics(run, list(best.values()), train_x)  # every kind's at once: they share the cores
+    # each kind's best member, through the critics and the kernel
+    finished = {k: finish(run, m, train_x, val_x, n, critics.get(m)) for k, m in best.items()}
     kind = pick_kind(finished, M.validation_names(train_x.shape[1]))
     plain, run.refined, sampler = finished[kind]
     run.summary["best_member"] = sampler["member"]
@@ -235,12 +239,12 @@ def kinds(run: Run) -> dict[str, list[int]]:
     return {k: [m for m, a in enumerate(named) if a == k] for k in dict.fromkeys(named)}
 
 
-def finish(run: Run, member: int, train_x: np.ndarray, val_x: np.ndarray, n: int):
+def finish(run: Run, member: int, train_x: np.ndarray, val_x: np.ndarray, n: int, critics=None):
     """fit's steps after training on `member`: (its plain G's n samples, the sampler kept (the D-guided one
-    and/or the kernel; None: the plain G), the record for summary.json)."""
+    and/or the kernel; None: the plain G), the record for summary.json); `critics`: fit_critics' for it."""
     seed = run.config.seed
     plain = run.sample(n, member=member, seed=seed + 1)
-    refined, sampler = refine(run, member, train_x, val_x, plain)
+    refined, sampler = refine(run, member, train_x, val_x, plain, critics)
     kept = refined if sampler["kind"] == "d-guided" else None
     sampler["smoothing"] = smoothing(kept.sample(n, seed + 1)[0] if kept is not None else plain, train_x, val_x, seed)
     if sampler["smoothing"]["factor"]:
@@ -284,19 +288,34 @@ def ranking(members: list[dict], by: str, dim: int) -> list[int]:
     return [int(i) for i in np.lexsort((table[:, 0], ranks))]
 
 
-def refine(run: Run, member: int, train_x: np.ndarray, val_x: np.ndarray, plain: np.ndarray):
-    """The D-guided sampler on `member` with each of sampler.CRITICS, and which of them, or the plain member,
-    is kept: the lowest on the validation part's first metric (KS in 1-D, sliced W1 in 2-D; ties: plain).
-    Returns (the D-guided sampler that scored lowest there, kept or not, None for a custom G; the record
-    for summary.json)."""
+def fit_critics(run: Run, members: list[int], train_x: np.ndarray) -> dict[int, tuple[np.ndarray, dict]]:
+    """For each of `members`: (its G's samples the critics learn, {name: critic} for each of
+    sampler.CRITICS), trained in one call; {} for a custom G (it has no D-guided step)."""
+    if not isinstance(run.G, MLP):
+        return {}
+    seed = run.config.seed
+    fakes = {m: run.sample(20_000, member=m, seed=seed + 2) for m in members}
+    specs = [(m, name) for m in members for name in CRITICS]
+    fitted = sampler_critics(train_x, [fakes[m] for m, _ in specs], run.frame, seed, [CRITICS[c] for _, c in specs])
+    out = {m: (fakes[m], {}) for m in members}
+    for (m, name), critic in zip(specs, fitted):
+        out[m][1][name] = critic
+    return out
+
+
+def refine(run: Run, member: int, train_x: np.ndarray, val_x: np.ndarray, plain: np.ndarray, critics=None):
+    """The D-guided sampler on `member` with each of sampler.CRITICS (`critics`: fit_critics' for it, fitted
+    here if None), and which of them, or the plain member, is kept: the lowest on the validation part's
+    first metric (KS in 1-D, sliced W1 in 2-D; ties: plain). Returns (the D-guided sampler that scored
+    lowest there, kept or not, None for a custom G; the record for summary.json)."""
     seed, names = run.config.seed, M.validation_names(train_x.shape[1])
     if not isinstance(run.G, MLP):  # a G from Python: the plain member only
         return None, {"kind": "plain", "member": member, "why": "a custom G"}
-    fake = run.sample(20_000, member=member, seed=seed + 2)
+    fake, fitted = critics or fit_critics(run, [member], train_x)[member]
     scale = train_x.std(0)
     scores, guided, costs = {"plain": M.against(plain[None], val_x, scale)}, {}, {}
-    for name, (r1, steps) in CRITICS.items():
-        guided[name] = dguided(run, member, fit_critic(train_x, fake, run.frame, seed, r1, steps), fake)
+    for name in CRITICS:
+        guided[name] = dguided(run, member, fitted[name], fake)
         samples, costs[name] = guided[name].sample(len(plain), seed + 3)  # the same draws for every critic
         scores[name] = M.against(samples[None], val_x, scale)
     first = lambda name: scores[name][names[0]][0]  # noqa: E731

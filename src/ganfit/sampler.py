@@ -38,11 +38,11 @@ from torch import nn
 
 from .errors import GanfitError
 from .files import atomic_write
-from .game import rng
+from .game import compiled, native, rng
 from .game.fast import LOSS_GRADS, FlatNet
 from .game.frame import Frame
 from .game.models import MLP
-from .game.plan import one_thread
+from .game.plan import idle_cores, one_thread
 
 # minibatches of 256 real and 256 of G's rows: 512 gave the same fits to within ±0.002 on twenty splits of
 # the eight real sets (docs/benchmarks.md, section 5) in 1.5-2.0x the critics' time
@@ -115,31 +115,66 @@ class DGuided(nn.Module):
 def fit_critic(
     real: np.ndarray, fake: np.ndarray, frame: Frame, seed: int, r1: float = CRITIC_R1, steps: int = CRITIC_STEPS
 ) -> MLP:
-    """A per-sample critic [1, N, dim] -> logits, trained on real rows vs G's samples (both in data units,
-    fitted in the working frame) for `steps`: non-saturating loss with R1 (weight `r1`) on the real rows,
-    Adam at a rate that falls to 0 in a straight line (the critic ends where it settled); seeded. Its
-    gradients are the game's, derived by hand (game/fast.FlatNet, R1's double backward included): the
-    same weights as autograd's to float rounding, in half the time."""
+    """One critic: fit_critics' for one spec."""
+    return fit_critics(real, [fake], frame, seed, [(r1, steps)])[0]
+
+
+def fit_critics(
+    real: np.ndarray, fakes: list[np.ndarray], frame: Frame, seed: int, specs: list[tuple[float, int]]
+) -> list[MLP]:
+    """Per-sample critics [1, N, dim] -> logits: critic i trained on the real rows against G's samples
+    fakes[i] (both in data units, fitted in the working frame) for specs[i] = (R1 weight, steps), each as
+    it would be alone: non-saturating loss with R1 on the real rows, Adam at a rate that falls to 0 in a
+    straight line (the critic ends where it settled), its batches drawn from `seed` (batches). The
+    gradients are the game's, derived by hand, R1's double backward included: in kernel.c, the critics
+    split across the idle cores, where it is built (game/compiled.train_critics), else torch's
+    (game/fast.FlatNet); the same weights as autograd's to float rounding."""
+    order = sorted(range(len(specs)), key=lambda k: -specs[k][1])  # the longest first: the threads end together
+    fakes, specs = [fakes[k] for k in order], [specs[k] for k in order]
     to = lambda x: frame.to_frame(torch.as_tensor(x, dtype=torch.float64)).float()  # noqa: E731
-    real_t, fake_t = to(real), to(fake)
-    critic = MLP([real.shape[1], CRITIC_HIDDEN, CRITIC_HIDDEN, 1], ["elu", "elu"], [seed], "critic")
+    real_t, K, dim, most = to(real), len(specs), real.shape[1], max(steps for _, steps in specs)
+    xr, xf = torch.zeros(2, K, most, CRITIC_BATCH, dim)
+    for k, (fake, (_, steps)) in enumerate(zip(fakes, specs)):
+        fake_t = to(fake)
+        r, f = batches(len(real_t), len(fake_t), seed, steps)
+        xr[k, :steps], xf[k, :steps] = real_t[r], fake_t[f]
+    critic = MLP([dim, CRITIC_HIDDEN, CRITIC_HIDDEN, 1], ["elu", "elu"], [seed] * K, "critic")
+    net = FlatNet(critic, 1e-3, (0.5, 0.999))
+    if native.kernel() is not None:
+        r1s, steps = zip(*specs)
+        compiled.train_critics(net, critic, xr, xf, list(steps), list(r1s), min(K, idle_cores()))
+        critics = [critic.member(k) for k in range(K)]
+    else:
+        critics = [_torch_critic(critic.member(k), xr[k], xf[k], *spec) for k, spec in enumerate(specs)]
+    for one in critics:
+        for p in one.parameters():
+            p.requires_grad_(False)
+    return [critics[order.index(k)] for k in range(K)]
+
+
+def batches(n_real: int, n_fake: int, seed: int, steps: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Which real rows and which of G's samples each of a critic's steps trains on: [steps, CRITIC_BATCH]
+    indices each, from a generator seeded with `seed`."""
+    picks = torch.Generator().manual_seed(seed)
+    shape = (steps, CRITIC_BATCH)
+    return torch.randint(n_real, shape, generator=picks), torch.randint(n_fake, shape, generator=picks)
+
+
+def _torch_critic(critic: MLP, xr: torch.Tensor, xf: torch.Tensor, r1: float, steps: int) -> MLP:
+    """fit_critics' training of one critic with torch's ops, on its batches xr and xf [>= steps, B, dim]."""
+    critic = critic.sharing([p.clone() for p in critic.parameters()])  # its own buffers, not the K critics'
     net = FlatNet(critic, 1e-3, (0.5, 0.999))
     on_real, on_fake, _ = LOSS_GRADS["ns"]
-    picks = torch.Generator().manual_seed(seed)
     with one_thread(), torch.no_grad():  # small ops: one thread is faster under the CLI's OpenMP settings
         for t in range(steps):
-            xr = real_t[torch.randint(len(real_t), (CRITIC_BATCH,), generator=picks)]
-            xf = fake_t[torch.randint(len(fake_t), (CRITIC_BATCH,), generator=picks)]
             saved: list = []
-            logits = net.forward(torch.cat([xr, xf])[None], saved)
+            logits = net.forward(torch.cat([xr[t], xf[t]])[None], saved)
             grad = torch.cat([on_real(logits[:, :CRITIC_BATCH]), on_fake(logits[:, CRITIC_BATCH:])], 1)
             extra: list = []
             net.penalty(saved, slice(0, CRITIC_BATCH), r1, extra)
             net.backward(saved, grad.div_(CRITIC_BATCH), extra=extra)
             net.lr_scale = 1 - t / steps
             net.adam()
-    for p in critic.parameters():
-        p.requires_grad_(False)
     return critic
 
 

@@ -16,7 +16,7 @@ import torch
 
 from . import native
 from .engine import Draws
-from .fast import FastEngine
+from .fast import FastEngine, FlatNet
 from .native import MAXL, MAXT, Game, Net
 
 
@@ -45,7 +45,7 @@ class CompiledEngine(FastEngine):
         threads = min(c.threads or 1, K, MAXT)  # members split across threads; 0 (unresolved): one
         ints = (K, c.batch, dim, zdim, int(self.diffs), c.d_steps, c.g_steps, self.kernel.code(c.loss), threads)
         self.ctx = Game(*ints, self.m or 0, c.r1, c.r2)
-        self.ctx.G, self.ctx.D = self._net(self.G, G), self._net(self.D, D)
+        self.ctx.G, self.ctx.D = net(self.kernel, self.G, G, self._ptr), net(self.kernel, self.D, D, self._ptr)
         for name in ("logits_d", "logits_g", "fakes"):
             setattr(self.ctx, name, self._ptr(getattr(self, name)))
         self.ctx.work = self._ptr(torch.zeros(threads * self.lib.kernel_work(ctypes.addressof(self.ctx))))
@@ -56,24 +56,6 @@ class CompiledEngine(FastEngine):
         assert t.is_contiguous() and t.device.type == "cpu"
         self.keep.append(t)
         return t.data_ptr()
-
-    def _net(self, flat, mlp) -> Net:
-        n = Net(
-            len(mlp.sizes) - 1,
-            (ctypes.c_int * (MAXL + 1))(*mlp.sizes),
-            (ctypes.c_int * MAXL)(*(self.kernel.code(a) for a in mlp.activations)),
-            flat.theta.shape[1],
-        )
-        for name, t in (("theta", flat.theta), ("grad", flat.grad), ("m", flat.exp_avg), ("v", flat.exp_avg_sq)):
-            setattr(n, name, self._ptr(t))
-        n.steps = self._ptr(flat.steps)
-        s = flat.settings or {}
-        K = flat.theta.shape[0]
-        for name, value in (("lr", flat.lr), ("beta1", flat.betas[0]), ("beta2", flat.betas[1])):
-            per_member = s.get(name, torch.full((K,), value, dtype=torch.float64))
-            setattr(n, name, self._ptr(per_member.to(torch.float64).contiguous()))
-        n.lr_scale, n.sgd = 1.0, int(flat.sgd)
-        return n
 
     def average(self, g_live: list[torch.Tensor]) -> list[torch.Tensor]:
         """G's moving average, lerped by the C step after G's, member by member: one flat [K, P] buffer like
@@ -112,3 +94,51 @@ class CompiledEngine(FastEngine):
 
         # a view the next step writes over: MetricLog copies what it keeps
         return losses, self.fakes[:, (c.d_steps - 1) * c.batch : c.d_steps * c.batch]
+
+
+def net(kernel: native.Kernel, flat: FlatNet, mlp, ptr) -> Net:
+    """kernel.c's Net over a FlatNet's buffers; ptr(tensor) gives each buffer's address and keeps it alive."""
+    n = Net(
+        len(mlp.sizes) - 1,
+        (ctypes.c_int * (MAXL + 1))(*mlp.sizes),
+        (ctypes.c_int * MAXL)(*(kernel.code(a) for a in mlp.activations)),
+        flat.theta.shape[1],
+    )
+    for name, t in (("theta", flat.theta), ("grad", flat.grad), ("m", flat.exp_avg), ("v", flat.exp_avg_sq)):
+        setattr(n, name, ptr(t))
+    n.steps = ptr(flat.steps)
+    s = flat.settings or {}
+    K = flat.theta.shape[0]
+    for name, value in (("lr", flat.lr), ("beta1", flat.betas[0]), ("beta2", flat.betas[1])):
+        per_member = s.get(name, torch.full((K,), value, dtype=torch.float64))
+        setattr(n, name, ptr(per_member.to(torch.float64).contiguous()))
+    n.lr_scale, n.sgd = 1.0, int(flat.sgd)
+    return n
+
+
+def train_critics(
+    flat: FlatNet, mlp, real: torch.Tensor, fake: torch.Tensor, steps: list[int], r1s: list[float], threads: int
+) -> None:
+    """Train K per-sample critics in one kernel.c call (native.kernel() must be there): critic k is
+    member k of `mlp` over `flat`'s buffers (non-saturating loss, Adam), taking steps[k] steps on
+    real[k, e] (label 1) against fake[k, e] (label 0), each [K, most, B, dim], with R1 weight r1s[k] and a
+    rate falling to 0 in a straight line. The members split across `threads`; each one's bits do not
+    depend on how many."""
+    kernel, keep = native.kernel(), []
+
+    def ptr(t: torch.Tensor) -> int:
+        assert t.is_contiguous() and t.device.type == "cpu"
+        keep.append(t)
+        return t.data_ptr()
+
+    K, most, B, dim = real.shape
+    assert fake.shape == real.shape and len(steps) == len(r1s) == K and max(steps) <= most and min(r1s) >= 0
+    game = Game(K, B, dim, dim, 0, 1, 0, kernel.code("ns"), max(1, min(threads, K, MAXT)), 1, max(r1s), 0.0)
+    game.G = Net(1, (ctypes.c_int * (MAXL + 1))(dim, dim))  # never played: sized for the scratch only
+    game.D = net(kernel, flat, mlp, ptr)
+    game.logits_d = ptr(torch.zeros(K, 2 * B))
+    game.work = ptr(torch.zeros(game.threads * kernel.lib.kernel_work(ctypes.addressof(game))))
+    ints = ptr(torch.tensor(steps, dtype=torch.int32))
+    floats = ptr(torch.tensor(r1s, dtype=torch.float32))
+    real, fake = ptr(real.float().contiguous()), ptr(fake.float().contiguous())
+    kernel.lib.kernel_critics(ctypes.addressof(game), real, fake, ints, floats, most)

@@ -19,7 +19,7 @@
 #include <string.h>
 
 /* Bumped whenever Game, Net, a code or a signature changes: native.py refuses a library of another ABI. */
-#define KERNEL_ABI 6
+#define KERNEL_ABI 7
 #ifndef KERNEL_SOURCE
 #define KERNEL_SOURCE "unknown" /* setup.py defines it: the sha256 of this file, checked at load */
 #endif
@@ -598,35 +598,48 @@ static void member(Game *c, const float *real, const float *z_d, const float *z_
     }
 }
 
-typedef struct {
+typedef struct Job Job;
+struct Job {
     Game *c;
-    const float *real, *z_d, *z_g;
+    const float *real, *z_d, *z_g; /* an epoch's draws; a critic's: real, fake (z_d) */
+    const int *steps;              /* the critics' steps and R1 weights, per member */
+    const float *r1s;
+    long most; /* the most steps of any critic: each one's draws are [most, B, dim] */
+    void (*play)(Job *, int, Scratch *);
     int *next; /* the next member to play, shared: a thread that gets less of its core plays fewer */
     float *work;
-} Job;
+};
+
+static void play_epoch(Job *j, int k, Scratch *w) { member(j->c, j->real, j->z_d, j->z_g, k, w); }
 
 static void *run(void *p) {
     Job *j = p;
     Scratch w = {0};
     carve(j->c, j->work, &w);
-    for (int k; (k = __atomic_fetch_add(j->next, 1, __ATOMIC_RELAXED)) < j->c->K;)
-        member(j->c, j->real, j->z_d, j->z_g, k, &w);
+    for (int k; (k = __atomic_fetch_add(j->next, 1, __ATOMIC_RELAXED)) < j->c->K;) j->play(j, k, &w);
     return NULL;
 }
 
-/* One epoch for every member, on c->threads threads, each with its own part of c->work, taking
- * members one at a time. A member's arithmetic is the same on any thread count. */
-void kernel_step(Game *c, const float *real, const float *z_d, const float *z_g) {
+/* job's play for every member, on c->threads threads, each with its own part of c->work, taking members
+ * one at a time. A member's arithmetic is the same on any thread count. */
+static void on_threads(Job job) {
+    Game *c = job.c;
     int T = c->threads < 1 ? 1 : c->threads > c->K ? c->K : c->threads, next = 0;
     pthread_t th[MAXT];
     Job jobs[MAXT];
     int started[MAXT] = {0};
     T = T > MAXT ? MAXT : T;
-    for (int t = 0; t < T; t++) jobs[t] = (Job){c, real, z_d, z_g, &next, c->work + t * kernel_work(c)};
+    job.next = &next;
+    for (int t = 0; t < T; t++) jobs[t] = job, jobs[t].work = c->work + t * kernel_work(c);
     for (int t = 1; t < T; t++) started[t] = pthread_create(&th[t], NULL, run, &jobs[t]) == 0;
     run(&jobs[0]);
     for (int t = 1; t < T; t++)
         if (started[t]) pthread_join(th[t], NULL); /* a thread that could not start: run() took its share */
+}
+
+/* One epoch for every member. */
+void kernel_step(Game *c, const float *real, const float *z_d, const float *z_g) {
+    on_threads((Job){.c = c, .real = real, .z_d = z_d, .z_g = z_g, .play = play_epoch});
     *c->D.steps += c->d_steps;
     *c->G.steps += c->g_steps;
 }
@@ -642,6 +655,26 @@ void kernel_steps(Game *c, const float *real, const float *z_d, const float *z_g
         if (ema_weights) c->ema_weight = ema_weights[e];
         kernel_step(c, real + e * sr, z_d + e * sd, z_g + e * sg);
     }
+}
+
+/* Critic k's whole training (sampler.py): steps[k] D steps on its draws, R1 weight r1s[k], Adam's rate
+ * falling to 0 in a straight line (step e at 1 - e / steps[k]), its step count its own. */
+static void play_critic(Job *j, int k, Scratch *w) {
+    Game g = *j->c; /* this critic's own R1 weight and learning-rate factor */
+    g.r1 = j->r1s[k];
+    const long per = (long)g.B * g.dim;
+    for (int e = 0; e < j->steps[k]; e++) {
+        g.D.lr_scale = (float)(1.0 - (double)e / j->steps[k]);
+        const long at = ((long)k * j->most + e) * per;
+        d_step(&g, k, e, j->real + at, j->z_d + at, w);
+    }
+}
+
+/* K per-sample critics trained apart in one call, on c->threads threads: critic k is member k of c's D
+ * (c->m = 1: one logit per sample; c->r1 > 0, so that the scratch has R1's room; G is never played) and
+ * learns real [K, most, B, dim] (label 1) against fake (label 0). *c->D.steps stays as it was. */
+void kernel_critics(Game *c, const float *real, const float *fake, const int *steps, const float *r1s, int most) {
+    on_threads((Job){.c = c, .real = real, .z_d = fake, .steps = steps, .r1s = r1s, .most = most, .play = play_critic});
 }
 
 /* rng.py's counter-based uniforms, bit for bit: lowbias32 in uint32 (rng.py does it in int64) */

@@ -29,7 +29,7 @@ import torch
 
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE / "kernel.c"
-ABI = 6  # kernel.c's KERNEL_ABI
+ABI = 7  # kernel.c's KERNEL_ABI
 VARIANTS = {"avx512": 4, "avx2": 3, "generic": 0}  # best first, with the x86-64 level each needs
 MAXL, MAXT = 16, 256  # kernel.c's MAXL (layers per net) and MAXT (threads)
 
@@ -102,6 +102,7 @@ _SIGNATURES = {  # name: (argument types, result type)
     "kernel_cpu_level": ([], ctypes.c_int),
     "kernel_step": ([ctypes.c_void_p] * 4, None),  # (Game *, real, z_d, z_g)
     "kernel_steps": ([ctypes.c_void_p] * 4 + [ctypes.c_int] + [ctypes.c_void_p] * 2, None),
+    "kernel_critics": ([ctypes.c_void_p] * 5 + [ctypes.c_int], None),  # (Game *, real, fake, steps, r1s, most)
     "kernel_work": ([ctypes.c_void_p], ctypes.c_long),
     "kernel_uniform": ([ctypes.c_void_p] * 2 + [ctypes.c_int] * 2 + [ctypes.c_long, ctypes.c_void_p], None),
     "kernel_forward_work": ([ctypes.c_int, ctypes.c_void_p], ctypes.c_long),

@@ -10,6 +10,7 @@ float rounding). Nothing here allocates a tensor of the run's size.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -98,12 +99,22 @@ def default_threads(config: Config, engine: type | None = None) -> int:
     if config.threads:
         return config.threads
     engine = engine or engine_for(config, make_view(config.d_view))
-    cores = os.cpu_count() or 1
-    idle = max(1, min(cores, cores - busy_cores()))
     if engine.splits_members:
-        return min(config.seeds, idle)
-    if config.seeds * config.batch * max(config.g_hidden, config.d_hidden) < SMALL_OPS or cores == 1:
+        return min(config.seeds, idle_cores())
+    if config.seeds * config.batch * max(config.g_hidden, config.d_hidden) < SMALL_OPS or os.cpu_count() == 1:
         return 1
+    return idle_cores()
+
+
+def idle_cores(looks: int = 5) -> int:
+    """The cores no other work keeps busy now (at least 1): the most of `looks` looks a millisecond apart,
+    as a task that wakes for an instant (a kernel thread, a process that is ending) is in one count."""
+    cores, idle = os.cpu_count() or 1, 1
+    for look in range(looks):
+        idle = max(idle, min(cores, cores - busy_cores()))
+        if idle == cores or look == looks - 1:
+            return idle
+        time.sleep(0.001)
     return idle
 
 
@@ -119,11 +130,25 @@ def one_thread() -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-def busy_cores(loadavg: str | None = None) -> int:
-    """How many cores other work keeps busy now: the runnable tasks in /proc/loadavg ("r/t", this process
-    excluded), not the one-minute average, which still counts a run that ended seconds ago."""
+def busy_cores(loadavg: str | None = None, own: int | None = None) -> int:
+    """How many cores other work keeps busy now: the runnable tasks in /proc/loadavg ("r/t") less `own`,
+    this process's (running_threads()), not the one-minute average, which still counts a run that ended
+    seconds ago."""
     try:
         text = loadavg if loadavg is not None else Path("/proc/loadavg").read_text()
-        return max(0, int(text.split()[3].split("/")[0]) - 1)
+        return max(0, int(text.split()[3].split("/")[0]) - (running_threads() if own is None else own))
     except (OSError, IndexError, ValueError):  # no /proc (macOS, say): the average is what there is
         return round(os.getloadavg()[0])
+
+
+def running_threads() -> int:
+    """This process's threads that are running or runnable now (at least 1, the caller): after an op,
+    torch's OpenMP threads spin for a while, and counted as other work they would halve the next choice."""
+    running = 0
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            stat = (task / "stat").read_text()
+        except OSError:  # a thread that ended as it was read
+            continue
+        running += stat[stat.rindex(")") + 2] == "R"  # the state follows the name, which may hold spaces
+    return max(1, running)
