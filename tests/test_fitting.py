@@ -399,7 +399,7 @@ def test_asking_for_the_flow_without_zuko_is_refused_before_training(tmp_path, m
 
 
 def test_a_fit_of_two_kinds_of_g_keeps_the_kind_whose_finished_sampler_validation_prefers(tmp_path):
-    from ganfit.fitting import final, pick_kind
+    from ganfit.fitting import final, pick_kind, sampler_words
 
     out = tmp_path / "run"
     run = fit(FLIPPERS, out, epochs=200, seeds=4, per_member="g_activation=elu,relu,relu,elu", log_every=50, threads=1)
@@ -412,6 +412,8 @@ def test_a_fit_of_two_kinds_of_g_keeps_the_kind_whose_finished_sampler_validatio
         assert k["member"] == same[choose(table, "rank", 1)]
     kept = s["g_activation"]
     assert run.best_member == s["member"] == kinds[kept]["member"] and final(s) == kinds[kept]["validation"]
+    assert [m["g_activation"] for m in run.summary["members"]] == run.G.kinds  # the report's member table
+    assert sampler_words(s).startswith(f"a {kept} G, ")  # the closing line names the kind `ganfit sample` draws
     other = next(k for k in kinds if k != kept)
     mine, theirs = (
         [v[n] for n in ("val_ks", "val_w1")] for v in (kinds[kept]["validation"], kinds[other]["validation"])

@@ -429,7 +429,8 @@ def sampler_words(sampler: dict) -> str:
     if sampler.get("kind") == "d-guided":
         how = "through its D-guided sampler" + (f" ({critic} critic)" if critic else "")
     factor = (sampler.get("smoothing") or {}).get("factor")
-    return how + (f", smoothed by a kernel ({factor:g} x Silverman's bandwidth)" if factor else "")
+    kind = f"a {sampler['g_activation']} G, " if sampler.get("g_activation") else ""  # fit1d's two kinds
+    return kind + how + (f", smoothed by a kernel ({factor:g} x Silverman's bandwidth)" if factor else "")
 
 
 def comparison_lines(summary: dict) -> list[str]:

@@ -286,15 +286,16 @@ class Outcome(NamedTuple):
 
 
 def summary(c: Config, target: Target, final: dict, statuses, outcome: Outcome) -> dict:
-    """summary.json's content: the outcome, the medians, every member's final row (member k's status and
-    the epoch it was set: statuses[k])."""
+    """summary.json's content: the outcome, the medians, every member's final row (its seed and what
+    per_member gave it, member k's status and the epoch it was set: statuses[k])."""
     status, epochs_done, wall, trained = outcome
-    seeds = c.member_seeds()
+    seeds, own = c.member_seeds(), {n: v for n, v in c.member_values().items() if n != "seed"}
     K = len(seeds)
     members = []
     for k in range(K):
         state, at = statuses[k]
-        row = {"member": k, "seed": seeds[k], "status": state, "status_epoch": at} | {n: v[k] for n, v in final.items()}
+        row = {"member": k, "seed": seeds[k]} | {n: v[k] for n, v in own.items()}  # what per_member gave it
+        row |= {"status": state, "status_epoch": at} | {n: v[k] for n, v in final.items()}
         if state == "diverged" and "learned" in row:  # its metrics are its last finite state's: never a success
             row["learned"] = False
         members.append(row)
