@@ -5,7 +5,8 @@ robust recipes' step (per-sample or packed D, R1) is ~130, bound by elementwise 
 the same epoch, the same math as FastEngine.step on the same buffers, in one call, the members split
 across the run's threads (a member's arithmetic does not depend on how many). native.py loads the variant
 for this CPU; where there is none, or GANFIT_COMPILED=0, the torch step runs instead. The two agree to float
-rounding (tests/game/test_compiled.py); a run records which one played it (summary.json).
+rounding (tests/game/test_compiled.py); a run records which one played it (summary.json). The same call's
+D step trains `ganfit fit`'s per-sample critics (train_critics).
 """
 
 from __future__ import annotations
