@@ -425,12 +425,12 @@ def conclude_saved(run: Run) -> Run:
 def sampler_words(sampler: dict) -> str:
     """What `ganfit sample` draws from, for the closing line."""
     critic = (sampler.get("critic") or {}).get("name")
-    how = "its plain G"
+    g = f"{sampler['g_activation']} G" if sampler.get("g_activation") else "G"  # fit1d's two kinds
+    how = f"its plain {g}"
     if sampler.get("kind") == "d-guided":
-        how = "through its D-guided sampler" + (f" ({critic} critic)" if critic else "")
+        how = f"its {g} through its D-guided sampler" + (f" ({critic} critic)" if critic else "")
     factor = (sampler.get("smoothing") or {}).get("factor")
-    kind = f"a {sampler['g_activation']} G, " if sampler.get("g_activation") else ""  # fit1d's two kinds
-    return kind + how + (f", smoothed by a kernel ({factor:g} x Silverman's bandwidth)" if factor else "")
+    return how + (f", smoothed by a kernel ({factor:g} x Silverman's bandwidth)" if factor else "")
 
 
 def comparison_lines(summary: dict) -> list[str]:

@@ -3,7 +3,7 @@
  * K = 1 the torch step is ~60 kernels of a few microseconds each, bound by dispatch, and the robust
  * recipes' ~130 are bound by elementwise passes; here one call plays one epoch for every member.
  * The D-guided sampler's critics (sampler.py: D steps with R1 on a per-sample view) train here too,
- * every one of a fit in one call (kernel_critics), at a third of the torch ops' time a step.
+ * every one of a fit in one call (kernel_critics), at about a quarter of the torch ops' time a step.
  *
  * Built when ganfit is installed (setup.py), once per instruction set: avx512 (AVX-512 F/VL/BW/DQ and
  * FMA), avx2 (AVX2 and FMA) and generic (the architecture's baseline: SSE2 on x86-64, NEON on arm64);
