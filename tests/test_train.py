@@ -140,9 +140,34 @@ def test_a_run_stopped_during_its_lr_decay_resumes_bit_for_bit(tmp_path, tiny):
 def test_the_thread_choice_reads_what_runs_now_not_the_minutes_average():
     from ganfit.game.plan import busy_cores
 
-    assert busy_cores("3.95 2.10 1.00 1/345 9999\n") == 0  # a run just ended: the average lags, the count does not
-    assert busy_cores("0.10 0.10 0.10 3/345 9999\n") == 2  # two other busy tasks beside this one
+    assert busy_cores("3.95 2.10 1.00 1/345 9999\n", own=1) == 0  # a run just ended: the average lags, the count not
+    assert busy_cores("0.10 0.10 0.10 3/345 9999\n", own=1) == 2  # two other busy tasks beside this one
+    assert busy_cores("0.10 0.10 0.10 3/345 9999\n", own=3) == 0  # all three this process's own
     assert busy_cores() >= 0
+
+
+def test_the_thread_choice_does_not_count_this_processs_own_busy_threads_as_other_work():
+    """A thread of this process that is busy (as torch's OpenMP threads spin after an op) is its own, not
+    another process's: counted as other work it halved the critics' threads of `ganfit fit`."""
+    import threading
+
+    from ganfit.game.plan import running_threads
+
+    done = threading.Event()
+    x = torch.randn(400, 400)
+
+    def spin():
+        while not done.is_set():
+            x @ x  # the GIL released inside: this thread runs or waits for a core, as OpenMP's spin
+
+    worker = threading.Thread(target=spin)
+    worker.start()
+    try:
+        seen = max(running_threads() for _ in range(200))
+    finally:
+        done.set()
+        worker.join()
+    assert seen >= 2 and running_threads() >= 1
 
 
 def test_metric_rows_run_torch_on_one_thread_of_their_own():

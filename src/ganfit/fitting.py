@@ -207,13 +207,11 @@ def conclude(run: Run, parts: dict[str, np.ndarray], info: dict) -> Run:
     train_x, val_x = parts["train"], parts["validation"]
     n, seed = scored_samples(run.config), run.config.seed
     groups = kinds(run)
-    best = {
-        k: g[choose([run.summary["members"][m] for m in g], info["chosen_by"], train_x.shape[1])]
-        for k, g in groups.items()
-    }
-    critics = fit_critics(run, list(best.values()), train_x)  # every kind's at once: they share the cores
+    table = run.summary["members"]
+    tops = {k: g[choose([table[m] for m in g], info["chosen_by"], train_x.shape[1])] for k, g in groups.items()}
+    critics = fit_critics(run, list(tops.values()), train_x)  # every kind's at once: they share the cores
     # each kind's best member, through the critics and the kernel
-    finished = {k: finish(run, m, train_x, val_x, n, critics.get(m)) for k, m in best.items()}
+    finished = {k: finish(run, m, train_x, val_x, n, critics.get(m)) for k, m in tops.items()}
     kind = pick_kind(finished, M.validation_names(train_x.shape[1]))
     plain, run.refined, sampler = finished[kind]
     run.summary["best_member"] = sampler["member"]
