@@ -38,6 +38,16 @@ def _member_value(name: str, text: str):
     return int(text) if name == "seed" else float(text)
 
 
+def _out_of_range(name: str, v) -> bool:
+    """Whether one member's parsed value of per_member's `name` is outside what the field allows (an
+    activation's name was checked as it was parsed)."""
+    if name == "g_activation":
+        return False
+    if name == "seed":
+        return not 0 <= v <= MAX["seed"]
+    return not math.isfinite(v) or (name.startswith("lr") and v <= 0) or (name.startswith("beta") and not 0 <= v < 1)
+
+
 RENAMED = {"engine": "gradients"}  # old config keys that still load
 # metrics that early_stop and keep_best may watch (the 2-D ones and val_ ones where the run has them)
 WATCHABLE = ("ks", "w1", "sw", "mmd", "val_ks", "val_w1", "val_sw", "val_mmd")
@@ -372,12 +382,7 @@ class Config:
                 raise GanfitError(f"per_member: {name} needs {_MEMBER_KINDS.get(name, 'numbers')}") from None
             if len(vals) != self.seeds:
                 raise GanfitError(f"per_member: {name} has {len(vals)} values for {self.seeds} members (seeds)")
-            if name == "g_activation":
-                out[name] = vals
-                continue
-            bad = [v for v in vals if not (0 <= v <= MAX["seed"] if name == "seed" else math.isfinite(v))]
-            bad += [v for v in vals if name.startswith("lr") and v <= 0]
-            bad += [v for v in vals if name.startswith("beta") and not 0 <= v < 1]
+            bad = [v for v in vals if _out_of_range(name, v)]
             if bad:
                 raise GanfitError(f"per_member: {name} = {bad[0]} is out of range")
             out[name] = vals

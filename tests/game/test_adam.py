@@ -50,6 +50,7 @@ def test_a_member_with_its_own_seed_and_settings_trains_as_that_run_alone(engine
         ("seed=1,x", "needs integers"),
         ("lr_g=1e-4,0", "out of range"),
         ("beta2=0.9,1.0", "out of range"),
+        ("lr_d=nan,1e-3", "lr_d = nan is out of range"),
         ("seed=-1,2", "out of range"),
         ("seed=1,2;seed=3,4", "given twice"),
         ("lr_d", "is not NAME=V1"),
