@@ -160,6 +160,7 @@ def test_critics_fitted_together_in_c_are_each_as_fitted_alone_and_as_torchs(mon
         assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
         torch.testing.assert_close(a(x), t(x), rtol=1e-3, atol=1e-4)
     assert (together[0](x) - together[2](x)).abs().max() > 0.1  # each learnt its own fake
+    assert not any(p.requires_grad for c in together + torchs for p in c.parameters())  # fitted, not to train
 
 
 def test_fitting_the_critic_leaves_torch_dynamo_unimported():

@@ -146,9 +146,6 @@ def fit_critics(
         critics = [critic.member(k) for k in range(K)]
     else:
         critics = [_torch_critic(critic.member(k), xr[k], xf[k], *spec) for k, spec in enumerate(specs)]
-    for one in critics:
-        for p in one.parameters():
-            p.requires_grad_(False)
     return [critics[order.index(k)] for k in range(K)]
 
 

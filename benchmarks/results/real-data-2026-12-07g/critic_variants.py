@@ -10,11 +10,10 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
 import torch
+from again import conclude_again
 
 from ganfit import fitting, sampler
-from ganfit.run import load
 
 VARIANTS = {"as-is": 0, "batches+1000": 1000, "batches+2000": 2000, "bagged3": None}  # the batches' seed offset
 batches, fit_critics = sampler.batches, sampler.fit_critics
@@ -44,15 +43,7 @@ for name in sets:
                 n_real, n_fake, seed + o, steps
             )
             fitting.sampler_critics = bagged if offset is None else fit_critics
-            run = load(keep / f"{name}-split{s}")
-            record = json.loads((run.dir / fitting.SPLIT).read_text())
-            info = {k: v for k, v in record.items() if k not in ("train", "validation", "test")}
-            parts = {
-                p: np.load(run.dir / f, allow_pickle=False)
-                for p, f in (("train", "target.npy"), ("validation", "validation.npy"), ("test", fitting.TEST))
-            }
-            run.dir = None  # nothing written
-            run = fitting.conclude(run, parts, info)
+            run = conclude_again(keep / f"{name}-split{s}")
             comp = run.summary["comparison"]
             scores = {r["key"]: r[comp["metric"]] for r in comp["rows"]}
             s_ = run.summary["sampler"]

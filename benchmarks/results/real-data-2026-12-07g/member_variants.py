@@ -10,10 +10,9 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
+from again import conclude_again
 
 from ganfit import fitting
-from ganfit.run import load
 
 VARIANTS = {"3+3": 3, "2+2": 2, "1+1": 1}  # members per kind
 kinds = fitting.kinds
@@ -23,15 +22,7 @@ for name in sets:
     for s in range(first, first + n):
         for variant, per in VARIANTS.items():
             fitting.kinds = lambda run, per=per: {k: g[:per] for k, g in kinds(run).items()}
-            run = load(keep / f"{name}-split{s}")
-            record = json.loads((run.dir / fitting.SPLIT).read_text())
-            info = {k: v for k, v in record.items() if k not in ("train", "validation", "test")}
-            parts = {
-                p: np.load(run.dir / f, allow_pickle=False)
-                for p, f in (("train", "target.npy"), ("validation", "validation.npy"), ("test", fitting.TEST))
-            }
-            run.dir = None  # nothing written
-            run = fitting.conclude(run, parts, info)
+            run = conclude_again(keep / f"{name}-split{s}")
             comp = run.summary["comparison"]
             scores = {r["key"]: r[comp["metric"]] for r in comp["rows"]}
             line = {"set": name, "split": s, "variant": variant, "scores": scores}

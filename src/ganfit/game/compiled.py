@@ -54,9 +54,7 @@ class CompiledEngine(FastEngine):
             self.ctx.g_kinds = self._ptr(torch.tensor([self.kernel.code(a) for a in G.kinds], dtype=torch.int32))
 
     def _ptr(self, t: torch.Tensor) -> int:
-        assert t.is_contiguous() and t.device.type == "cpu"
-        self.keep.append(t)
-        return t.data_ptr()
+        return pinned(t, self.keep)
 
     def average(self, g_live: list[torch.Tensor]) -> list[torch.Tensor]:
         """G's moving average, lerped by the C step after G's, member by member: one flat [K, P] buffer like
@@ -97,6 +95,13 @@ class CompiledEngine(FastEngine):
         return losses, self.fakes[:, (c.d_steps - 1) * c.batch : c.d_steps * c.batch]
 
 
+def pinned(t: torch.Tensor, keep: list) -> int:
+    """The address the C side reads t at; t is kept alive in `keep` for as long as that is."""
+    assert t.is_contiguous() and t.device.type == "cpu"
+    keep.append(t)
+    return t.data_ptr()
+
+
 def net(kernel: native.Kernel, flat: FlatNet, mlp, ptr) -> Net:
     """kernel.c's Net over a FlatNet's buffers; ptr(tensor) gives each buffer's address and keeps it alive."""
     n = Net(
@@ -126,12 +131,7 @@ def train_critics(
     rate falling to 0 in a straight line. The members split across `threads`; each one's bits do not
     depend on how many."""
     kernel, keep = native.kernel(), []
-
-    def ptr(t: torch.Tensor) -> int:
-        assert t.is_contiguous() and t.device.type == "cpu"
-        keep.append(t)
-        return t.data_ptr()
-
+    ptr = lambda t: pinned(t, keep)  # noqa: E731
     K, most, B, dim = real.shape
     assert fake.shape == real.shape and len(steps) == len(r1s) == K and max(steps) <= most and min(r1s) >= 0
     game = Game(K, B, dim, dim, 0, 1, 0, kernel.code("ns"), max(1, min(threads, K, MAXT)), 1, max(r1s), 0.0)

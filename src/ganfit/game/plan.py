@@ -111,10 +111,10 @@ def idle_cores(looks: int = 5) -> int:
     as a task that wakes for an instant (a kernel thread, a process that is ending) is in one count."""
     cores, idle = os.cpu_count() or 1, 1
     for look in range(looks):
+        time.sleep(0.001 if look else 0.0)
         idle = max(idle, min(cores, cores - busy_cores()))
-        if idle == cores or look == looks - 1:
-            return idle
-        time.sleep(0.001)
+        if idle == cores:
+            break
     return idle
 
 
